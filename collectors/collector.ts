@@ -1,0 +1,38 @@
+// What every collector is: metadata plus one `collect` that streams observations into the
+// recorder. The engine owns concurrency limits, timeouts and exclusions and passes them in;
+// a collector never throws for a bad target, it records the failure as data.
+import type { ObservationRecorder } from "../src/inventory/recorder.js";
+import type { Logger } from "../src/log.js";
+import type { ExclusionList } from "../src/targets/targets.js";
+
+export interface CollectorMeta {
+  name: string;
+  description: string;
+}
+
+export interface ProbeTimeouts {
+  /** TCP connect: no answer within this is a closed (unanswered) endpoint. */
+  connectMs: number;
+  /** TLS handshake after connect: a server that accepts and stays silent is a timeout. */
+  handshakeMs: number;
+}
+
+export interface CollectorContext {
+  recorder: ObservationRecorder;
+  log: Logger;
+  /** Aborted on interrupt: stop starting work, finish or drop what is in flight. */
+  signal: AbortSignal;
+  exclusions: ExclusionList;
+  timeouts: ProbeTimeouts;
+  concurrency: number;
+  /** Called once per unit of work done (a probe, a file), with its outcome. */
+  onProgress(outcome: string): void;
+}
+
+/** Tallies by outcome, merged into the run's stats. */
+export type CollectorTally = Record<string, number>;
+
+export interface Collector<Options> {
+  meta: CollectorMeta;
+  collect(options: Options, ctx: CollectorContext): Promise<CollectorTally>;
+}

@@ -1,0 +1,41 @@
+// The TLS collector: sweeps the expanded probes with bounded concurrency and records every
+// endpoint that did not simply refuse. Exclusions are checked here, after DNS resolution and
+// before the first packet to the target.
+import { forEachBounded } from "../../src/engine/bounded.js";
+import type { Probe } from "../../src/model/types.js";
+import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
+import type { Collector, CollectorTally } from "../collector.js";
+import { probeTls, resolveProbe } from "./probe.js";
+
+export interface TlsCollectorOptions {
+  specs: readonly TargetSpec[];
+  ports: readonly number[];
+}
+
+export const tlsCollector: Collector<TlsCollectorOptions> = {
+  meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
+  async collect({ specs, ports }, ctx) {
+    const tally: CollectorTally = {};
+    const count = (outcome: string): void => {
+      tally[outcome] = (tally[outcome] ?? 0) + 1;
+      ctx.onProgress(outcome);
+    };
+    await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
+      const resolved = await resolveProbe(probe);
+      if ("error" in resolved) {
+        await ctx.recorder.addEndpoint({
+          address: probe.hostname ?? probe.address, port: probe.port, sni: probe.sni, status: "error",
+          error: resolved.error, tlsVersion: null, cipher: null, chainDer: [], stapledOcsp: null,
+          observedAt: new Date().toISOString(), durationMs: 0,
+        });
+        return count("error");
+      }
+      if (ctx.exclusions.excludes(resolved.address)) return count("excluded");
+      const observation = await probeTls({ ...probe, address: resolved.address }, ctx.timeouts);
+      // Refused ports are the bulk of any sweep; they are counted, not stored.
+      if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
+      count(observation.status);
+    });
+    return tally;
+  },
+};

@@ -1,0 +1,154 @@
+// One TLS probe: TCP connect first (cheap, and most probes of a sweep end here), then a TLS
+// handshake over the open socket that accepts any certificate, including ones OpenSSL's
+// default security level would refuse (RSA-1024, SHA-1, MD5): the point is to see them.
+import { lookup } from "node:dns/promises";
+import { type Socket, connect as tcpConnect } from "node:net";
+import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
+import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
+import type { ProbeTimeouts } from "../collector.js";
+import { connectWithCapture, HandshakeCaptureError } from "./handshake-capture.js";
+
+/** Record types that open a TLS conversation: handshake (22) or alert (21). */
+const TLS_RECORD_TYPES = new Set([0x15, 0x16]);
+
+export const PERMISSIVE_TLS = {
+  // SECLEVEL=0 lets OpenSSL complete handshakes with weak keys and digests, and TLS 1.0/1.1.
+  ciphers: "ALL:@SECLEVEL=0",
+  minVersion: "TLSv1",
+  rejectUnauthorized: false,
+  checkServerIdentity: () => undefined,
+  requestOCSP: true,
+} as const;
+
+export async function resolveProbe(probe: Probe): Promise<{ address: string } | { error: string }> {
+  if (!probe.hostname) return { address: probe.address };
+  try {
+    const { address } = await lookup(probe.hostname);
+    return { address };
+  } catch (err) {
+    return { error: `DNS lookup of ${probe.hostname} failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  }
+}
+
+export async function probeTls(probe: Probe & { address: string }, timeouts: ProbeTimeouts): Promise<EndpointObservation> {
+  const started = performance.now();
+  const observedAt = new Date().toISOString();
+  const finish = (fields: Partial<EndpointObservation> & { status: EndpointStatus }): EndpointObservation => ({
+    address: probe.address,
+    port: probe.port,
+    sni: probe.sni,
+    error: null,
+    tlsVersion: null,
+    cipher: null,
+    chainDer: [],
+    stapledOcsp: null,
+    observedAt,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...fields,
+  });
+
+  const connected = await connectTcp(probe.address, probe.port, timeouts.connectMs);
+  if ("status" in connected) return finish(connected);
+  return finish(await handshake(connected.socket, probe.sni, timeouts.handshakeMs));
+}
+
+type Outcome = { status: EndpointStatus; error: string };
+
+function connectTcp(host: string, port: number, timeoutMs: number): Promise<{ socket: Socket } | Outcome> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ status: "closed", error: `no TCP answer within ${timeoutMs} ms (host down or port filtered)` });
+    }, timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      resolve({ socket });
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(classifyConnectError(err));
+    });
+  });
+}
+
+function classifyConnectError(err: NodeJS.ErrnoException): Outcome {
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return { status: "closed", error: "connection refused" };
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return { status: "closed", error: `unreachable (${err.code})` };
+    default:
+      return { status: "error", error: `TCP connect failed: ${err.code ?? err.message}` };
+  }
+}
+
+function handshake(
+  socket: Socket,
+  sni: string | null,
+  timeoutMs: number,
+): Promise<Partial<EndpointObservation> & { status: EndpointStatus }> {
+  return new Promise((resolve) => {
+    const capture = connectWithCapture(socket, { ...PERMISSIVE_TLS, ...(sni ? { servername: sni } : {}) });
+    const tlsSocket = capture.tlsSocket;
+    let stapled: Buffer | null = null;
+    let settled = false;
+    const done = (result: Partial<EndpointObservation> & { status: EndpointStatus }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      tlsSocket.destroy();
+      // Destroying the TLS socket does not always reach the raw socket under the tap (Node's JS
+      // stream wrapper), and a sweep must not leak a descriptor per probe: close it ourselves.
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () => done({ status: "timeout", error: `TLS handshake did not complete within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    tlsSocket.on("OCSPResponse", (response: Buffer) => (stapled = response));
+    tlsSocket.once("secureConnect", () => {
+      const tlsVersion = tlsSocket.getProtocol();
+      const cipher = tlsSocket.getCipher().standardName ?? tlsSocket.getCipher().name;
+      const { chainDer, error } = capturedChain(capture.serverCertificates, tlsSocket);
+      done({ status: "tls", tlsVersion, cipher, chainDer, error, stapledOcsp: stapled });
+    });
+    tlsSocket.once("close", () => done({ status: "error", error: "connection closed during the TLS handshake" }));
+    tlsSocket.once("error", (err: NodeJS.ErrnoException) => {
+      const firstByte = capture.tap.recorded()[0];
+      if (firstByte !== undefined && !TLS_RECORD_TYPES.has(firstByte)) {
+        done({ status: "not-tls", error: `answered, but not with TLS (first byte 0x${firstByte.toString(16).padStart(2, "0")})` });
+      } else if (firstByte === undefined) {
+        done({ status: "error", error: `connection closed before the server said anything (${err.code ?? err.message})` });
+      } else {
+        done({ status: "error", error: `TLS handshake failed: ${err.message}` });
+      }
+    });
+  });
+}
+
+/**
+ * The chain as sent. If the raw capture fails (a server doing something the parser does not
+ * understand), fall back to what OpenSSL kept, and say so: that chain may be reordered.
+ */
+function capturedChain(extract: () => Buffer[], tlsSocket: TLSSocket): { chainDer: Buffer[]; error: string | null } {
+  try {
+    return { chainDer: extract(), error: null };
+  } catch (err) {
+    if (!(err instanceof HandshakeCaptureError)) throw err;
+    const chainDer: Buffer[] = [];
+    let cert: DetailedPeerCertificate | undefined = tlsSocket.getPeerCertificate(true);
+    while (cert?.raw && !chainDer.some((d) => d.equals(cert!.raw))) {
+      chainDer.push(cert.raw);
+      cert = cert.issuerCertificate;
+    }
+    return {
+      chainDer,
+      error: `raw chain capture failed (${err.code}: ${err.message}); chain as rebuilt by OpenSSL, order may differ`,
+    };
+  }
+}

@@ -1,0 +1,131 @@
+// Command-line wiring only: options are declared here and each action lazy-loads its
+// implementation. Exit codes: 0 done (whatever was found), 1 findings at or above --fail-on,
+// 2 usage error, 3 unexpected failure, 130 interrupted twice.
+import { Command, CommanderError, Option } from "commander";
+import { ScannerError, UsageError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { SEVERITIES } from "../model/types.js";
+import { DEFAULT_PORTS } from "../targets/targets.js";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Interrupt signal (SIGINT) for long commands; tests pass their own. */
+  interrupt?: AbortSignal;
+}
+
+export interface GlobalOptions {
+  db: string;
+  quiet?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export const DEFAULTS = {
+  db: "./pkiscope.db",
+  out: "./pkiscope-report",
+  concurrency: 512,
+  connectTimeoutMs: 3000,
+  handshakeTimeoutMs: 5000,
+  aiaTimeoutMs: 5000,
+  expiryDays: 30,
+} as const;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--db <path>", "SQLite store", DEFAULTS.db)
+    .option("-q, --quiet", "print nothing but errors")
+    .option("--json", "log JSON lines (pino) on stderr")
+    .option("-v, --verbose", "log debug detail");
+}
+
+export function createProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command("pkiscope")
+    .description("Find every certificate and CA on your networks and directories, and judge the PKI from evidence.")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  common(program.command("scan"))
+    .description("scan TLS endpoints and certificate files, build the inventory, run the rules, write reports")
+    .option("-t, --targets <list>", "CIDRs (IPv4/IPv6), ranges (a.b.c.d-a.b.c.e), addresses, hostnames (sent as SNI), host:port; comma-separated, repeatable", collect)
+    .option("--targets-file <path>", "file of targets, one or more per line, # comments")
+    .option("-p, --ports <list>", `ports to probe where a target names none (default ${DEFAULT_PORTS.join(",")})`)
+    .option("--exclude <list>", "CIDRs, ranges or addresses never to send a packet to; comma-separated, repeatable", collect)
+    .option("--files <paths...>", "import PEM/DER certificates from files and directories")
+    .option("--trust-anchors <pem>", "PEM bundle of sanctioned roots (default: Node's Mozilla root store)")
+    .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
+    .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
+    .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
+    .option("--expiry-days <n>", "expiring-soon threshold in days", String(DEFAULTS.expiryDays))
+    .option("--no-fetch", "never fetch AIA caIssuers URLs (stay within the target list)")
+    .option("--aia-timeout <ms>", "AIA fetch timeout", String(DEFAULTS.aiaTimeoutMs))
+    .option("-o, --out <dir>", "directory for report.json, report.html, inventory.csv", DEFAULTS.out)
+    .option("--no-report", "write no report files (the run stays in the store)")
+    .addOption(new Option("--fail-on <severity>", "exit 1 when a finding at or above this severity exists").choices(SEVERITIES))
+    .addOption(new Option("--no-progress", "no progress bar even on a terminal"))
+    .action(async (options) => {
+      const { scanCommand } = await import("./scan-command.js");
+      setExitCode(await scanCommand(options, io));
+    });
+
+  common(program.command("report"))
+    .description("re-render the reports of a stored run")
+    .option("--run <id>", "run id (or unique prefix), or latest", "latest")
+    .option("-f, --format <formats>", "json, html, csv (comma-separated); with no --out, one format goes to stdout", "json")
+    .option("-o, --out <dir>", "write report files to this directory instead of stdout")
+    .action(async (options) => {
+      const { reportCommand } = await import("./report-command.js");
+      setExitCode(await reportCommand(options, io));
+    });
+
+  common(program.command("runs"))
+    .description("list the runs in the store")
+    .action(async (options) => {
+      const { runsCommand } = await import("./report-command.js");
+      setExitCode(await runsCommand(options, io));
+    });
+
+  common(program.command("demo"))
+    .description("generate a sample PKI with deliberate defects, serve it on loopback, scan it, write the reports (store: <out>/pkiscope.db unless --db)")
+    .option("-o, --out <dir>", "report directory", "./pkiscope-demo")
+    .option("--prefix <a.b.c>", "loopback /24 to serve the sample network on", "127.77.0")
+    .option("--port <n>", "port the sample TLS services listen on", "8443")
+    .addOption(new Option("--no-progress", "no progress bar even on a terminal"))
+    .action(async (options) => {
+      const { demoCommand } = await import("./demo-command.js");
+      setExitCode(await demoCommand(options, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (never calls process.exit). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram(io, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const log = createLogger({ stream: io.stderr });
+    if (err instanceof UsageError) {
+      log.error(err.message);
+      return 2;
+    }
+    if (err instanceof ScannerError) {
+      log.error(`${err.message} (${err.code})`);
+      return 3;
+    }
+    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 3;
+  }
+}

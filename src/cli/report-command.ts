@@ -1,0 +1,55 @@
+// `pkiscope report` and `pkiscope runs`: read the store only.
+import { StoreError, UsageError } from "../errors.js";
+import { buildReport } from "../reports/report-model.js";
+import { REPORT_FORMATS, type ReportFormat, renderReport, writeReports } from "../reports/write.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import { splitList } from "../targets/targets.js";
+import type { CliIo, GlobalOptions } from "./index.js";
+import { loggerFor } from "./support.js";
+
+export interface ReportCommandOptions extends GlobalOptions {
+  run: string;
+  format: string;
+  out?: string;
+}
+
+function parseFormats(text: string): ReportFormat[] {
+  const formats = splitList(text);
+  for (const f of formats) {
+    if (!REPORT_FORMATS.includes(f as ReportFormat)) throw new UsageError(`--format takes ${REPORT_FORMATS.join(", ")}, not "${f}"`);
+  }
+  return formats as ReportFormat[];
+}
+
+export async function reportCommand(options: ReportCommandOptions, io: CliIo): Promise<number> {
+  const formats = parseFormats(options.format);
+  if (!options.out && formats.length !== 1) throw new UsageError("without --out, give exactly one --format");
+  const store = new SqliteStore(options.db);
+  try {
+    const run = await store.findRun(options.run);
+    if (!run) throw new StoreError(`no run "${options.run}" in ${options.db}`);
+    const report = buildReport(await store.loadRun(run.id));
+    if (options.out) {
+      const written = await writeReports(report, options.out, formats);
+      loggerFor(options, io).info(`reports: ${written.join(", ")}`);
+    } else {
+      io.stdout.write(renderReport(report, formats[0]!));
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<number> {
+  const store = new SqliteStore(options.db);
+  try {
+    for (const run of await store.listRuns()) {
+      const state = run.complete ? "complete" : run.finishedAt ? "interrupted" : "incomplete";
+      io.stdout.write(`${run.id}  ${run.startedAt}  ${state.padEnd(11)}  ${run.targets.join(",")}\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

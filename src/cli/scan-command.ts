@@ -1,0 +1,104 @@
+// `pkiscope scan`: validates options up front (naming the option at fault), runs the scan,
+// writes the reports and applies --fail-on.
+import { readFile } from "node:fs/promises";
+import { type ScanPlan, runScan } from "../engine/scan.js";
+import { UsageError } from "../errors.js";
+import { type Severity, SEVERITIES } from "../model/types.js";
+import { buildReport } from "../reports/report-model.js";
+import { writeReports } from "../reports/write.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import {
+  DEFAULT_PORTS,
+  parsePortList,
+  parseTarget,
+  parseTargetsText,
+  splitList,
+} from "../targets/targets.js";
+import type { CliIo, GlobalOptions } from "./index.js";
+import { loggerFor, progressFor, positiveInt, withInterrupt } from "./support.js";
+
+export interface ScanCommandOptions extends GlobalOptions {
+  targets?: string[];
+  targetsFile?: string;
+  ports?: string;
+  exclude?: string[];
+  files?: string[];
+  trustAnchors?: string;
+  concurrency: string;
+  connectTimeout: string;
+  handshakeTimeout: string;
+  expiryDays: string;
+  fetch: boolean;
+  aiaTimeout: string;
+  out: string;
+  report: boolean;
+  failOn?: Severity;
+  progress: boolean;
+}
+
+export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPlan> {
+  const targetTexts = (options.targets ?? []).flatMap(splitList);
+  if (options.targetsFile) {
+    let text: string;
+    try {
+      text = await readFile(options.targetsFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read --targets-file ${options.targetsFile}: ${(err as Error).message}`);
+    }
+    targetTexts.push(...parseTargetsText(text));
+  }
+  const files = options.files ?? [];
+  if (targetTexts.length === 0 && files.length === 0) {
+    throw new UsageError("nothing to scan: give --targets, --targets-file or --files");
+  }
+  return {
+    targetTexts,
+    specs: targetTexts.map(parseTarget),
+    ports: options.ports ? parsePortList(options.ports) : [...DEFAULT_PORTS],
+    exclude: (options.exclude ?? []).flatMap(splitList),
+    files,
+    trustAnchors: options.trustAnchors ?? null,
+    concurrency: positiveInt(options.concurrency, "--concurrency"),
+    timeouts: {
+      connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
+      handshakeMs: positiveInt(options.handshakeTimeout, "--handshake-timeout"),
+    },
+    expiryDays: positiveInt(options.expiryDays, "--expiry-days"),
+    fetchAia: options.fetch,
+    aiaTimeoutMs: positiveInt(options.aiaTimeout, "--aia-timeout"),
+  };
+}
+
+export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promise<number> {
+  const plan = await buildScanPlan(options);
+  const log = loggerFor(options, io);
+  const store = new SqliteStore(options.db);
+  try {
+    const progress = progressFor(options, io);
+    const outcome = await withInterrupt(io, log, (signal) =>
+      runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick }),
+    );
+    progress.stop();
+    const report = buildReport(await store.loadRun(outcome.run.id));
+    if (options.report) {
+      const written = await writeReports(report, options.out);
+      log.info(`reports: ${written.join(", ")}`);
+    }
+    log.info(summaryLine(report.summary.findingsBySeverity, report.summary.endpointsByStatus, report.summary.certificates));
+    return failOnExitCode(options.failOn, report.summary.findingsBySeverity);
+  } finally {
+    await store.close();
+  }
+}
+
+function summaryLine(findings: Record<Severity, number>, endpoints: Record<string, number>, certificates: number): string {
+  const f = SEVERITIES.map((s) => `${findings[s]} ${s}`).join(", ");
+  const e = Object.entries(endpoints).map(([k, v]) => `${v} ${k}`).join(", ") || "none";
+  return `endpoints: ${e}; certificates: ${certificates}; findings: ${f}`;
+}
+
+export function failOnExitCode(failOn: Severity | undefined, findings: Record<Severity, number>): number {
+  if (!failOn) return 0;
+  const gate = SEVERITIES.indexOf(failOn);
+  return SEVERITIES.some((s, i) => i <= gate && findings[s] > 0) ? 1 : 0;
+}

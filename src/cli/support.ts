@@ -1,0 +1,78 @@
+// Pieces every command shares: option parsing helpers, the logger, the progress bar and
+// interrupt handling.
+import cliProgress from "cli-progress";
+import { UsageError } from "../errors.js";
+import { type Logger, createLogger } from "../log.js";
+import type { CliIo, GlobalOptions } from "./index.js";
+
+export function positiveInt(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${option} takes a positive whole number, not "${text}"`);
+  return Number(text);
+}
+
+export function loggerFor(options: GlobalOptions, io: CliIo): Logger {
+  const level = options.quiet ? "error" : options.verbose ? "debug" : "info";
+  return createLogger({ json: options.json ?? false, level, stream: io.stderr });
+}
+
+export interface Progress {
+  start(total: bigint): void;
+  tick(outcome: string): void;
+  stop(): void;
+}
+
+/** A progress bar on a terminal (probes done/total, TLS endpoints found); nothing elsewhere. */
+export function progressFor(options: GlobalOptions & { progress?: boolean }, io: CliIo): Progress {
+  if (!io.stderr.isTTY || options.quiet || options.json || options.progress === false) {
+    return { start() {}, tick() {}, stop() {} };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: io.stderr,
+      format: "{bar} {value}/{total} probes | {tls} TLS endpoints | {eta_formatted} left",
+      hideCursor: true,
+      etaBuffer: 200,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let found = 0;
+  let started = false;
+  return {
+    start(total) {
+      started = true;
+      bar.start(Number(total), 0, { tls: 0 });
+    },
+    tick(outcome) {
+      if (outcome === "tls") found++;
+      bar.increment(1, { tls: found });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/**
+ * Runs `work` with an AbortSignal that the first interrupt aborts (the scan stops starting
+ * probes, analyses what it has and marks the run incomplete); a second interrupt exits at once.
+ */
+export async function withInterrupt<T>(io: CliIo, log: Logger, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) {
+      log.error("interrupted again: exiting without finishing the run");
+      process.exit(130);
+    }
+    log.warn("interrupted: finishing probes in flight, then writing a partial run (interrupt again to quit now)");
+    controller.abort();
+  };
+  io.interrupt?.addEventListener("abort", onInterrupt, { once: true });
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+  }
+}

@@ -1,0 +1,28 @@
+// Errors thrown for programmer or configuration faults. Problems with scanned targets are
+// never thrown: they are recorded as data (a status and an error on the observation).
+// Match on `code`, not on the message.
+
+export class ScannerError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command-line input; the CLI exits with status 2. */
+export class UsageError extends ScannerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "PKISCOPE_USAGE", options);
+  }
+}
+
+/** The store is missing, from a newer version, or has no such run. */
+export class StoreError extends ScannerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "PKISCOPE_STORE", options);
+  }
+}

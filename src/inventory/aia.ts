@@ -1,0 +1,38 @@
+// Issuer certificates fetched from AIA caIssuers URLs: a DER certificate, a PEM bundle, or a
+// PKCS#7 certs-only bundle (.p7c, as RFC 5280 §4.2.2.1 allows). pkijs decodes PKCS#7.
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { fetchLimited } from "../net/fetch-limited.js";
+import { certificatesInBlob } from "./pem.js";
+
+const SIGNED_DATA_OID = "1.2.840.113549.1.7.2";
+export const AIA_MAX_BYTES = 1024 * 1024;
+
+export type AiaFetchResult = { ok: true; certificates: Buffer[] } | { ok: false; error: string };
+
+export async function fetchCaIssuers(url: string, timeoutMs: number): Promise<AiaFetchResult> {
+  const response = await fetchLimited(url, { maxBytes: AIA_MAX_BYTES, timeoutMs });
+  if (!response.ok) return { ok: false, error: response.error };
+  const certificates = certificatesInAiaBody(response.body);
+  return certificates.length > 0 ? { ok: true, certificates } : { ok: false, error: "response holds no certificate" };
+}
+
+export function certificatesInAiaBody(body: Buffer): Buffer[] {
+  return pkcs7Certificates(body) ?? certificatesInBlob(body);
+}
+
+function pkcs7Certificates(body: Buffer): Buffer[] | null {
+  try {
+    const asn = asn1js.fromBER(new Uint8Array(body));
+    if (asn.offset === -1) return null;
+    const info = new pkijs.ContentInfo({ schema: asn.result });
+    if (info.contentType !== SIGNED_DATA_OID) return null;
+    const signed = new pkijs.SignedData({ schema: info.content });
+    return (signed.certificates ?? [])
+      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .map((c) => Buffer.from(c.toSchema().toBER()));
+  } catch {
+    // Not PKCS#7: the caller tries DER and PEM next.
+    return null;
+  }
+}

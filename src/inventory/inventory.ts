@@ -1,0 +1,131 @@
+// The inventory as rules see it: parsed certificates with the facts derived from them (where
+// seen, whether served, path to an anchor), endpoints, and what could not be parsed. Built
+// from the store, so it is the same whether the run just ended or is re-analysed later.
+import type { CertificateRecord, PathResult, SightingSource } from "../model/types.js";
+import type { EndpointRow, RunContents } from "../store/store.js";
+
+export interface CertificateFacts {
+  record: CertificateRecord;
+  sha256: string;
+  sources: ReadonlySet<SightingSource>;
+  /** Endpoints serving it at any position of their chain. */
+  endpoints: string[];
+  /** Endpoints serving it as their leaf (position 0). */
+  leafAt: string[];
+  /** Files it was imported from. */
+  files: string[];
+  isAnchor: boolean;
+  path: PathResult | null;
+}
+
+export interface UnparsableCertificate {
+  sha256: string;
+  error: string;
+  locations: string[];
+}
+
+export interface InventoryView {
+  now: Date;
+  certificates: readonly CertificateFacts[];
+  bySha: ReadonlyMap<string, CertificateFacts>;
+  endpoints: readonly EndpointRow[];
+  unparsable: readonly UnparsableCertificate[];
+  settings: InventorySettings;
+}
+
+export interface InventorySettings {
+  /** expiring-soon threshold. */
+  expiryDays: number;
+}
+
+export function buildInventoryView(contents: RunContents, settings: InventorySettings, now = new Date()): InventoryView {
+  const anchors = new Set(contents.anchors);
+  const paths = new Map(contents.paths.map((p) => [p.sha256, p]));
+  const facts = new Map<string, CertificateFacts>();
+  const unparsable = new Map<string, UnparsableCertificate>();
+
+  for (const c of contents.certificates) {
+    if (c.record) {
+      facts.set(c.sha256, {
+        record: c.record, sha256: c.sha256, sources: new Set(), endpoints: [], leafAt: [], files: [],
+        isAnchor: anchors.has(c.sha256), path: paths.get(c.sha256) ?? null,
+      });
+    } else {
+      unparsable.set(c.sha256, { sha256: c.sha256, error: c.parseError ?? "unparsable", locations: [] });
+    }
+  }
+  for (const s of contents.sightings) {
+    const bad = unparsable.get(s.sha256);
+    if (bad) {
+      bad.locations.push(s.location);
+      continue;
+    }
+    const f = facts.get(s.sha256);
+    if (!f) continue;
+    (f.sources as Set<SightingSource>).add(s.source);
+    if (s.source === "tls") {
+      pushOnce(f.endpoints, s.location);
+      if (s.position === 0) pushOnce(f.leafAt, s.location);
+    } else if (s.source === "file") {
+      pushOnce(f.files, s.location);
+    }
+  }
+  for (const id of anchors) {
+    const f = facts.get(id);
+    if (f) (f.sources as Set<SightingSource>).add("anchor");
+  }
+  const certificates = [...facts.values()];
+  return {
+    now,
+    certificates,
+    bySha: facts,
+    endpoints: contents.endpoints,
+    unparsable: [...unparsable.values()],
+    settings,
+  };
+}
+
+function pushOnce(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
+// ---- facts: one small function each, so rules read facts and never raw bytes ----
+
+const DAY_MS = 86_400_000;
+
+export function isServed(c: CertificateFacts): boolean {
+  return c.endpoints.length > 0;
+}
+
+/** Seen in service or in an imported store (not only fetched over AIA or supplied as an anchor). */
+export function isInUse(c: CertificateFacts): boolean {
+  return c.sources.has("tls") || c.sources.has("file");
+}
+
+export function isExpired(c: CertificateFacts, now: Date): boolean {
+  return Date.parse(c.record.notAfter) < now.getTime();
+}
+
+export function daysUntilExpiry(c: CertificateFacts, now: Date): number {
+  return (Date.parse(c.record.notAfter) - now.getTime()) / DAY_MS;
+}
+
+export function validityDays(c: CertificateFacts): number {
+  return (Date.parse(c.record.notAfter) - Date.parse(c.record.notBefore)) / DAY_MS;
+}
+
+/**
+ * A TLS server certificate: not a CA, and either served as an endpoint's leaf or imported with
+ * an EKU allowing server authentication.
+ */
+export function isTlsServerCertificate(c: CertificateFacts): boolean {
+  if (c.record.isCA) return false;
+  const eku = c.record.extendedKeyUsage;
+  const serverEku = eku.length === 0 || eku.includes("serverAuth") || eku.includes("anyExtendedKeyUsage");
+  return c.leafAt.length > 0 || (c.files.length > 0 && serverEku && eku.length > 0);
+}
+
+/** Subject of a certificate, for messages. */
+export function label(c: CertificateFacts): string {
+  return c.record.subject || `(empty subject) ${c.sha256.slice(0, 16)}`;
+}

@@ -1,0 +1,108 @@
+// The observations → inventory boundary. Collectors hand over what they saw; the recorder
+// deduplicates certificates by SHA-256, parses each new one exactly once, and writes batches to
+// the store in transactions, so a killed scan keeps everything but the batch in flight.
+import type { CertificateSighting, EndpointObservation } from "../model/types.js";
+import { endpointId } from "../model/types.js";
+import type { EndpointRow, SightingRow, Store, StoredCertificate } from "../store/store.js";
+import { type ParsedCertificate, parseCertificate, sha256Hex } from "./parse-certificate.js";
+
+export interface RecorderOptions {
+  /** Flush when this many observations are pending. */
+  batchSize?: number;
+}
+
+export class ObservationRecorder {
+  private readonly batchSize: number;
+  private pendingEndpoints: EndpointRow[] = [];
+  private pendingSightings: PendingSighting[] = [];
+  /** Parse outcome of every certificate written by this recorder: id → parse error. */
+  private readonly known = new Map<string, string | null>();
+  private flushing: Promise<void> = Promise.resolve();
+  parsedCount = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runId: string,
+    { batchSize = 256 }: RecorderOptions = {},
+  ) {
+    this.batchSize = batchSize;
+  }
+
+  /** Records an endpoint and a sighting for each certificate of its chain. */
+  async addEndpoint(obs: EndpointObservation): Promise<void> {
+    const id = endpointId(obs);
+    const chain = obs.chainDer.map((der) => sha256Hex(der));
+    this.pendingEndpoints.push({
+      id,
+      address: obs.address,
+      port: obs.port,
+      sni: obs.sni,
+      status: obs.status,
+      error: obs.error,
+      tlsVersion: obs.tlsVersion,
+      cipher: obs.cipher,
+      chain,
+      stapledOcsp: obs.stapledOcsp !== null,
+      observedAt: obs.observedAt,
+      durationMs: obs.durationMs,
+    });
+    obs.chainDer.forEach((der, position) => {
+      this.pendingSightings.push({
+        der, sha256: chain[position]!, source: "tls", location: id, position, observedAt: obs.observedAt, error: null,
+      });
+    });
+    await this.maybeFlush();
+  }
+
+  /** Records a sighting; pass `parsed` when the caller already parsed this DER. */
+  async addSighting(s: CertificateSighting, parsed?: ParsedCertificate): Promise<void> {
+    this.pendingSightings.push({ ...s, sha256: parsed?.record.sha256 ?? sha256Hex(s.der), error: null, parsed });
+    await this.maybeFlush();
+  }
+
+  private async maybeFlush(): Promise<void> {
+    if (this.pendingEndpoints.length + this.pendingSightings.length >= this.batchSize) await this.flush();
+  }
+
+  /** Writes everything pending. Flushes are serialised so batches land in order. */
+  flush(): Promise<void> {
+    const endpoints = this.pendingEndpoints;
+    const sightings = this.pendingSightings;
+    this.pendingEndpoints = [];
+    this.pendingSightings = [];
+    this.flushing = this.flushing.then(() => this.write(endpoints, sightings));
+    return this.flushing;
+  }
+
+  private async write(endpoints: EndpointRow[], sightings: PendingSighting[]): Promise<void> {
+    if (endpoints.length === 0 && sightings.length === 0) return;
+    const unknown = [...new Set(sightings.map((s) => s.sha256).filter((id) => !this.known.has(id)))];
+    for (const [id, error] of await this.store.storedParseErrors(unknown)) this.known.set(id, error);
+
+    const certificates: StoredCertificate[] = [];
+    for (const s of sightings) {
+      if (this.known.has(s.sha256)) continue;
+      certificates.push(this.parseOnce(s.sha256, s.der, s.parsed));
+    }
+    const rows: SightingRow[] = sightings.map(({ der: _der, parsed: _parsed, ...row }) => ({ ...row, error: this.known.get(row.sha256) ?? null }));
+    await this.store.recordObservations(this.runId, { endpoints, certificates, sightings: rows });
+  }
+
+  private parseOnce(sha256: string, der: Buffer, alreadyParsed: ParsedCertificate | undefined): StoredCertificate {
+    if (!alreadyParsed) this.parsedCount++;
+    try {
+      const parsed = alreadyParsed ?? parseCertificate(der);
+      this.known.set(sha256, null);
+      return {
+        sha256, der, record: parsed.record, parseError: null,
+        subjectNameHash: parsed.subjectNameHash, issuerNameHash: parsed.issuerNameHash,
+      };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.known.set(sha256, message);
+      return { sha256, der, record: null, parseError: message, subjectNameHash: null, issuerNameHash: null };
+    }
+  }
+}
+
+type PendingSighting = SightingRow & { der: Buffer; parsed?: ParsedCertificate | undefined };

@@ -1,0 +1,49 @@
+// The sanctioned trust anchors of a run: a PEM bundle given with --trust-anchors, or Node's
+// bundled Mozilla root store when none is given. Only a cheap parse (names) is done here;
+// anchors that enter the inventory are parsed fully, once, by the recorder.
+import { readFile } from "node:fs/promises";
+import { rootCertificates } from "node:tls";
+import * as x509 from "@peculiar/x509";
+import { UsageError } from "../errors.js";
+import { certificatesInBlob } from "./pem.js";
+import { sha256Hex } from "./parse-certificate.js";
+
+export interface TrustAnchor {
+  sha256: string;
+  der: Buffer;
+  subjectNameHash: string;
+}
+
+export interface TrustAnchorSet {
+  /** Where the anchors came from: the bundle path, or "mozilla" for the default store. */
+  source: string;
+  /** An explicit bundle enters the CA inventory whole; the default store only where it is used. */
+  explicit: boolean;
+  anchors: TrustAnchor[];
+}
+
+export async function loadTrustAnchors(bundlePath: string | null): Promise<TrustAnchorSet> {
+  if (bundlePath === null) {
+    return { source: "mozilla", explicit: false, anchors: rootCertificates.flatMap((pem) => anchorsFrom(Buffer.from(pem))) };
+  }
+  let content: Buffer;
+  try {
+    content = await readFile(bundlePath);
+  } catch (err) {
+    throw new UsageError(`cannot read --trust-anchors ${bundlePath}: ${(err as Error).message}`, { cause: err });
+  }
+  const anchors = anchorsFrom(content);
+  if (anchors.length === 0) throw new UsageError(`--trust-anchors ${bundlePath} holds no parsable certificate`);
+  return { source: bundlePath, explicit: true, anchors };
+}
+
+function anchorsFrom(content: Buffer): TrustAnchor[] {
+  return certificatesInBlob(content).flatMap((der) => {
+    try {
+      const cert = new x509.X509Certificate(der);
+      return [{ sha256: sha256Hex(der), der, subjectNameHash: sha256Hex(cert.subjectName.toArrayBuffer()) }];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -1,0 +1,149 @@
+// The shapes that flow between stages: targets → collectors → observations → inventory →
+// rules → findings → reports. Every object that a finding or a maturity level may cite has a
+// stable id that is the same across runs (sha256 for certificates, "address:port[#sni]" for
+// endpoints, a hash of rule and subject for findings), so later runs can be diffed.
+
+export type Severity = "critical" | "high" | "medium" | "low" | "info";
+export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "info"];
+
+/** The maturity model's six categories (shared/reference/keyfactor-pki-maturity-model.txt). */
+export type Category =
+  | "reliability"
+  | "efficiency"
+  | "security"
+  | "policy-governance"
+  | "agility"
+  | "strategy";
+
+/** What a TLS probe saw. `closed` covers refused and unanswered TCP connects (the error says which). */
+export type EndpointStatus = "tls" | "closed" | "timeout" | "not-tls" | "error";
+
+/** One TCP endpoint to probe; produced lazily by the target expander. */
+export interface Probe {
+  address: string;
+  port: number;
+  /** Hostname sent as SNI; null for bare addresses. */
+  sni: string | null;
+  /** Hostname still to resolve (set for hostname targets; address is "" until resolved). */
+  hostname?: string;
+}
+
+export interface EndpointObservation {
+  address: string;
+  port: number;
+  sni: string | null;
+  status: EndpointStatus;
+  error: string | null;
+  tlsVersion: string | null;
+  cipher: string | null;
+  /** Raw DER certificates, in the order the server sent them. */
+  chainDer: Buffer[];
+  /** OCSP response stapled by the server, when it stapled one. */
+  stapledOcsp: Buffer | null;
+  observedAt: string;
+  durationMs: number;
+}
+
+export type SightingSource = "tls" | "file" | "aia" | "anchor";
+
+/** A certificate seen somewhere: the unit collectors hand to the inventory. */
+export interface CertificateSighting {
+  der: Buffer;
+  source: SightingSource;
+  /** Endpoint id, file path, AIA URL, or anchor bundle path. */
+  location: string;
+  /** Position in a served chain (0 = leaf), null elsewhere. */
+  position: number | null;
+  observedAt: string;
+}
+
+export type KeyAlgorithm = "RSA" | "EC" | "DSA" | "Ed25519" | "Ed448" | "unknown";
+
+/** Parsed certificate fields, computed once at first sight and stored. */
+export interface CertificateRecord {
+  sha256: string;
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyAlgorithm: KeyAlgorithm;
+  /** Bits for RSA/DSA, field size for EC. */
+  keySize: number | null;
+  /** Named curve (e.g. "P-256"); null for non-EC or explicit parameters. */
+  curve: string | null;
+  /** SHA-256 of the SubjectPublicKeyInfo: equal keys have equal values. */
+  spkiSha256: string;
+  signatureAlgorithm: string;
+  /** Hash inside the signature algorithm ("md5", "sha1", "sha256", ...), null if none/unknown. */
+  signatureHash: string | null;
+  sans: string[];
+  hasSanExtension: boolean;
+  isCA: boolean;
+  pathLength: number | null;
+  keyUsage: string[];
+  extendedKeyUsage: string[];
+  authorityKeyId: string | null;
+  subjectKeyId: string | null;
+  crlDistributionPoints: string[];
+  ocspUrls: string[];
+  caIssuersUrls: string[];
+  certificatePolicies: string[];
+  /** Subject and issuer DER are equal (the signature check is in the path result). */
+  selfIssued: boolean;
+  /** Weakness facts derived from the key once, so rules never touch raw bytes. */
+  rsaWeakness: {
+    roca: boolean;
+    fermatFactored: boolean;
+    fermat: { iterations: number; gapBits: number } | null;
+  } | null;
+  /** Non-fatal parse problems (an undecodable extension); the certificate is still inventoried. */
+  parseWarnings: string[];
+}
+
+/** Result of building a path from a certificate towards a sanctioned trust anchor. */
+export interface PathResult {
+  sha256: string;
+  /** sha256 list from this certificate to the anchor inclusive; null when no path exists. */
+  trustedPath: string[] | null;
+  /** The longest verified path found when no trusted one exists (ends at its top certificate). */
+  partialPath: string[];
+  /** Self-signed and its own signature verifies. */
+  selfSigned: boolean;
+  /** Why the path stopped, when it did not reach an anchor. */
+  stopReason: string | null;
+}
+
+export interface FindingDraft {
+  message: string;
+  certificate: string | null;
+  endpoints: string[];
+  url: string | null;
+  evidence: Record<string, unknown>;
+  /** Disambiguates several findings of one rule on the same certificate/url. */
+  subjectKey?: string;
+}
+
+export interface Finding extends Omit<FindingDraft, "subjectKey"> {
+  id: string;
+  ruleId: string;
+  category: Category;
+  severity: Severity;
+}
+
+export interface RunInfo {
+  id: string;
+  startedAt: string;
+  finishedAt: string | null;
+  complete: boolean;
+  targets: string[];
+  ports: number[];
+  options: Record<string, unknown>;
+  /** Probe counts by status and other tallies, written when the run ends. */
+  stats: Record<string, unknown>;
+}
+
+export function endpointId(e: { address: string; port: number; sni: string | null }): string {
+  const host = e.address.includes(":") ? `[${e.address}]` : e.address;
+  return e.sni ? `${host}:${e.port}#${e.sni}` : `${host}:${e.port}`;
+}

@@ -1,0 +1,162 @@
+// Target lists: CIDR blocks (IPv4 and IPv6), address ranges, single addresses, hostnames
+// (sent as SNI) and host:port. Expansion is a generator: a /16 with ten ports is 655,360
+// probes and is never held in memory.
+import type { Probe } from "../model/types.js";
+import { UsageError } from "../errors.js";
+import {
+  type AddressBlock,
+  type IpValue,
+  blockContains,
+  formatIp,
+  parseCidr,
+  parseIp,
+} from "./address.js";
+
+export type TargetSpec =
+  | { kind: "block"; text: string; block: AddressBlock; port: number | null }
+  | { kind: "host"; text: string; hostname: string; port: number | null };
+
+/** Common TLS ports: HTTPS, alternates, LDAPS, IMAPS, POP3S, SMTPS (implicit TLS), RDP. */
+export const DEFAULT_PORTS: readonly number[] = [443, 8443, 636, 993, 995, 465, 3389];
+
+/** Refuse blocks whose expansion could never finish (an IPv6 /64 is 2^64 probes). */
+const MAX_BLOCK_ADDRESSES = 1n << 32n;
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+
+export function parsePort(text: string, what = "port"): number {
+  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`invalid ${what} "${text}"`);
+  const port = Number(text);
+  if (port < 1 || port > 65535) throw new UsageError(`${what} out of range: ${text}`);
+  return port;
+}
+
+export function parsePortList(text: string): number[] {
+  const ports = new Set<number>();
+  for (const part of splitList(text)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const lo = parsePort(range[1]!);
+      const hi = parsePort(range[2]!);
+      if (hi < lo) throw new UsageError(`invalid port range "${part}"`);
+      for (let p = lo; p <= hi; p++) ports.add(p);
+    } else {
+      ports.add(parsePort(part));
+    }
+  }
+  if (ports.size === 0) throw new UsageError("--ports is empty");
+  return [...ports];
+}
+
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0 && !s.startsWith("#"));
+}
+
+/** Parses one target item; throws UsageError naming the item when it is none of the forms. */
+export function parseTarget(text: string): TargetSpec {
+  const cidr = parseCidr(text);
+  if (cidr) return checkedBlock(text, cidr, null);
+
+  const range = parseRange(text);
+  if (range) return checkedBlock(text, range, null);
+
+  const { host, port } = splitHostPort(text);
+  const ip = parseIp(host);
+  if (ip) return { kind: "block", text, block: single(ip), port };
+  if (HOSTNAME.test(host)) return { kind: "host", text, hostname: host.toLowerCase().replace(/\.$/, ""), port };
+  throw new UsageError(`not a CIDR, range, address, hostname or host:port: "${text}"`);
+}
+
+/** Parses a file of targets: one or more per line, '#' starts a comment. */
+export function parseTargetsText(text: string): string[] {
+  return text.split("\n").flatMap((line) => splitList(line.replace(/#.*/, "")));
+}
+
+function checkedBlock(text: string, block: AddressBlock, port: number | null): TargetSpec {
+  if (block.last - block.first + 1n > MAX_BLOCK_ADDRESSES) {
+    throw new UsageError(`target "${text}" has more than 2^32 addresses; split it into smaller blocks`);
+  }
+  return { kind: "block", text, block, port };
+}
+
+function single(ip: IpValue): AddressBlock {
+  return { family: ip.family, first: ip.value, last: ip.value };
+}
+
+function parseRange(text: string): AddressBlock | null {
+  // "-" is legal in hostnames, so only a pair of addresses of one family is a range.
+  const dash = text.indexOf("-");
+  if (dash < 0) return null;
+  const a = parseIp(text.slice(0, dash));
+  const b = parseIp(text.slice(dash + 1));
+  if (!a || !b) return null;
+  if (a.family !== b.family) throw new UsageError(`range "${text}" mixes IPv4 and IPv6`);
+  if (b.value < a.value) throw new UsageError(`range "${text}" ends before it starts`);
+  return { family: a.family, first: a.value, last: b.value };
+}
+
+function splitHostPort(text: string): { host: string; port: number | null } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2] ? parsePort(bracketed[2]) : null };
+  const colons = text.split(":").length - 1;
+  if (colons === 1) {
+    const [host, port] = text.split(":") as [string, string];
+    return { host, port: parsePort(port) };
+  }
+  return { host: text, port: null };
+}
+
+export function blockSize(spec: TargetSpec): bigint {
+  return spec.kind === "block" ? spec.block.last - spec.block.first + 1n : 1n;
+}
+
+/** Number of probes the specs expand to (exclusions are applied later, at dial time). */
+export function countProbes(specs: readonly TargetSpec[], ports: readonly number[]): bigint {
+  let total = 0n;
+  for (const spec of specs) total += blockSize(spec) * BigInt(spec.port === null ? ports.length : 1);
+  return total;
+}
+
+export function* expandProbes(specs: readonly TargetSpec[], ports: readonly number[]): Generator<Probe> {
+  for (const spec of specs) {
+    const specPorts = spec.port === null ? ports : [spec.port];
+    if (spec.kind === "host") {
+      for (const port of specPorts) yield { address: "", port, sni: spec.hostname, hostname: spec.hostname };
+      continue;
+    }
+    for (let v = spec.block.first; v <= spec.block.last; v++) {
+      const address = formatIp({ family: spec.block.family, value: v });
+      for (const port of specPorts) yield { address, port, sni: null };
+    }
+  }
+}
+
+/** CIDRs (or addresses) that must never receive a packet. */
+export class ExclusionList {
+  private readonly blocks: AddressBlock[];
+
+  constructor(items: readonly string[]) {
+    this.blocks = items.map((item) => {
+      const block = parseCidr(item) ?? parseRange(item);
+      if (block) return block;
+      const ip = parseIp(item);
+      if (!ip) throw new UsageError(`--exclude takes CIDRs, ranges or addresses, not "${item}"`);
+      return single(ip);
+    });
+  }
+
+  get size(): number {
+    return this.blocks.length;
+  }
+
+  excludes(address: string): boolean {
+    const ip = parseIp(address);
+    // An address we cannot parse is never dialled, so treat it as excluded.
+    if (!ip) return true;
+    return this.blocks.some((b) => blockContains(b, ip));
+  }
+}
+

@@ -1,0 +1,135 @@
+// End to end over real TLS servers on loopback: the sample network (every rule's defect, healthy
+// chains, closed, plain TCP and silent endpoints) is scanned, and statuses, findings and the
+// absence of findings on healthy chains are asserted.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
+import { runScan, type ScanPlan } from "../../src/engine/scan.js";
+import { silentLogger } from "../../src/log.js";
+import { type Report, buildReport } from "../../src/reports/report-model.js";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { parseTarget } from "../../src/targets/targets.js";
+
+const HANDSHAKE_TIMEOUT_MS = 1200;
+
+let network: SampleNetwork;
+let dir: string;
+let report: Report;
+let scanMs: number;
+
+function plan(overrides: Partial<ScanPlan> = {}): ScanPlan {
+  return {
+    targetTexts: [network.cidr],
+    specs: [parseTarget(network.cidr)],
+    ports: [network.port],
+    exclude: [],
+    files: [network.filesDir],
+    trustAnchors: network.trustAnchorsPath,
+    concurrency: 64,
+    timeouts: { connectMs: 1000, handshakeMs: HANDSHAKE_TIMEOUT_MS },
+    expiryDays: 30,
+    fetchAia: true,
+    aiaTimeoutMs: 2000,
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pkiscope-scan-"));
+  network = await startSampleNetwork({ prefix: "127.81.0", port: 9443, workDir: dir });
+  const store = new SqliteStore(join(dir, "store.db"));
+  const started = performance.now();
+  const outcome = await runScan(store, plan(), { log: silentLogger, signal: new AbortController().signal });
+  scanMs = performance.now() - started;
+  report = buildReport(await store.loadRun(outcome.run.id));
+  await store.close();
+});
+
+afterAll(async () => {
+  await network?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const endpointId = (address: string, port: number): string => `${address}:${port}`;
+
+describe("scan of the sample network", () => {
+  it("marks the run complete", () => {
+    expect(report.scan.complete).toBe(true);
+    expect(report.scan.targets).toEqual([network.cidr]);
+  });
+
+  it("gives every endpoint the status it deserves", () => {
+    for (const e of network.endpoints) {
+      const seen = report.inventory.endpoints.find((x) => x.id === endpointId(e.address, e.port));
+      if (e.status === "closed") {
+        expect(seen, `${e.description} is not stored`).toBeUndefined();
+      } else {
+        expect(seen?.status, `${e.address} (${e.description})`).toBe(e.status);
+      }
+    }
+    // Nothing else in the /27 answered.
+    expect(report.inventory.endpoints).toHaveLength(network.endpoints.filter((e) => e.status !== "closed").length);
+  });
+
+  it("captures each chain exactly as served, in order", () => {
+    for (const e of network.endpoints.filter((x) => x.identity)) {
+      const seen = report.inventory.endpoints.find((x) => x.id === endpointId(e.address, e.port))!;
+      const served = e.identity!.chain.map((c) => report.inventory.certificates.find((r) => r.endpoints.includes(seen.id) && r.sha256 === seen.chain[e.identity!.chain.indexOf(c)]));
+      expect(seen.chain).toHaveLength(e.identity!.chain.length);
+      expect(served.every(Boolean)).toBe(true);
+      expect(seen.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+      expect(seen.cipher).toBeTruthy();
+    }
+  });
+
+  it("raises exactly the expected rules on each TLS endpoint, none on healthy chains", () => {
+    for (const e of network.endpoints.filter((x) => x.identity)) {
+      const id = endpointId(e.address, e.port);
+      const rules = [...new Set(report.findings.filter((f) => f.endpoints.includes(id)).map((f) => f.ruleId))].sort();
+      expect(rules, `${e.identity!.name}: ${e.description}`).toEqual([...e.identity!.expectedRules].sort());
+    }
+  });
+
+  it("raises weak-key on DSA and P-224 certificates imported from files", () => {
+    for (const identity of network.pki.fileOnly) {
+      const cert = report.inventory.certificates.find((c) => c.subject.includes(`${identity.name}.sample.test`));
+      expect(cert, identity.name).toBeDefined();
+      const rules = report.findings.filter((f) => f.certificate === cert!.sha256).map((f) => f.ruleId);
+      expect(rules).toEqual(identity.expectedRules);
+    }
+  });
+
+  it("names the shadow root where the untrusted path ends", () => {
+    const finding = report.findings.find((f) => f.ruleId === "untrusted-issuer");
+    expect(finding?.message).toContain("Shadow IT Root");
+    expect((finding?.evidence.top as { selfSigned: boolean }).selfSigned).toBe(true);
+  });
+
+  it("completes the incomplete chain over AIA and still reports the omission", () => {
+    const incomplete = network.endpoints.find((e) => e.identity?.name === "incomplete")!;
+    const leaf = report.inventory.certificates.find((c) => c.endpoints.includes(endpointId(incomplete.address, incomplete.port)))!;
+    expect(leaf.trustedPath).toHaveLength(3);
+    const issuing = report.inventory.certificates.find((c) => c.sha256 === leaf.trustedPath![1])!;
+    expect(issuing.subject).toContain("pkiscope Sample Issuing CA");
+  });
+
+  it("builds a CA inventory with sanctioned and unsanctioned CAs", () => {
+    const bySubject = (s: string) => report.inventory.cas.find((c) => c.subject.includes(s));
+    expect(bySubject("pkiscope Sample Root CA")).toMatchObject({ sanctioned: true, anchor: true });
+    expect(bySubject("pkiscope Sample Issuing CA")?.sanctioned).toBe(true);
+    expect(bySubject("pkiscope Sample Issuing CA")!.issued).toBeGreaterThanOrEqual(12);
+    expect(bySubject("Shadow IT Root")).toMatchObject({ sanctioned: false, anchor: false, issued: 1 });
+  });
+
+  it("spends no more than its timeout on the silent endpoint", () => {
+    const silent = network.endpoints.find((e) => e.status === "timeout")!;
+    const stored = report.inventory.endpoints.find((x) => x.id === endpointId(silent.address, silent.port))!;
+    expect(stored.error).toContain(`${HANDSHAKE_TIMEOUT_MS} ms`);
+    expect(stored.durationMs).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 5);
+    expect(stored.durationMs).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 500);
+    // The whole scan waits on the silent endpoint at most once (probes run concurrently).
+    expect(scanMs).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 8000);
+  });
+});
