@@ -58,7 +58,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       const id = `${e.address}:${e.port}`;
       const found = report.findings.filter((f) => f.endpoints.includes(id)).map((f) => f.ruleId);
       const status = report.inventory.endpoints.find((x) => x.id === id)?.status ?? "closed";
-      io.stdout.write(`  ${id.padEnd(20)} ${status.padEnd(8)} ${e.description.padEnd(62)} ${[...new Set(found)].join(", ")}\n`);
+      io.stdout.write(`  ${id.padEnd(20)} ${status.padEnd(8)} ${e.description.padEnd(68)} ${[...new Set(found)].join(", ")}\n`);
     }
     io.stdout.write(`\n${report.findings.length} findings. Reports:\n${written.map((p) => `  ${p}`).join("\n")}\nStore: ${dbPath}\n`);
     return 0;

@@ -66,7 +66,8 @@ export function parseTarget(text: string): TargetSpec {
   const { host, port } = splitHostPort(text);
   const ip = parseIp(host);
   if (ip) return { kind: "block", text, block: single(ip), port };
-  if (HOSTNAME.test(host)) return { kind: "host", text, hostname: host.toLowerCase().replace(/\.$/, ""), port };
+  // A numeric last label is a mistyped address ("10.0.0.300", "10.1"), never a hostname.
+  if (HOSTNAME.test(host) && !/(^|\.)\d+\.?$/.test(host)) return { kind: "host", text, hostname: host.toLowerCase().replace(/\.$/, ""), port };
   throw new UsageError(`not a CIDR, range, address, hostname or host:port: "${text}"`);
 }
 

