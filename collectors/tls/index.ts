@@ -21,6 +21,8 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
       ctx.onProgress(outcome);
     };
     await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
+      // Probes queued before an interrupt never touched the network: they are not observations.
+      if (ctx.signal.aborted) return count("skipped");
       const resolved = await resolveProbe(probe);
       if ("error" in resolved) {
         await ctx.recorder.addEndpoint({
@@ -31,7 +33,7 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
         return count("error");
       }
       if (ctx.exclusions.excludes(resolved.address)) return count("excluded");
-      const observation = await probeTls({ ...probe, address: resolved.address }, ctx.timeouts);
+      const observation = await probeTls({ ...probe, address: resolved.address }, ctx.timeouts, ctx.signal);
       // Refused ports are the bulk of any sweep; they are counted, not stored.
       if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
       count(observation.status);

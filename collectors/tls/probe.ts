@@ -30,7 +30,13 @@ export async function resolveProbe(probe: Probe): Promise<{ address: string } | 
   }
 }
 
-export async function probeTls(probe: Probe & { address: string }, timeouts: ProbeTimeouts): Promise<EndpointObservation> {
+const INTERRUPTED: Outcome = { status: "error", error: "scan interrupted before this probe finished" };
+
+export async function probeTls(
+  probe: Probe & { address: string },
+  timeouts: ProbeTimeouts,
+  signal: AbortSignal,
+): Promise<EndpointObservation> {
   const started = performance.now();
   const observedAt = new Date().toISOString();
   const finish = (fields: Partial<EndpointObservation> & { status: EndpointStatus }): EndpointObservation => ({
@@ -47,30 +53,35 @@ export async function probeTls(probe: Probe & { address: string }, timeouts: Pro
     ...fields,
   });
 
-  const connected = await connectTcp(probe.address, probe.port, timeouts.connectMs);
+  const connected = await connectTcp(probe.address, probe.port, timeouts.connectMs, signal);
   if ("status" in connected) return finish(connected);
-  return finish(await handshake(connected.socket, probe.sni, timeouts.handshakeMs));
+  return finish(await handshake(connected.socket, probe.sni, timeouts.handshakeMs, signal));
 }
 
 type Outcome = { status: EndpointStatus; error: string };
 
-function connectTcp(host: string, port: number, timeoutMs: number): Promise<{ socket: Socket } | Outcome> {
+function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket } | Outcome> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host, port });
-    const timer = setTimeout(() => {
+    const fail = (outcome: Outcome): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       socket.destroy();
-      resolve({ status: "closed", error: `no TCP answer within ${timeoutMs} ms (host down or port filtered)` });
-    }, timeoutMs);
+      resolve(outcome);
+    };
+    const onAbort = (): void => fail(INTERRUPTED);
+    const timer = setTimeout(
+      () => fail({ status: "closed", error: `no TCP answer within ${timeoutMs} ms (host down or port filtered)` }),
+      timeoutMs,
+    );
+    signal.addEventListener("abort", onAbort, { once: true });
     socket.once("connect", () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
       resolve({ socket });
     });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(classifyConnectError(err));
-    });
+    socket.once("error", (err: NodeJS.ErrnoException) => fail(classifyConnectError(err)));
   });
 }
 
@@ -90,6 +101,7 @@ function handshake(
   socket: Socket,
   sni: string | null,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<Partial<EndpointObservation> & { status: EndpointStatus }> {
   return new Promise((resolve) => {
     const capture = connectWithCapture(socket, { ...PERMISSIVE_TLS, ...(sni ? { servername: sni } : {}) });
@@ -100,6 +112,7 @@ function handshake(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       tlsSocket.destroy();
       // Destroying the TLS socket does not always reach the raw socket under the tap (Node's JS
       // stream wrapper), and a sweep must not leak a descriptor per probe: close it ourselves.
@@ -110,6 +123,8 @@ function handshake(
       () => done({ status: "timeout", error: `TLS handshake did not complete within ${timeoutMs} ms` }),
       timeoutMs,
     );
+    const onAbort = (): void => done(INTERRUPTED);
+    signal.addEventListener("abort", onAbort, { once: true });
     tlsSocket.on("OCSPResponse", (response: Buffer) => (stapled = response));
     tlsSocket.once("secureConnect", () => {
       const tlsVersion = tlsSocket.getProtocol();

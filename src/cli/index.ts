@@ -1,6 +1,7 @@
 // Command-line wiring only: options are declared here and each action lazy-loads its
 // implementation. Exit codes: 0 done (whatever was found), 1 findings at or above --fail-on,
-// 2 usage error, 3 unexpected failure, 130 interrupted twice.
+// 2 usage error, 3 unexpected failure, 130 interrupted (partial run written; a second
+// interrupt exits at once without finishing the run).
 import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";

@@ -85,6 +85,10 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promi
       log.info(`reports: ${written.join(", ")}`);
     }
     log.info(summaryLine(report.summary.findingsBySeverity, report.summary.endpointsByStatus, report.summary.certificates));
+    if (!report.scan.complete) {
+      log.warn(`run ${report.scan.id} was interrupted: its inventory and findings are partial`);
+      return 130;
+    }
     return failOnExitCode(options.failOn, report.summary.findingsBySeverity);
   } finally {
     await store.close();

@@ -1,6 +1,7 @@
 // One scan, start to end: targets → collectors → observations (store) → inventory and paths →
 // rules → findings (store). Reports are rendered from the store afterwards. An interrupt stops
 // new probes, analyses what was collected and marks the run incomplete.
+import { setMaxListeners } from "node:events";
 import { fileCollector } from "../../collectors/files/index.js";
 import { tlsCollector } from "../../collectors/tls/index.js";
 import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
@@ -45,6 +46,8 @@ export interface ScanOutcome {
 
 export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
   const { log, signal } = hooks;
+  // Every probe in flight listens for the interrupt; that is by design, not a leak.
+  setMaxListeners(plan.concurrency * 2 + 16, signal);
   const anchors = await loadTrustAnchors(plan.trustAnchors);
   const exclusions = new ExclusionList(plan.exclude);
   const run = await store.createRun({
@@ -77,6 +80,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
   const { paths, aiaFetches } = await analysePaths(
     store, run.id, recorder, anchors, { fetchAia: plan.fetchAia && !signal.aborted, aiaTimeoutMs: plan.aiaTimeoutMs }, log,
   );
+  await recorder.close();
   const contents = await store.loadRun(run.id);
   const view = buildInventoryView({ ...contents, paths }, { expiryDays: plan.expiryDays });
   const { findings, failures } = runRules(RULES, view);

@@ -9,6 +9,8 @@ import { type ParsedCertificate, parseCertificate, sha256Hex } from "./parse-cer
 export interface RecorderOptions {
   /** Flush when this many observations are pending. */
   batchSize?: number;
+  /** Flush at least this often, so a killed scan loses at most this much of its work. */
+  flushIntervalMs?: number;
 }
 
 export class ObservationRecorder {
@@ -18,14 +20,23 @@ export class ObservationRecorder {
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
   parsedCount = 0;
 
   constructor(
     private readonly store: Store,
     private readonly runId: string,
-    { batchSize = 256 }: RecorderOptions = {},
+    { batchSize = 256, flushIntervalMs = 1000 }: RecorderOptions = {},
   ) {
     this.batchSize = batchSize;
+    this.timer = setInterval(() => void this.flush(), flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic flush and writes what is pending. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
   }
 
   /** Records an endpoint and a sighting for each certificate of its chain. */

@@ -1,0 +1,30 @@
+// Runs the CLI in-process with captured streams, or as a real child process.
+import { spawn } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { runCli } from "../../src/cli/index.js";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runInProcess(args: string[]): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await runCli(args, { stdout, stderr, env: {} });
+  return { code, stdout: out, stderr: err };
+}
+
+/** The CLI as users run it (from source through tsx, so no stale build is tested). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: new URL("../..", import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
