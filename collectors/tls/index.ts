@@ -32,11 +32,16 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
         });
         return count("error");
       }
-      if (ctx.exclusions.excludes(resolved.address)) return count("excluded");
-      const observation = await probeTls({ ...probe, address: resolved.address }, ctx.timeouts, ctx.signal);
-      // Refused ports are the bulk of any sweep; they are counted, not stored.
-      if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
-      count(observation.status);
+      for (const address of resolved.addresses) {
+        if (ctx.exclusions.excludes(address)) {
+          count("excluded");
+          continue;
+        }
+        const observation = await probeTls({ ...probe, address }, ctx.timeouts, ctx.signal);
+        // Refused ports are the bulk of any sweep; they are counted, not stored.
+        if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
+        count(observation.status);
+      }
     });
     return tally;
   },

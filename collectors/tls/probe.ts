@@ -20,11 +20,12 @@ export const PERMISSIVE_TLS = {
   requestOCSP: true,
 } as const;
 
-export async function resolveProbe(probe: Probe): Promise<{ address: string } | { error: string }> {
-  if (!probe.hostname) return { address: probe.address };
+/** Every address of a hostname target: load-balanced names may serve different certificates. */
+export async function resolveProbe(probe: Probe): Promise<{ addresses: string[] } | { error: string }> {
+  if (!probe.hostname) return { addresses: [probe.address] };
   try {
-    const { address } = await lookup(probe.hostname);
-    return { address };
+    const results = await lookup(probe.hostname, { all: true });
+    return { addresses: [...new Set(results.map((r) => r.address))] };
   } catch (err) {
     return { error: `DNS lookup of ${probe.hostname} failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }

@@ -1,0 +1,35 @@
+// Registry-wide checks: rule ids are the public contract from the issue, metadata is complete,
+// and every rule has a fixture in the sample PKI that makes it fire.
+import { describe, expect, it } from "vitest";
+import { buildSamplePki } from "../../fixtures/sample-pki.js";
+import { RULES } from "../../rules/index.js";
+
+const CONTRACT_IDS = [
+  "weak-key", "weak-signature", "expired", "expiring-soon", "long-validity",
+  "missing-san", "self-signed-leaf", "untrusted-issuer", "incomplete-chain", "key-reuse",
+];
+const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
+const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+
+describe("rule registry", () => {
+  it("holds exactly the contract ids, each once", () => {
+    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS].sort());
+  });
+
+  it.each(RULES.map((r) => [r.meta.id, r] as const))("%s has complete metadata", (_id, rule) => {
+    const { meta } = rule;
+    expect(meta.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+    expect(meta.title.length).toBeGreaterThan(5);
+    expect(CATEGORIES).toContain(meta.category);
+    expect(SEVERITIES).toContain(meta.severity);
+    expect(meta.rationale.length).toBeGreaterThan(40);
+    expect(meta.remediation.length).toBeGreaterThan(20);
+    expect(meta.references.length).toBeGreaterThan(0);
+  });
+
+  it("has a sample-PKI fixture expected to trigger every rule", () => {
+    const pki = buildSamplePki({ aiaBaseUrl: "http://127.0.0.1:1" });
+    const covered = new Set([...pki.identities, ...pki.fileOnly].flatMap((i) => i.expectedRules));
+    for (const id of CONTRACT_IDS) expect(covered, id).toContain(id);
+  });
+});
