@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { type Server, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type TLSSocket, createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CollectorTally } from "../../collectors/collector.js";
 import { tlsCollector } from "../../collectors/tls/index.js";
@@ -33,9 +33,17 @@ function credentials(name: string) {
 }
 
 async function serveTls(address: string, options: Record<string, unknown> = {}): Promise<void> {
-  const server = createTlsServer({ ...credentials(`${address}.test`), ciphers: "ALL:@SECLEVEL=0", ...options });
+  const server = createTlsServer({
+    ...credentials(`${address}.test`),
+    ciphers: "ALL:@SECLEVEL=0",
+    // Called with the ClientHello's server_name, before the handshake can fail or be cut short.
+    SNICallback: (name, done) => {
+      sniSeen.push(name);
+      done(null);
+    },
+    ...options,
+  });
   server.on("connection", () => connectionsTo.set(address, (connectionsTo.get(address) ?? 0) + 1));
-  server.on("secureConnection", (s: TLSSocket) => sniSeen.push(String((s as TLSSocket & { servername?: string | false }).servername)));
   server.on("tlsClientError", () => {});
   server.listen(PORT, address);
   await once(server, "listening");
