@@ -29,6 +29,7 @@ ${header(report)}
 <main>
 ${summary(report)}
 ${findings(report.findings, certificates)}
+${rules(report.rules)}
 ${inventory(report.inventory.certificates)}
 ${endpoints(report.inventory.endpoints)}
 ${caTree(report.inventory.cas)}
@@ -95,7 +96,7 @@ ${table(
     ["Rule", "Category", "Message", "Certificate", "Endpoints", "URL", "Evidence"],
     items.map((f) => ({
       cells: [
-        html`<code>${f.ruleId}</code>`,
+        ruleLink(f.ruleId),
         f.category,
         f.message,
         f.certificate !== null && certificateReference(f.certificate, certificates),
@@ -244,6 +245,23 @@ function list(values: readonly string[]): SafeHtml {
 }
 
 /** Fragment id of a certificate's inventory row; null for anything that is not a sha256. */
+const RULE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function ruleLink(id: string): SafeHtml {
+  return RULE_ID.test(id) ? html`<a href="#rule-${id}"><code>${id}</code></a>` : html`<code>${id}</code>`;
+}
+
+/** What each rule that fired means and how to fix it, so the report stands on its own. */
+function rules(all: Report["rules"]): SafeHtml {
+  return section("rules", "What the findings mean", table(
+    ["Rule", "Why it matters", "How to fix it", "References"],
+    all.map((r) => ({
+      id: RULE_ID.test(r.id) ? `rule-${r.id}` : null,
+      cells: [html`<code>${r.id}</code><br>${r.title}<br>${severityBadge(r.severity, r.severity)} ${r.category}`, r.rationale, r.remediation, list(r.references)],
+    })),
+  ));
+}
+
 function certificateAnchor(sha256: string): string | null {
   return SHA256.test(sha256) ? `cert-${sha256}` : null;
 }

@@ -1,6 +1,8 @@
 // The report document (schemaVersion 1), built from a stored run. Its JSON shape is a public
 // contract described by docs/report.schema.json; every renderer (JSON, HTML, CSV) starts here.
 // Later sections (maturity, revocation, AD CS) are added as new top-level or inventory keys.
+import { RULES } from "../../rules/index.js";
+import type { RuleMeta } from "../engine/rule.js";
 import type { Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
 import type { RunContents } from "../store/store.js";
@@ -92,6 +94,8 @@ export interface Report {
     unparsable: ReportUnparsable[];
   };
   findings: Finding[];
+  /** Metadata of every rule that produced a finding: title, why it matters, how to fix it. */
+  rules: RuleMeta[];
   ruleFailures: { ruleId: string; error: string }[];
 }
 
@@ -183,6 +187,7 @@ export function buildReport(contents: RunContents): Report {
     },
     inventory: { endpoints, certificates, cas, unparsable },
     findings,
+    rules: RULES.map((r) => r.meta).filter((meta) => findings.some((f) => f.ruleId === meta.id)),
     ruleFailures: contents.ruleFailures,
   };
 }

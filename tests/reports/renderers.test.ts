@@ -90,6 +90,10 @@ function sampleReport(): Report {
       finding({ ruleId: "short-validity", severity: "low", category: "agility", message: "fine", certificate: null, endpoints: [] }),
       finding({ ruleId: "expired", severity: "info", category: "reliability", message: "duplicate rule id on the leaf" }),
     ],
+    rules: [{
+      id: "weak-key", title: "Weak public key", category: "security", severity: "high",
+      rationale: "A weak key <lets> attackers in.", remediation: "Re-key & re-issue.", references: ["NIST SP 800-131A"],
+    }],
     ruleFailures: [{ ruleId: "ocsp-stapling", error: "TypeError: cannot read <undefined> & more" }],
   };
 }
@@ -145,7 +149,10 @@ describe("renderHtml", () => {
   it("loads nothing and links only within the page", () => {
     const hrefs = tags(page).flatMap(({ attributes }) => [...attributes.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]!));
     expect(hrefs.length).toBeGreaterThan(0);
-    for (const href of hrefs) expect(href).toMatch(/^#cert-[0-9a-f]{64}$/);
+    for (const href of hrefs) expect(href).toMatch(/^#(cert-[0-9a-f]{64}|rule-[a-z0-9-]+)$/);
+    // Rule metadata is rendered, escaped, and findings link to it.
+    expect(page).toContain("Re-key &amp; re-issue.");
+    expect(page).toContain('id="rule-weak-key"');
     expect(page).not.toMatch(/url\(|@import|<link|<script/i);
     expect(page).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
     // The certificate's CRL URL is shown, as text only.

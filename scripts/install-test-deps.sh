@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond npm packages. Idempotent: installs only what is
+# missing. Later issues add their services here (Samba AD DC, an OCSP responder, PostgreSQL).
+set -euo pipefail
+
+need=()
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+
+if ((${#need[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "missing: ${need[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
