@@ -2,13 +2,14 @@
 // network, reported like any scan. Nothing leaves 127.0.0.0/8.
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { startSampleNetwork } from "../../fixtures/sample-network.js";
+import { sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runScan } from "../engine/scan.js";
+import { endpointId } from "../model/types.js";
 import { UsageError } from "../errors.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
-import { parsePort, parseTarget } from "../targets/targets.js";
+import { parsePort } from "../targets/targets.js";
 import { DEFAULTS, type CliIo, type GlobalOptions } from "./index.js";
 import { loggerFor, progressFor, withInterrupt } from "./support.js";
 
@@ -33,20 +34,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
     const outcome = await withInterrupt(io, log, (signal) =>
       runScan(
         store,
-        {
-          targetTexts: [network.cidr],
-          specs: [parseTarget(network.cidr)],
-          ports: [network.port],
-          exclude: [],
-          files: [network.filesDir],
-          trustAnchors: network.trustAnchorsPath,
-          concurrency: 64,
-          // Short timeouts: the sample's silent service would otherwise hold the demo for 5 s.
-          timeouts: { connectMs: 1000, handshakeMs: 1500 },
-          expiryDays: DEFAULTS.expiryDays,
-          fetchAia: true,
-          aiaTimeoutMs: 2000,
-        },
+        sampleScanPlan(network),
         { log, signal, onStart: progress.start, onProgress: progress.tick },
       ),
     );
@@ -55,7 +43,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
     const written = await writeReports(report, out);
     io.stdout.write(`\nSample network ${network.cidr} port ${network.port}:\n`);
     for (const e of network.endpoints) {
-      const id = `${e.address}:${e.port}`;
+      const id = endpointId({ address: e.address, port: e.port, sni: null });
       const found = report.findings.filter((f) => f.endpoints.includes(id)).map((f) => f.ruleId);
       const status = report.inventory.endpoints.find((x) => x.id === id)?.status ?? "closed";
       io.stdout.write(`  ${id.padEnd(20)} ${status.padEnd(8)} ${e.description.padEnd(68)} ${[...new Set(found)].join(", ")}\n`);

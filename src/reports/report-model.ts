@@ -3,7 +3,7 @@
 // Later sections (maturity, revocation, AD CS) are added as new top-level or inventory keys.
 import { RULES } from "../../rules/index.js";
 import type { RuleMeta } from "../engine/rule.js";
-import type { Finding, Severity } from "../model/types.js";
+import type { CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
 import type { RunContents } from "../store/store.js";
 
@@ -24,30 +24,18 @@ export interface ReportEndpoint {
   durationMs: number;
 }
 
-export interface ReportCertificate {
-  sha256: string;
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  keyAlgorithm: string;
-  keySize: number | null;
-  curve: string | null;
-  signatureAlgorithm: string;
-  sans: string[];
-  isCA: boolean;
+/** A certificate as reported: its parsed fields, where it was seen, and its trusted path. */
+export type ReportCertificate = Pick<
+  CertificateRecord,
+  | "sha256" | "subject" | "issuer" | "serialNumber" | "notBefore" | "notAfter" | "keyAlgorithm" | "keySize"
+  | "curve" | "signatureAlgorithm" | "sans" | "isCA" | "crlDistributionPoints" | "ocspUrls" | "caIssuersUrls"
+  | "certificatePolicies" | "extendedKeyUsage" | "keyUsage"
+> & {
   endpoints: string[];
   files: string[];
   sources: string[];
   trustedPath: string[] | null;
-  crlDistributionPoints: string[];
-  ocspUrls: string[];
-  caIssuersUrls: string[];
-  certificatePolicies: string[];
-  extendedKeyUsage: string[];
-  keyUsage: string[];
-}
+};
 
 export interface ReportCa {
   sha256: string;

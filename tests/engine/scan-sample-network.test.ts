@@ -5,12 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
-import { runScan, type ScanPlan } from "../../src/engine/scan.js";
+import { type SampleNetwork, sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
+import { runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
 import { type Report, buildReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { parseTarget } from "../../src/targets/targets.js";
 
 const HANDSHAKE_TIMEOUT_MS = 1200;
 
@@ -19,29 +18,12 @@ let dir: string;
 let report: Report;
 let scanMs: number;
 
-function plan(overrides: Partial<ScanPlan> = {}): ScanPlan {
-  return {
-    targetTexts: [network.cidr],
-    specs: [parseTarget(network.cidr)],
-    ports: [network.port],
-    exclude: [],
-    files: [network.filesDir],
-    trustAnchors: network.trustAnchorsPath,
-    concurrency: 64,
-    timeouts: { connectMs: 1000, handshakeMs: HANDSHAKE_TIMEOUT_MS },
-    expiryDays: 30,
-    fetchAia: true,
-    aiaTimeoutMs: 2000,
-    ...overrides,
-  };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-scan-"));
   network = await startSampleNetwork({ prefix: "127.81.0", port: 9443, workDir: dir });
   const store = new SqliteStore(join(dir, "store.db"));
   const started = performance.now();
-  const outcome = await runScan(store, plan(), { log: silentLogger, signal: new AbortController().signal });
+  const outcome = await runScan(store, sampleScanPlan(network, HANDSHAKE_TIMEOUT_MS), { log: silentLogger, signal: new AbortController().signal });
   scanMs = performance.now() - started;
   report = buildReport(await store.loadRun(outcome.run.id));
   await store.close();
