@@ -3,7 +3,7 @@
 // the store in transactions, so a killed scan keeps everything but the batch in flight.
 import type { CertificateSighting, EndpointObservation } from "../model/types.js";
 import { endpointId } from "../model/types.js";
-import type { EndpointRow, SightingRow, Store, StoredCertificate } from "../store/store.js";
+import type { DirectorySnapshotRow, EndpointRow, SightingRow, Store, StoredCertificate } from "../store/store.js";
 import { type ParsedCertificate, parseCertificate, sha256Hex } from "./parse-certificate.js";
 
 export interface RecorderOptions {
@@ -17,6 +17,7 @@ export class ObservationRecorder {
   private readonly batchSize: number;
   private pendingEndpoints: EndpointRow[] = [];
   private pendingSightings: PendingSighting[] = [];
+  private pendingSnapshots: DirectorySnapshotRow[] = [];
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
@@ -71,6 +72,12 @@ export class ObservationRecorder {
     await this.maybeFlush();
   }
 
+  /** Records a structured directory snapshot (AD CS configuration); written with the next batch. */
+  async addSnapshot(snapshot: DirectorySnapshotRow): Promise<void> {
+    this.pendingSnapshots.push(snapshot);
+    await this.flush();
+  }
+
   private async maybeFlush(): Promise<void> {
     if (this.pendingEndpoints.length + this.pendingSightings.length >= this.batchSize) await this.flush();
   }
@@ -79,14 +86,16 @@ export class ObservationRecorder {
   flush(): Promise<void> {
     const endpoints = this.pendingEndpoints;
     const sightings = this.pendingSightings;
+    const snapshots = this.pendingSnapshots;
     this.pendingEndpoints = [];
     this.pendingSightings = [];
-    this.flushing = this.flushing.then(() => this.write(endpoints, sightings));
+    this.pendingSnapshots = [];
+    this.flushing = this.flushing.then(() => this.write(endpoints, sightings, snapshots));
     return this.flushing;
   }
 
-  private async write(endpoints: EndpointRow[], sightings: PendingSighting[]): Promise<void> {
-    if (endpoints.length === 0 && sightings.length === 0) return;
+  private async write(endpoints: EndpointRow[], sightings: PendingSighting[], snapshots: DirectorySnapshotRow[]): Promise<void> {
+    if (endpoints.length === 0 && sightings.length === 0 && snapshots.length === 0) return;
     const unknown = [...new Set(sightings.map((s) => s.sha256).filter((id) => !this.known.has(id)))];
     for (const [id, error] of await this.store.storedParseErrors(unknown)) this.known.set(id, error);
 
@@ -96,7 +105,7 @@ export class ObservationRecorder {
       certificates.push(this.parseOnce(s.sha256, s.der, s.parsed));
     }
     const rows: SightingRow[] = sightings.map(({ der: _der, parsed: _parsed, ...row }) => ({ ...row, error: this.known.get(row.sha256) ?? null }));
-    await this.store.recordObservations(this.runId, { endpoints, certificates, sightings: rows });
+    await this.store.recordObservations(this.runId, { endpoints, certificates, sightings: rows, snapshots });
   }
 
   private parseOnce(sha256: string, der: Buffer, alreadyParsed: ParsedCertificate | undefined): StoredCertificate {

@@ -44,13 +44,14 @@ export interface EndpointObservation {
   durationMs: number;
 }
 
-export type SightingSource = "tls" | "file" | "aia" | "anchor";
+/** Where a certificate was seen: served over TLS, a file, an AIA fetch, a trust anchor, a directory (LDAP). */
+export type SightingSource = "tls" | "file" | "aia" | "anchor" | "ldap";
 
 /** A certificate seen somewhere: the unit collectors hand to the inventory. */
 export interface CertificateSighting {
   der: Buffer;
   source: SightingSource;
-  /** Endpoint id, file path, AIA URL, or anchor bundle path. */
+  /** Endpoint id, file path, AIA URL, anchor bundle path, or LDAP DN. */
   location: string;
   /** Position in a served chain (0 = leaf), null elsewhere. */
   position: number | null;

@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS sightings (
   run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL REFERENCES certificates(sha256),
   source TEXT NOT NULL, location TEXT NOT NULL, position INTEGER, observed_at TEXT NOT NULL, error TEXT);
 CREATE INDEX IF NOT EXISTS sightings_run ON sightings (run_id);
+CREATE TABLE IF NOT EXISTS snapshots (
+  run_id TEXT NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
+  snapshot TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anchors (run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, PRIMARY KEY (run_id, sha256));
 CREATE TABLE IF NOT EXISTS paths (
   run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, trusted_path TEXT, partial_path TEXT NOT NULL,
@@ -145,8 +148,12 @@ export class SqliteStore implements Store {
     const insertSighting = this.db.prepare(
       "INSERT INTO sightings (run_id, sha256, source, location, position, observed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    const insertSnapshot = this.db.prepare(
+      "INSERT INTO snapshots (run_id, kind, source, observed_at, snapshot) VALUES (?, ?, ?, ?, ?)",
+    );
     const now = new Date().toISOString();
     this.db.transaction(() => {
+      for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
       for (const c of batch.certificates) {
         insertCert.run(
           c.sha256,
@@ -259,6 +266,9 @@ export class SqliteStore implements Store {
       selfSigned: r.self_signed === 1,
       stopReason: r.stop_reason,
     }));
+    const snapshots = (this.db.prepare("SELECT * FROM snapshots WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      kind: string; source: string; observed_at: string; snapshot: string;
+    }[]).map((r) => ({ kind: r.kind, source: r.source, observedAt: r.observed_at, snapshot: JSON.parse(r.snapshot) as unknown }));
     const anchors = this.db.prepare("SELECT sha256 FROM anchors WHERE run_id = ? ORDER BY sha256").pluck().all(runId) as string[];
     const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as {
       id: string; rule_id: string; category: Finding["category"]; severity: Finding["severity"]; message: string;
@@ -271,7 +281,7 @@ export class SqliteStore implements Store {
     const ruleFailures = (this.db.prepare("SELECT rule_id, error FROM rule_failures WHERE run_id = ?").all(runId) as {
       rule_id: string; error: string;
     }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
-    return { run: toRunInfo(runRow), endpoints, sightings, certificates, paths, anchors, findings, ruleFailures };
+    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots, paths, anchors, findings, ruleFailures };
   }
 
   async close(): Promise<void> {

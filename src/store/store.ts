@@ -35,10 +35,21 @@ export type EndpointRow = Omit<EndpointObservation, "chainDer" | "stapledOcsp"> 
   stapledOcsp: boolean;
 };
 
+/** A structured snapshot a directory collector took (AD CS configuration), stored as JSON. */
+export interface DirectorySnapshotRow {
+  /** Which collector, e.g. "adcs". */
+  kind: string;
+  /** Where it was read from, e.g. "ldaps://dc1.example:636" (never credentials). */
+  source: string;
+  observedAt: string;
+  snapshot: unknown;
+}
+
 export interface ObservationBatch {
   endpoints: EndpointRow[];
   certificates: StoredCertificate[];
   sightings: SightingRow[];
+  snapshots: DirectorySnapshotRow[];
 }
 
 export interface RuleFailure {
@@ -51,6 +62,7 @@ export interface RunContents {
   endpoints: EndpointRow[];
   sightings: SightingRow[];
   certificates: StoredCertificate[];
+  snapshots: DirectorySnapshotRow[];
   paths: PathResult[];
   /** sha256 of the trust anchors sanctioned for this run. */
   anchors: string[];

@@ -78,6 +78,7 @@ function storedRun(): RunContents {
       { sha256: ISSUING, trustedPath: [ISSUING, ROOT], partialPath: [ISSUING, ROOT], selfSigned: false, stopReason: null },
       { sha256: LEAF, trustedPath: [LEAF, ISSUING, ROOT], partialPath: [LEAF, ISSUING, ROOT], selfSigned: false, stopReason: null },
     ],
+    snapshots: [],
     anchors: [ROOT],
     findings: [
       {
