@@ -10,6 +10,16 @@ import { selfSignedLeaf } from "./self-signed-leaf.js";
 import { untrustedIssuer } from "./untrusted-issuer.js";
 import { weakKey } from "./weak-key.js";
 import { weakSignature } from "./weak-signature.js";
+import { crlBadSignature } from "./crl-bad-signature.js";
+import { crlExpiring } from "./crl-expiring.js";
+import { crlSlow } from "./crl-slow.js";
+import { crlStale } from "./crl-stale.js";
+import { crlUnreachable } from "./crl-unreachable.js";
+import { noRevocationInfo } from "./no-revocation-info.js";
+import { ocspBadResponse } from "./ocsp-bad-response.js";
+import { ocspSlow } from "./ocsp-slow.js";
+import { ocspUnreachable } from "./ocsp-unreachable.js";
+import { revokedInUse } from "./revoked-in-use.js";
 
 export const RULES: readonly Rule[] = [
   weakKey,
@@ -22,6 +32,16 @@ export const RULES: readonly Rule[] = [
   untrustedIssuer,
   incompleteChain,
   keyReuse,
+  revokedInUse,
+  crlStale,
+  crlExpiring,
+  crlUnreachable,
+  crlBadSignature,
+  ocspUnreachable,
+  ocspBadResponse,
+  ocspSlow,
+  crlSlow,
+  noRevocationInfo,
 ];
 
 const seen = new Set<string>();

@@ -6,6 +6,8 @@ import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SEVERITIES } from "../model/types.js";
+import { DEFAULT_FETCH } from "../engine/scan.js";
+import { DEFAULT_SETTINGS } from "../inventory/inventory.js";
 import { DEFAULT_PORTS } from "../targets/targets.js";
 
 export interface CliIo {
@@ -29,8 +31,6 @@ export const DEFAULTS = {
   concurrency: 512,
   connectTimeoutMs: 3000,
   handshakeTimeoutMs: 5000,
-  aiaTimeoutMs: 5000,
-  expiryDays: 30,
 } as const;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -65,9 +65,18 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
-    .option("--expiry-days <n>", "expiring-soon threshold in days", String(DEFAULTS.expiryDays))
-    .option("--no-fetch", "never fetch AIA caIssuers URLs (stay within the target list)")
-    .option("--aia-timeout <ms>", "AIA fetch timeout", String(DEFAULTS.aiaTimeoutMs))
+    .option("--expiry-days <n>", "expiring-soon threshold in days", String(DEFAULT_SETTINGS.expiryDays))
+    .option("--crl-expiry-hours <n>", "crl-expiring threshold: nextUpdate this close", String(DEFAULT_SETTINGS.crlExpiryHours))
+    .option("--slow-ms <ms>", "crl-slow / ocsp-slow threshold", String(DEFAULT_SETTINGS.slowMs))
+    .option("--no-revocation", "do not query CRL distribution points or OCSP responders found in certificates")
+    .option("--crl-url <url>", "also fetch this CRL (http, https, ldap); repeatable", collect)
+    .option("--crl-file <path>", "also read this CRL file (PEM or DER); repeatable", collect)
+    .option("--no-fetch", "fetch nothing a certificate points at (AIA, CRL, OCSP): stay within the target list")
+    .option("--fetch-allow <list>", "only fetch from these hosts, *.domains, addresses or CIDRs; repeatable", collect)
+    .option("--fetch-deny <list>", "never fetch from these hosts, *.domains, addresses or CIDRs; repeatable", collect)
+    .option("--fetch-timeout <ms>", "total time for one fetch", String(DEFAULT_FETCH.timeoutMs))
+    .option("--fetch-max-bytes <n>", "largest response read (CRLs can be tens of MB)", String(DEFAULT_FETCH.maxBytes))
+    .option("--fetch-per-host <n>", "fetches in flight per host", String(DEFAULT_FETCH.perHostConcurrency))
     .option("-o, --out <dir>", "directory for report.json, report.html, inventory.csv", DEFAULTS.out)
     .option("--no-report", "write no report files (the run stays in the store)")
     .addOption(new Option("--fail-on <severity>", "exit 1 when a finding at or above this severity exists").choices(SEVERITIES))

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { type ScanPlan, runScan } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
+import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
@@ -28,8 +29,17 @@ export interface ScanCommandOptions extends GlobalOptions {
   connectTimeout: string;
   handshakeTimeout: string;
   expiryDays: string;
+  crlExpiryHours: string;
+  slowMs: string;
+  revocation: boolean;
+  crlUrl?: string[];
+  crlFile?: string[];
   fetch: boolean;
-  aiaTimeout: string;
+  fetchAllow?: string[];
+  fetchDeny?: string[];
+  fetchTimeout: string;
+  fetchMaxBytes: string;
+  fetchPerHost: string;
   out: string;
   report: boolean;
   failOn?: Severity;
@@ -48,9 +58,21 @@ export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPl
     targetTexts.push(...parseTargetsText(text));
   }
   const files = options.files ?? [];
-  if (targetTexts.length === 0 && files.length === 0) {
-    throw new UsageError("nothing to scan: give --targets, --targets-file or --files");
+  const crlUrls = options.crlUrl ?? [];
+  const crlFiles = options.crlFile ?? [];
+  if (targetTexts.length + files.length + crlUrls.length + crlFiles.length === 0) {
+    throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url or --crl-file");
   }
+  const fetch = {
+    enabled: options.fetch,
+    allow: (options.fetchAllow ?? []).flatMap(splitList),
+    deny: (options.fetchDeny ?? []).flatMap(splitList),
+    timeoutMs: positiveInt(options.fetchTimeout, "--fetch-timeout"),
+    maxBytes: positiveInt(options.fetchMaxBytes, "--fetch-max-bytes"),
+    perHostConcurrency: positiveInt(options.fetchPerHost, "--fetch-per-host"),
+  };
+  // Fail on a bad list now, not after the sweep.
+  new FetchPolicy(fetch);
   return {
     targetTexts,
     specs: targetTexts.map(parseTarget),
@@ -63,9 +85,13 @@ export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPl
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
       handshakeMs: positiveInt(options.handshakeTimeout, "--handshake-timeout"),
     },
-    expiryDays: positiveInt(options.expiryDays, "--expiry-days"),
-    fetchAia: options.fetch,
-    aiaTimeoutMs: positiveInt(options.aiaTimeout, "--aia-timeout"),
+    fetch,
+    revocation: { enabled: options.revocation, crlUrls, crlFiles },
+    settings: {
+      expiryDays: positiveInt(options.expiryDays, "--expiry-days"),
+      crlExpiryHours: positiveInt(options.crlExpiryHours, "--crl-expiry-hours"),
+      slowMs: positiveInt(options.slowMs, "--slow-ms"),
+    },
   };
 }
 

@@ -2,16 +2,14 @@
 // PKCS#7 certs-only bundle (.p7c, as RFC 5280 §4.2.2.1 allows). pkijs decodes PKCS#7.
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { fetchLimited } from "../net/fetch-limited.js";
+import type { UrlFetcher } from "../net/fetcher.js";
 import { certificatesInBlob } from "./pem.js";
 
 const SIGNED_DATA_OID = "1.2.840.113549.1.7.2";
-export const AIA_MAX_BYTES = 1024 * 1024;
-
 export type AiaFetchResult = { ok: true; certificates: Buffer[] } | { ok: false; error: string };
 
-export async function fetchCaIssuers(url: string, timeoutMs: number): Promise<AiaFetchResult> {
-  const response = await fetchLimited(url, { maxBytes: AIA_MAX_BYTES, timeoutMs });
+export async function fetchCaIssuers(fetcher: UrlFetcher, url: string): Promise<AiaFetchResult> {
+  const response = await fetcher.fetch(url);
   if (!response.ok) return { ok: false, error: response.error };
   const certificates = certificatesInAiaBody(response.body);
   return certificates.length > 0 ? { ok: true, certificates } : { ok: false, error: "response holds no certificate" };

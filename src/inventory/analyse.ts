@@ -2,6 +2,7 @@
 // (fetching AIA caIssuers where the chain is short), records fetched issuers and the anchors
 // used, and returns the paths. Its input is the store, never a collector.
 import type { Logger } from "../log.js";
+import type { UrlFetcher } from "../net/fetcher.js";
 import type { PathResult } from "../model/types.js";
 import type { Store, StoredCertificate } from "../store/store.js";
 import { fetchCaIssuers } from "./aia.js";
@@ -10,11 +11,6 @@ import { type PathNode, PathBuilder } from "./path-builder.js";
 import type { ObservationRecorder } from "./recorder.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
-export interface PathAnalysisOptions {
-  /** Fetch AIA caIssuers URLs; off for scans that must not leave the target list. */
-  fetchAia: boolean;
-  aiaTimeoutMs: number;
-}
 
 export interface PathAnalysis {
   paths: PathResult[];
@@ -26,7 +22,8 @@ export async function analysePaths(
   runId: string,
   recorder: ObservationRecorder,
   anchors: TrustAnchorSet,
-  { fetchAia, aiaTimeoutMs }: PathAnalysisOptions,
+  /** Fetches AIA caIssuers URLs; null when the scan must not leave its target list. */
+  fetcher: UrlFetcher | null,
   log: Logger,
 ): Promise<PathAnalysis> {
   await recorder.flush();
@@ -41,9 +38,9 @@ export async function analysePaths(
     local,
     stored: async (nameHash) =>
       (await store.caCertificatesBySubject(nameHash)).flatMap((c) => nodeFromStored(c) ?? []),
-    fetchIssuers: fetchAia
+    fetchIssuers: fetcher
       ? async (url) => {
-          const result = await fetchCaIssuers(url, aiaTimeoutMs);
+          const result = await fetchCaIssuers(fetcher, url);
           if (!result.ok) {
             log.debug(`AIA fetch ${url} failed: ${result.error}`);
             return { result, nodes: [] };

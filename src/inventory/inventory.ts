@@ -1,6 +1,7 @@
 // The inventory as rules see it: parsed certificates with the facts derived from them (where
 // seen, whether served, path to an anchor), endpoints, and what could not be parsed. Built
 // from the store, so it is the same whether the run just ended or is re-analysed later.
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { CertificateRecord, PathResult, SightingSource } from "../model/types.js";
 import type { EndpointRow, RunContents } from "../store/store.js";
 
@@ -30,13 +31,21 @@ export interface InventoryView {
   bySha: ReadonlyMap<string, CertificateFacts>;
   endpoints: readonly EndpointRow[];
   unparsable: readonly UnparsableCertificate[];
+  crls: readonly CrlObservation[];
+  ocsp: readonly OcspObservation[];
   settings: InventorySettings;
 }
 
 export interface InventorySettings {
   /** expiring-soon threshold. */
   expiryDays: number;
+  /** crl-expiring threshold: a CRL whose nextUpdate is this close. */
+  crlExpiryHours: number;
+  /** crl-slow / ocsp-slow threshold. */
+  slowMs: number;
 }
+
+export const DEFAULT_SETTINGS: InventorySettings = { expiryDays: 30, crlExpiryHours: 24, slowMs: 2000 };
 
 export function buildInventoryView(contents: RunContents, settings: InventorySettings, now = new Date()): InventoryView {
   const anchors = new Set(contents.anchors);
@@ -81,6 +90,8 @@ export function buildInventoryView(contents: RunContents, settings: InventorySet
     bySha: facts,
     endpoints: contents.endpoints,
     unparsable: [...unparsable.values()],
+    crls: contents.crls,
+    ocsp: contents.ocsp,
     settings,
   };
 }
@@ -99,7 +110,7 @@ export function isServed(c: CertificateFacts): boolean {
 
 /** Seen in service or in an imported store (not only fetched over AIA or supplied as an anchor). */
 export function isInUse(c: CertificateFacts): boolean {
-  return c.sources.has("tls") || c.sources.has("file");
+  return c.sources.has("tls") || c.sources.has("file") || c.sources.has("ldap");
 }
 
 export function isExpired(c: CertificateFacts, now: Date): boolean {

@@ -3,7 +3,8 @@
 // the store in transactions, so a killed scan keeps everything but the batch in flight.
 import type { CertificateSighting, EndpointObservation } from "../model/types.js";
 import { endpointId } from "../model/types.js";
-import type { DirectorySnapshotRow, EndpointRow, SightingRow, Store, StoredCertificate } from "../store/store.js";
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
 import { type ParsedCertificate, parseCertificate, sha256Hex } from "./parse-certificate.js";
 
 export interface RecorderOptions {
@@ -18,6 +19,8 @@ export class ObservationRecorder {
   private pendingEndpoints: EndpointRow[] = [];
   private pendingSightings: PendingSighting[] = [];
   private pendingSnapshots: DirectorySnapshotRow[] = [];
+  private pendingCrls: CrlObservation[] = [];
+  private pendingOcsp: OcspObservation[] = [];
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
@@ -54,7 +57,7 @@ export class ObservationRecorder {
       tlsVersion: obs.tlsVersion,
       cipher: obs.cipher,
       chain,
-      stapledOcsp: obs.stapledOcsp !== null,
+      stapledOcsp: obs.stapledOcsp,
       observedAt: obs.observedAt,
       durationMs: obs.durationMs,
     });
@@ -78,24 +81,45 @@ export class ObservationRecorder {
     await this.flush();
   }
 
+  async addCrl(observation: CrlObservation): Promise<void> {
+    this.pendingCrls.push(observation);
+    await this.maybeFlush();
+  }
+
+  async addOcsp(observation: OcspObservation): Promise<void> {
+    this.pendingOcsp.push(observation);
+    await this.maybeFlush();
+  }
+
+  private pendingCount(): number {
+    return this.pendingEndpoints.length + this.pendingSightings.length + this.pendingSnapshots.length +
+      this.pendingCrls.length + this.pendingOcsp.length;
+  }
+
   private async maybeFlush(): Promise<void> {
-    if (this.pendingEndpoints.length + this.pendingSightings.length >= this.batchSize) await this.flush();
+    if (this.pendingCount() >= this.batchSize) await this.flush();
   }
 
   /** Writes everything pending. Flushes are serialised so batches land in order. */
   flush(): Promise<void> {
-    const endpoints = this.pendingEndpoints;
-    const sightings = this.pendingSightings;
-    const snapshots = this.pendingSnapshots;
+    if (this.pendingCount() === 0) return this.flushing;
+    const batch = {
+      endpoints: this.pendingEndpoints,
+      sightings: this.pendingSightings,
+      snapshots: this.pendingSnapshots,
+      crls: this.pendingCrls,
+      ocsp: this.pendingOcsp,
+    };
     this.pendingEndpoints = [];
     this.pendingSightings = [];
     this.pendingSnapshots = [];
-    this.flushing = this.flushing.then(() => this.write(endpoints, sightings, snapshots));
+    this.pendingCrls = [];
+    this.pendingOcsp = [];
+    this.flushing = this.flushing.then(() => this.write(batch));
     return this.flushing;
   }
 
-  private async write(endpoints: EndpointRow[], sightings: PendingSighting[], snapshots: DirectorySnapshotRow[]): Promise<void> {
-    if (endpoints.length === 0 && sightings.length === 0 && snapshots.length === 0) return;
+  private async write({ sightings, ...rest }: Omit<ObservationBatch, "sightings" | "certificates"> & { sightings: PendingSighting[] }): Promise<void> {
     const unknown = [...new Set(sightings.map((s) => s.sha256).filter((id) => !this.known.has(id)))];
     for (const [id, error] of await this.store.storedParseErrors(unknown)) this.known.set(id, error);
 
@@ -105,7 +129,7 @@ export class ObservationRecorder {
       certificates.push(this.parseOnce(s.sha256, s.der, s.parsed));
     }
     const rows: SightingRow[] = sightings.map(({ der: _der, parsed: _parsed, ...row }) => ({ ...row, error: this.known.get(row.sha256) ?? null }));
-    await this.store.recordObservations(this.runId, { endpoints, certificates, sightings: rows, snapshots });
+    await this.store.recordObservations(this.runId, { ...rest, certificates, sightings: rows });
   }
 
   private parseOnce(sha256: string, der: Buffer, alreadyParsed: ParsedCertificate | undefined): StoredCertificate {

@@ -143,7 +143,7 @@ export function buildReport(contents: RunContents): Report {
 
   const endpoints: ReportEndpoint[] = contents.endpoints.map((e) => ({
     id: e.id, address: e.address, port: e.port, sni: e.sni, status: e.status, error: e.error,
-    tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp, observedAt: e.observedAt,
+    tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp !== null, observedAt: e.observedAt,
     durationMs: e.durationMs,
   }));
   const endpointsByStatus: Record<string, number> = {};

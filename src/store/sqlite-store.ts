@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { Finding, PathResult, RunInfo } from "../model/types.js";
 import type {
   EndpointRow,
@@ -31,7 +32,7 @@ CREATE INDEX IF NOT EXISTS certificates_ca_subject ON certificates (subject_name
 CREATE TABLE IF NOT EXISTS endpoints (
   run_id TEXT NOT NULL REFERENCES runs(id), id TEXT NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL,
   sni TEXT, status TEXT NOT NULL, error TEXT, tls_version TEXT, cipher TEXT, chain TEXT NOT NULL,
-  stapled_ocsp INTEGER NOT NULL, observed_at TEXT NOT NULL, duration_ms REAL NOT NULL,
+  stapled_ocsp BLOB, observed_at TEXT NOT NULL, duration_ms REAL NOT NULL,
   PRIMARY KEY (run_id, id));
 CREATE TABLE IF NOT EXISTS sightings (
   run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL REFERENCES certificates(sha256),
@@ -40,6 +41,8 @@ CREATE INDEX IF NOT EXISTS sightings_run ON sightings (run_id);
 CREATE TABLE IF NOT EXISTS snapshots (
   run_id TEXT NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
   snapshot TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revocation (
+  run_id TEXT NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anchors (run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, PRIMARY KEY (run_id, sha256));
 CREATE TABLE IF NOT EXISTS paths (
   run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, trusted_path TEXT, partial_path TEXT NOT NULL,
@@ -151,8 +154,11 @@ export class SqliteStore implements Store {
     const insertSnapshot = this.db.prepare(
       "INSERT INTO snapshots (run_id, kind, source, observed_at, snapshot) VALUES (?, ?, ?, ?, ?)",
     );
+    const insertRevocation = this.db.prepare("INSERT INTO revocation (run_id, kind, data) VALUES (?, ?, ?)");
     const now = new Date().toISOString();
     this.db.transaction(() => {
+      for (const c of batch.crls) insertRevocation.run(runId, "crl", JSON.stringify(c));
+      for (const o of batch.ocsp) insertRevocation.run(runId, "ocsp", JSON.stringify(o));
       for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
       for (const c of batch.certificates) {
         insertCert.run(
@@ -169,7 +175,7 @@ export class SqliteStore implements Store {
       for (const e of batch.endpoints) {
         insertEndpoint.run(
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
-          JSON.stringify(e.chain), e.stapledOcsp ? 1 : 0, e.observedAt, e.durationMs,
+          JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
         );
       }
       for (const s of batch.sightings) {
@@ -237,11 +243,11 @@ export class SqliteStore implements Store {
     const endpoints = (this.db.prepare("SELECT * FROM endpoints WHERE run_id = ? ORDER BY rowid").all(runId) as {
       id: string; address: string; port: number; sni: string | null; status: EndpointRow["status"];
       error: string | null; tls_version: string | null; cipher: string | null; chain: string;
-      stapled_ocsp: number; observed_at: string; duration_ms: number;
+      stapled_ocsp: Buffer | null; observed_at: string; duration_ms: number;
     }[]).map((r) => ({
       id: r.id, address: r.address, port: r.port, sni: r.sni, status: r.status, error: r.error,
       tlsVersion: r.tls_version, cipher: r.cipher, chain: JSON.parse(r.chain) as string[],
-      stapledOcsp: r.stapled_ocsp === 1, observedAt: r.observed_at, durationMs: r.duration_ms,
+      stapledOcsp: r.stapled_ocsp, observedAt: r.observed_at, durationMs: r.duration_ms,
     }));
     const sightings = (this.db.prepare("SELECT * FROM sightings WHERE run_id = ? ORDER BY rowid").all(runId) as {
       sha256: string; source: SightingRow["source"]; location: string; position: number | null;
@@ -269,6 +275,11 @@ export class SqliteStore implements Store {
     const snapshots = (this.db.prepare("SELECT * FROM snapshots WHERE run_id = ? ORDER BY rowid").all(runId) as {
       kind: string; source: string; observed_at: string; snapshot: string;
     }[]).map((r) => ({ kind: r.kind, source: r.source, observedAt: r.observed_at, snapshot: JSON.parse(r.snapshot) as unknown }));
+    const revocation = this.db.prepare("SELECT kind, data FROM revocation WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      kind: string; data: string;
+    }[];
+    const crls = revocation.filter((r) => r.kind === "crl").map((r) => JSON.parse(r.data) as CrlObservation);
+    const ocsp = revocation.filter((r) => r.kind === "ocsp").map((r) => JSON.parse(r.data) as OcspObservation);
     const anchors = this.db.prepare("SELECT sha256 FROM anchors WHERE run_id = ? ORDER BY sha256").pluck().all(runId) as string[];
     const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as {
       id: string; rule_id: string; category: Finding["category"]; severity: Finding["severity"]; message: string;
@@ -281,7 +292,7 @@ export class SqliteStore implements Store {
     const ruleFailures = (this.db.prepare("SELECT rule_id, error FROM rule_failures WHERE run_id = ?").all(runId) as {
       rule_id: string; error: string;
     }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
-    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots, paths, anchors, findings, ruleFailures };
+    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots, crls, ocsp, paths, anchors, findings, ruleFailures };
   }
 
   async close(): Promise<void> {

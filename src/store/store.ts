@@ -1,5 +1,6 @@
 // The store's contract. Every method is async so a PostgreSQL store (for /8 address plans and
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type {
   CertificateRecord,
   EndpointObservation,
@@ -29,10 +30,9 @@ export interface SightingRow {
 }
 
 /** An endpoint as stored: the chain is kept as certificate ids, the DER lives once in certificates. */
-export type EndpointRow = Omit<EndpointObservation, "chainDer" | "stapledOcsp"> & {
+export type EndpointRow = Omit<EndpointObservation, "chainDer"> & {
   id: string;
   chain: string[];
-  stapledOcsp: boolean;
 };
 
 /** A structured snapshot a directory collector took (AD CS configuration), stored as JSON. */
@@ -50,6 +50,8 @@ export interface ObservationBatch {
   certificates: StoredCertificate[];
   sightings: SightingRow[];
   snapshots: DirectorySnapshotRow[];
+  crls: CrlObservation[];
+  ocsp: OcspObservation[];
 }
 
 export interface RuleFailure {
@@ -63,6 +65,8 @@ export interface RunContents {
   sightings: SightingRow[];
   certificates: StoredCertificate[];
   snapshots: DirectorySnapshotRow[];
+  crls: CrlObservation[];
+  ocsp: OcspObservation[];
   paths: PathResult[];
   /** sha256 of the trust anchors sanctioned for this run. */
   anchors: string[];

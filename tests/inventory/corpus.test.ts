@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScan } from "../../src/engine/scan.js";
+import { DEFAULT_FETCH, DEFAULT_REVOCATION, runScan } from "../../src/engine/scan.js";
+import { DEFAULT_SETTINGS } from "../../src/inventory/inventory.js";
 import { silentLogger } from "../../src/log.js";
 import { type Report, buildReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
@@ -24,7 +25,8 @@ beforeAll(async () => {
     store,
     {
       targetTexts: [], specs: [], ports: [], exclude: [], files: [CORPUS], trustAnchors: null, concurrency: 1,
-      timeouts: { connectMs: 1000, handshakeMs: 1000 }, expiryDays: 30, fetchAia: false, aiaTimeoutMs: 1000,
+      timeouts: { connectMs: 1000, handshakeMs: 1000 }, settings: DEFAULT_SETTINGS,
+      fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: DEFAULT_REVOCATION,
     },
     { log: silentLogger, signal: new AbortController().signal },
   );

@@ -49,11 +49,11 @@ function storedRun(): RunContents {
     endpoints: [
       {
         id: tlsEndpoint, address: "192.0.2.10", port: 443, sni: "www.example.com", status: "tls", error: null,
-        tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", chain: [LEAF, ISSUING], stapledOcsp: true, observedAt: SEEN, durationMs: 41,
+        tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", chain: [LEAF, ISSUING], stapledOcsp: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]), observedAt: SEEN, durationMs: 41,
       },
       ...(["timeout", "not-tls", "error"] as const).map((status, i) => ({
         id: `192.0.2.${11 + i}:8443`, address: `192.0.2.${11 + i}`, port: 8443, sni: null, status, error: `${status} happened`,
-        tlsVersion: null, cipher: null, chain: [], stapledOcsp: false, observedAt: SEEN, durationMs: 5000,
+        tlsVersion: null, cipher: null, chain: [], stapledOcsp: null, observedAt: SEEN, durationMs: 5000,
       })),
     ],
     sightings: [
@@ -79,6 +79,8 @@ function storedRun(): RunContents {
       { sha256: LEAF, trustedPath: [LEAF, ISSUING, ROOT], partialPath: [LEAF, ISSUING, ROOT], selfSigned: false, stopReason: null },
     ],
     snapshots: [],
+    crls: [],
+    ocsp: [],
     anchors: [ROOT],
     findings: [
       {

@@ -7,6 +7,8 @@ import { RULES } from "../../rules/index.js";
 const CONTRACT_IDS = [
   "weak-key", "weak-signature", "expired", "expiring-soon", "long-validity",
   "missing-san", "self-signed-leaf", "untrusted-issuer", "incomplete-chain", "key-reuse",
+  "revoked-in-use", "crl-stale", "crl-expiring", "crl-unreachable", "crl-bad-signature",
+  "ocsp-unreachable", "ocsp-bad-response", "no-revocation-info", "ocsp-slow", "crl-slow",
 ];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
@@ -28,7 +30,8 @@ describe("rule registry", () => {
   });
 
   it("has a sample-PKI fixture expected to trigger every rule", () => {
-    const pki = buildSamplePki({ aiaBaseUrl: "http://127.0.0.1:1" });
+    const none = "http://127.0.0.1:1";
+    const pki = buildSamplePki({ urls: { baseUrl: none, ocspGood: none, ocspRogue: none, ocspSlow: none, ocspDown: none } });
     const covered = new Set([...pki.identities, ...pki.fileOnly].flatMap((i) => i.expectedRules));
     for (const id of CONTRACT_IDS) expect(covered, id).toContain(id);
   });

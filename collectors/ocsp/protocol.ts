@@ -1,0 +1,447 @@
+// OCSP (RFC 6960) request building and response verification, without networking: the collector
+// POSTs what buildOcspRequest() makes, and parseOcspResponse() judges what comes back, whether
+// fetched or stapled in a TLS handshake (Node hands stapled responses over as the same DER).
+//
+// Why hand-assembled on pkijs: no maintained npm package does both halves the way a relying party
+// must. pkijs has the ASN.1 structures, but its BasicOCSPResponse.verify() throws when the CA
+// signed and attached no certificate (common), and it verifies through WebCrypto, which refuses
+// MD5 and curves outside P-256/384/521 that old responders still use. So pkijs parses, and
+// node:crypto (OpenSSL) checks every signature over the exact tbsResponseData bytes received, and
+// the delegation rules (RFC 6960 4.2.2.2) are applied here.
+import { constants, createHash, type KeyObject, randomBytes, verify as verifySignature, X509Certificate } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+
+export interface OcspRequestInput {
+  certificateDer: Buffer;
+  issuerDer: Buffer;
+  /** Default true: 16 random bytes. */
+  nonce?: boolean;
+  /** CertID hash; default sha1, what responders universally support. */
+  hash?: "sha1" | "sha256";
+}
+
+export type OcspCertStatus = "good" | "revoked" | "unknown";
+
+export type OcspSigner = "issuer" | "delegated" | "unauthorized" | "none";
+
+export interface OcspResult {
+  /** 'malformed' when the bytes are not an OCSP response at all. */
+  responseStatus: "successful" | "malformedRequest" | "internalError" | "tryLater" | "sigRequired" | "unauthorized" | string;
+  /** null when no SingleResponse matches our CertID. */
+  certStatus: OcspCertStatus | null;
+  revocationTime: string | null;
+  revocationReason: string | null;
+  thisUpdate: string | null;
+  nextUpdate: string | null;
+  producedAt: string | null;
+  /**
+   * issuer: the issuing CA's own key; delegated: a certificate issued by that CA with
+   * id-kp-OCSPSigning; unauthorized: any other certificate; none: no signer could be identified.
+   */
+  signer: OcspSigner;
+  signatureValid: boolean;
+  /** Certificates carried in the response, DER as received. */
+  responderCertificates: Buffer[];
+  /** null when either side has no nonce. */
+  nonceMatches: boolean | null;
+  /** Every reason the response should not be trusted, in plain words. */
+  problems: string[];
+}
+
+export interface OcspResponseContext {
+  certificateDer: Buffer;
+  issuerDer: Buffer;
+  now?: Date;
+  /** The nonce the request carried; null or absent for stapled responses. */
+  nonce?: Buffer | null;
+}
+
+const OIDS = {
+  basicResponse: "1.3.6.1.5.5.7.48.1.1",
+  nonce: "1.3.6.1.5.5.7.48.1.2",
+  ocspSigning: "1.3.6.1.5.5.7.3.9",
+  rsassaPss: "1.2.840.113549.1.1.10",
+  mgf1: "1.2.840.113549.1.1.8",
+} as const;
+
+type HashName = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+
+const HASH_OIDS: Readonly<Record<HashName, string>> = {
+  md5: "1.2.840.113549.2.5",
+  sha1: "1.3.14.3.2.26",
+  sha224: "2.16.840.1.101.3.4.2.4",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  sha512: "2.16.840.1.101.3.4.2.3",
+};
+
+const HASH_BY_OID: Readonly<Record<string, HashName>> = Object.fromEntries(
+  Object.entries(HASH_OIDS).map(([name, oid]) => [oid, name as HashName]),
+);
+
+// Signature algorithms that sign a digest: RSA PKCS#1 v1.5, ECDSA (DER-encoded signatures, which
+// is node's default for EC keys) and DSA.
+const DIGEST_SIGNATURE_ALGORITHMS: Readonly<Record<string, HashName>> = {
+  "1.2.840.113549.1.1.4": "md5",
+  "1.2.840.113549.1.1.5": "sha1",
+  "1.2.840.113549.1.1.14": "sha224",
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.10045.4.1": "sha1",
+  "1.2.840.10045.4.3.1": "sha224",
+  "1.2.840.10045.4.3.2": "sha256",
+  "1.2.840.10045.4.3.3": "sha384",
+  "1.2.840.10045.4.3.4": "sha512",
+  "1.2.840.10040.4.3": "sha1",
+  "2.16.840.1.101.3.4.3.1": "sha224",
+  "2.16.840.1.101.3.4.3.2": "sha256",
+};
+
+// Ed25519 and Ed448 sign the message itself: node wants no digest name for them.
+const PURE_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(["1.3.101.112", "1.3.101.113"]);
+
+const RESPONSE_STATUSES: Readonly<Record<number, string>> = {
+  0: "successful",
+  1: "malformedRequest",
+  2: "internalError",
+  3: "tryLater",
+  5: "sigRequired",
+  6: "unauthorized",
+};
+
+// CRLReason (RFC 5280 5.3.1); 7 is unused.
+const REVOCATION_REASONS: Readonly<Record<number, string>> = {
+  0: "unspecified",
+  1: "keyCompromise",
+  2: "cACompromise",
+  3: "affiliationChanged",
+  4: "superseded",
+  5: "cessationOfOperation",
+  6: "certificateHold",
+  8: "removeFromCRL",
+  9: "privilegeWithdrawn",
+  10: "aACompromise",
+};
+
+const NONCE_BYTES = 16;
+
+// Clocks disagree: like OpenSSL's OCSP_check_validity() default, tolerate five minutes either way
+// before calling a response premature or stale.
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+// A response is a few kilobytes; these caps bound what a hostile responder can make us parse.
+// Embedded parsing is off because the nested DER we need (the BasicOCSPResponse, the nonce) is
+// parsed explicitly, under the same caps.
+const PARSE_LIMITS = { maxDepth: 64, maxNodes: 10_000, maxContentLength: 1 << 20, parseEmbedded: false } as const;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** DER to a pkijs object, with limits and no trailing bytes; every failure says what was being decoded. */
+function decode<T>(bytes: Uint8Array, what: string, build: (schema: asn1js.AsnType) => T): T {
+  if (bytes.byteLength === 0) throw new Error(`the ${what} is empty`);
+  const parsed = asn1js.fromBER(bytes, PARSE_LIMITS);
+  if (parsed.offset === -1) throw new Error(`the ${what} is not valid DER (${parsed.result.error})`);
+  if (parsed.offset !== bytes.byteLength) throw new Error(`${bytes.byteLength - parsed.offset} unexpected bytes after the ${what}`);
+  try {
+    return build(parsed.result);
+  } catch (error) {
+    throw new Error(`the ${what} does not have the expected structure (${errorMessage(error)})`);
+  }
+}
+
+function digest(hash: HashName, data: Uint8Array): Buffer {
+  return createHash(hash).update(data).digest();
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+/** What OCSP needs from a certificate, read once. */
+interface KnownCertificate {
+  der: Buffer;
+  x509: X509Certificate;
+  /** The subject Name exactly as encoded: CertID and byName responder IDs hash or compare these bytes. */
+  subjectDer: Uint8Array;
+  /** The subjectPublicKey BIT STRING contents: what CertID and byKey responder IDs hash. */
+  keyBits: Uint8Array;
+  serialNumber: asn1js.Integer;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+function describeCertificate(der: Uint8Array, what: string): KnownCertificate {
+  return decode(der, what, (schema) => {
+    const certificate = new pkijs.Certificate({ schema });
+    return {
+      der: Buffer.from(der),
+      x509: new X509Certificate(der),
+      subjectDer: new Uint8Array(certificate.subject.valueBeforeDecode),
+      keyBits: certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView,
+      serialNumber: certificate.serialNumber,
+      notBefore: certificate.notBefore.value,
+      notAfter: certificate.notAfter.value,
+    };
+  });
+}
+
+/** CertID's issuer hashes, computed from the issuer certificate as OpenSSL does. */
+function issuerHashes(issuer: KnownCertificate, hash: HashName): { nameHash: Buffer; keyHash: Buffer } {
+  return { nameHash: digest(hash, issuer.subjectDer), keyHash: digest(hash, issuer.keyBits) };
+}
+
+// RFC 8954: extnValue holds an OCTET STRING that holds the nonce. OpenSSL writes it so and its
+// responder echoes the extension unchanged.
+function nonceExtension(nonce: Buffer): pkijs.Extension {
+  return new pkijs.Extension({ extnID: OIDS.nonce, critical: false, extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER() });
+}
+
+export function buildOcspRequest(input: OcspRequestInput): { der: Buffer; nonce: Buffer | null } {
+  const issuer = describeCertificate(input.issuerDer, "issuer certificate");
+  const certificate = describeCertificate(input.certificateDer, "certificate");
+  const hash = input.hash ?? "sha1";
+  const { nameHash, keyHash } = issuerHashes(issuer, hash);
+  const reqCert = new pkijs.CertID({
+    // NULL parameters, as OpenSSL and Windows write them.
+    hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: HASH_OIDS[hash], algorithmParams: new asn1js.Null() }),
+    issuerNameHash: new asn1js.OctetString({ valueHex: nameHash }),
+    issuerKeyHash: new asn1js.OctetString({ valueHex: keyHash }),
+    serialNumber: certificate.serialNumber,
+  });
+  const nonce = input.nonce === false ? null : randomBytes(NONCE_BYTES);
+  const tbsRequest = new pkijs.TBSRequest({
+    requestList: [new pkijs.Request({ reqCert })],
+    ...(nonce === null ? {} : { requestExtensions: [nonceExtension(nonce)] }),
+  });
+  return { der: Buffer.from(new pkijs.OCSPRequest({ tbsRequest }).toSchema(true).toBER()), nonce };
+}
+
+/** How node:crypto checks one signature algorithm; null for algorithms it cannot check. */
+interface SignatureScheme {
+  digest: HashName | null;
+  pssSaltLength?: number;
+}
+
+// RFC 4055 RSASSA-PSS-params, absent fields meaning SHA-1, MGF1-SHA-1 and a 20-byte salt. node
+// can only verify MGF1 over the message digest's own hash, which is what everyone uses.
+function pssScheme(parameters: unknown): SignatureScheme | null {
+  const pss = new pkijs.RSASSAPSSParams(parameters === undefined ? {} : { schema: parameters });
+  const messageDigest = HASH_BY_OID[pss.hashAlgorithm.algorithmId];
+  const mask = pss.maskGenAlgorithm;
+  const maskDigest = mask.algorithmId === OIDS.mgf1 && mask.algorithmParams !== undefined
+    ? HASH_BY_OID[new pkijs.AlgorithmIdentifier({ schema: mask.algorithmParams }).algorithmId]
+    : undefined;
+  if (messageDigest === undefined || maskDigest !== messageDigest) return null;
+  return { digest: messageDigest, pssSaltLength: pss.saltLength };
+}
+
+function signatureScheme(algorithm: pkijs.AlgorithmIdentifier): SignatureScheme | null {
+  const oid = algorithm.algorithmId;
+  const messageDigest = DIGEST_SIGNATURE_ALGORITHMS[oid];
+  if (messageDigest !== undefined) return { digest: messageDigest };
+  if (PURE_SIGNATURE_ALGORITHMS.has(oid)) return { digest: null };
+  return oid === OIDS.rsassaPss ? pssScheme(algorithm.algorithmParams) : null;
+}
+
+function signatureVerifies(key: KeyObject, scheme: SignatureScheme, data: Uint8Array, signature: Uint8Array): boolean {
+  const options = scheme.pssSaltLength === undefined
+    ? { key }
+    : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.pssSaltLength };
+  try {
+    return verifySignature(scheme.digest, data, options, signature);
+  } catch {
+    return false; // a key of another type than the algorithm, say
+  }
+}
+
+/** responderID is byName (a Name, compared byte for byte) or byKey (SHA-1 of the key bits). */
+function namedByResponderId(responderId: unknown, candidate: KnownCertificate): boolean {
+  if (responderId instanceof pkijs.RelativeDistinguishedNames) return sameBytes(new Uint8Array(responderId.valueBeforeDecode), candidate.subjectDer);
+  if (responderId instanceof asn1js.OctetString) return sameBytes(responderId.valueBlock.valueHexView, digest("sha1", candidate.keyBits));
+  return false;
+}
+
+/**
+ * The certificate whose key signed, among the issuer and the certificates carried. Those the
+ * responderID names are tried first; if it names none (a Name encoded differently, say), any
+ * whose key verifies the signature is the signer. With no verifying key, the named one is
+ * reported as the signer of a bad signature.
+ */
+function identifySigner(candidates: KnownCertificate[], isNamed: (c: KnownCertificate) => boolean, verifies: (c: KnownCertificate) => boolean): { certificate: KnownCertificate; signatureValid: boolean } | null {
+  const named = candidates.filter(isNamed);
+  const verified = (named.length > 0 ? named : candidates).find(verifies);
+  if (verified !== undefined) return { certificate: verified, signatureValid: true };
+  const claimed = named[0];
+  return claimed === undefined ? null : { certificate: claimed, signatureValid: false };
+}
+
+// RFC 6960 4.2.2.2: a delegated responder's certificate is issued directly by the CA that issued
+// the certificate in question and carries id-kp-OCSPSigning (anyExtendedKeyUsage does not count).
+function isDelegatedResponder(responder: KnownCertificate, issuer: KnownCertificate): boolean {
+  // node leaves keyUsage (the extended key usages) undefined without the extension.
+  const purposes: string[] | undefined = responder.x509.keyUsage;
+  try {
+    return (purposes ?? []).includes(OIDS.ocspSigning) && responder.x509.checkIssued(issuer.x509) && responder.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+type Assessment<K extends keyof OcspResult> = Pick<OcspResult, K> & { problems: string[] };
+
+function assessSignature(basic: pkijs.BasicOCSPResponse, issuer: KnownCertificate, carried: KnownCertificate[], now: Date): Assessment<"signer" | "signatureValid"> {
+  const scheme = signatureScheme(basic.signatureAlgorithm);
+  const problems = scheme === null ? [`signature algorithm ${basic.signatureAlgorithm.algorithmId} is not supported`] : [];
+  const tbs = basic.tbsResponseData.tbsView;
+  const signature = basic.signature.valueBlock.valueHexView;
+  const signing = identifySigner(
+    [issuer, ...carried],
+    (candidate) => namedByResponderId(basic.tbsResponseData.responderID, candidate),
+    (candidate) => scheme !== null && signatureVerifies(candidate.x509.publicKey, scheme, tbs, signature),
+  );
+  if (signing === null) {
+    return { signer: "none", signatureValid: false, problems: [...problems, "signer not identified: neither the CA nor a certificate in the response"] };
+  }
+  const { certificate, signatureValid } = signing;
+  if (!signatureValid && scheme !== null) problems.push("response signature does not verify");
+  // The CA's key, whichever of its certificates carries it.
+  if (sameBytes(certificate.keyBits, issuer.keyBits)) return { signer: "issuer", signatureValid, problems };
+  if (!isDelegatedResponder(certificate, issuer)) {
+    return { signer: "unauthorized", signatureValid, problems: [...problems, "signed by a certificate the CA did not authorise for OCSP"] };
+  }
+  if (now < certificate.notBefore || now > certificate.notAfter) problems.push("responder certificate is outside its validity period");
+  return { signer: "delegated", signatureValid, problems };
+}
+
+function certIdMatches(certId: pkijs.CertID, issuer: KnownCertificate, serial: bigint): boolean {
+  const hash = HASH_BY_OID[certId.hashAlgorithm.algorithmId];
+  if (hash === undefined) return false;
+  const expected = issuerHashes(issuer, hash);
+  return certId.serialNumber.toBigInt() === serial
+    && sameBytes(certId.issuerNameHash.valueBlock.valueHexView, expected.nameHash)
+    && sameBytes(certId.issuerKeyHash.valueBlock.valueHexView, expected.keyHash);
+}
+
+type StatusDetails = Pick<OcspResult, "certStatus" | "revocationTime" | "revocationReason">;
+
+// RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL },
+// here IMPLICIT-tagged [1]; pkijs' schema has already checked that shape.
+function revokedDetails(revokedInfo: asn1js.Constructed): StatusDetails {
+  const [time, taggedReason] = revokedInfo.valueBlock.value;
+  const reason = taggedReason instanceof asn1js.Constructed ? taggedReason.valueBlock.value[0] : undefined;
+  const code = reason instanceof asn1js.Enumerated ? reason.valueBlock.valueDec : undefined;
+  return {
+    certStatus: "revoked",
+    revocationTime: time instanceof asn1js.GeneralizedTime ? time.toDate().toISOString() : null,
+    revocationReason: code === undefined ? null : (REVOCATION_REASONS[code] ?? `reason code ${code}`),
+  };
+}
+
+// CertStatus ::= CHOICE { good [0] NULL, revoked [1] RevokedInfo, unknown [2] NULL }; pkijs keeps the raw block.
+function statusDetails(certStatus: unknown): StatusDetails {
+  if (certStatus instanceof asn1js.Constructed && certStatus.idBlock.tagNumber === 1) return revokedDetails(certStatus);
+  const tag = certStatus instanceof asn1js.BaseBlock ? certStatus.idBlock.tagNumber : undefined;
+  if (tag === 0) return { certStatus: "good", revocationTime: null, revocationReason: null };
+  if (tag === 2) return { certStatus: "unknown", revocationTime: null, revocationReason: null };
+  throw new Error("a SingleResponse has a certStatus that is neither good, revoked nor unknown");
+}
+
+function assessSingleResponse(responses: pkijs.SingleResponse[], issuer: KnownCertificate, serial: bigint, now: Date): Assessment<keyof StatusDetails | "thisUpdate" | "nextUpdate"> {
+  const single = responses.find((candidate) => certIdMatches(candidate.certID, issuer, serial));
+  if (single === undefined) {
+    return { certStatus: null, revocationTime: null, revocationReason: null, thisUpdate: null, nextUpdate: null, problems: ["no response for this certificate"] };
+  }
+  const problems: string[] = [];
+  if (single.thisUpdate.getTime() > now.getTime() + CLOCK_SKEW_MS) problems.push("thisUpdate is in the future");
+  // No nextUpdate means newer information is always available (RFC 6960 4.2.2.1): never stale.
+  if (single.nextUpdate !== undefined && single.nextUpdate.getTime() < now.getTime() - CLOCK_SKEW_MS) problems.push("nextUpdate has passed");
+  return {
+    ...statusDetails(single.certStatus),
+    thisUpdate: single.thisUpdate.toISOString(),
+    nextUpdate: single.nextUpdate?.toISOString() ?? null,
+    problems,
+  };
+}
+
+// The nonce sits inside an OCTET STRING (RFC 8954); responders of the RFC 2560 era put the bare
+// bytes in extnValue, so anything else is taken as the nonce itself.
+function responseNonce(data: pkijs.ResponseData): Uint8Array | null {
+  const extension = data.responseExtensions?.find((candidate) => candidate.extnID === OIDS.nonce);
+  if (extension === undefined) return null;
+  const value = extension.extnValue.valueBlock.valueHexView;
+  try {
+    return decode(value, "nonce", (schema) => {
+      if (!(schema instanceof asn1js.OctetString)) throw new Error("not an OCTET STRING");
+      return schema.valueBlock.valueHexView;
+    });
+  } catch {
+    return value;
+  }
+}
+
+function assessNonce(data: pkijs.ResponseData, requestNonce: Buffer | null | undefined): Assessment<"nonceMatches"> {
+  const echoed = responseNonce(data);
+  if (requestNonce === null || requestNonce === undefined || echoed === null) return { nonceMatches: null, problems: [] };
+  const nonceMatches = sameBytes(echoed, requestNonce);
+  return { nonceMatches, problems: nonceMatches ? [] : ["nonce does not match the request (a replayed or misdirected response)"] };
+}
+
+// certs is the optional fourth field, [0] EXPLICIT SEQUENCE OF Certificate (RFC 6960 4.2.1).
+// pkijs keeps only parsed copies; the collector wants the bytes exactly as sent.
+function carriedCertificates(basicResponse: asn1js.AsnType): Uint8Array[] {
+  const tagged = basicResponse instanceof asn1js.Sequence ? basicResponse.valueBlock.value[3] : undefined;
+  const list = tagged instanceof asn1js.Constructed ? tagged.valueBlock.value[0] : undefined;
+  return list instanceof asn1js.Sequence ? list.valueBlock.value.map((certificate) => certificate.valueBeforeDecodeView) : [];
+}
+
+function emptyResult(responseStatus: string, problem: string): OcspResult {
+  return {
+    responseStatus, certStatus: null, revocationTime: null, revocationReason: null, thisUpdate: null, nextUpdate: null,
+    producedAt: null, signer: "none", signatureValid: false, responderCertificates: [], nonceMatches: null, problems: [problem],
+  };
+}
+
+function evaluateResponse(der: Buffer, context: OcspResponseContext): OcspResult {
+  const response = decode(der, "OCSP response", (schema) => new pkijs.OCSPResponse({ schema }));
+  const code = response.responseStatus.valueBlock.valueDec;
+  const responseStatus = RESPONSE_STATUSES[code] ?? `unknown status ${code}`;
+  if (responseStatus !== "successful") return emptyResult(responseStatus, `the responder answered ${responseStatus}`);
+  if (response.responseBytes === undefined) throw new Error("a successful response without responseBytes");
+  if (response.responseBytes.responseType !== OIDS.basicResponse) return emptyResult(responseStatus, "unknown response type");
+
+  const { basic, certificateDers } = decode(response.responseBytes.response.valueBlock.valueHexView, "BasicOCSPResponse", (schema) => {
+    const parsed = new pkijs.BasicOCSPResponse({ schema }); // checks the shape carriedCertificates relies on
+    return { basic: parsed, certificateDers: carriedCertificates(schema) };
+  });
+  const carried = certificateDers.map((certificateDer) => describeCertificate(certificateDer, "certificate in the response"));
+  const issuer = describeCertificate(context.issuerDer, "issuer certificate");
+  const serial = describeCertificate(context.certificateDer, "certificate").serialNumber.toBigInt();
+  const now = context.now ?? new Date();
+  const data = basic.tbsResponseData;
+
+  const signature = assessSignature(basic, issuer, carried, now);
+  const status = assessSingleResponse(data.responses, issuer, serial, now);
+  const nonce = assessNonce(data, context.nonce);
+  return {
+    responseStatus,
+    ...status,
+    producedAt: data.producedAt.toISOString(),
+    ...signature,
+    responderCertificates: carried.map((certificate) => certificate.der),
+    ...nonce,
+    problems: [...signature.problems, ...status.problems, ...nonce.problems],
+  };
+}
+
+/** Never throws: bytes that are not an OCSP response give responseStatus 'malformed' and say why. */
+export function parseOcspResponse(der: Buffer, context: OcspResponseContext): OcspResult {
+  try {
+    return evaluateResponse(der, context);
+  } catch (error) {
+    return emptyResult("malformed", `malformed: ${errorMessage(error)}`);
+  }
+}

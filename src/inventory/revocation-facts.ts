@@ -1,0 +1,29 @@
+// Facts about revocation sources, so revocation rules read facts, not observations' internals.
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { InventoryView } from "./inventory.js";
+
+/** Endpoints serving any of these certificates: who is affected by a URL's failure. */
+export function endpointsServing(inventory: InventoryView, certificates: readonly string[]): string[] {
+  return [...new Set(certificates.flatMap((id) => inventory.bySha.get(id)?.endpoints ?? []))];
+}
+
+/** Certificates whose OCSP URL list includes this one (for OCSP findings grouped per URL). */
+export function ocspByUrl(inventory: InventoryView): Map<string, OcspObservation[]> {
+  const byUrl = new Map<string, OcspObservation[]>();
+  for (const o of inventory.ocsp) {
+    if (o.source !== "responder" || !o.url) continue;
+    const list = byUrl.get(o.url);
+    if (list) list.push(o);
+    else byUrl.set(o.url, [o]);
+  }
+  return byUrl;
+}
+
+/** CRLs that were read (fetched and parsed). */
+export function readCrls(inventory: InventoryView): (CrlObservation & { crl: NonNullable<CrlObservation["crl"]> })[] {
+  return inventory.crls.filter((c): c is CrlObservation & { crl: NonNullable<CrlObservation["crl"]> } => c.crl !== null);
+}
+
+export function hoursUntil(iso: string, now: Date): number {
+  return (Date.parse(iso) - now.getTime()) / 3_600_000;
+}
