@@ -33,6 +33,7 @@ ${rules(report.rules)}
 ${inventory(report.inventory.certificates)}
 ${endpoints(report.inventory.endpoints)}
 ${caTree(report.inventory.cas)}
+${revocation(report)}
 ${unparsable(report.inventory.unparsable)}
 ${ruleFailures(report.ruleFailures)}
 </main>
@@ -153,6 +154,75 @@ function endpoints(all: readonly ReportEndpoint[]): SafeHtml {
       ],
     })),
   ));
+}
+
+/**
+ * Revocation per CA: each CRL with a freshness bar (thisUpdate → nextUpdate, with "now"
+ * marked), then OCSP health per responder. Reading the bar: a marker past the end is a stale CRL.
+ */
+function revocation(report: Report): SafeHtml {
+  const { crls, ocsp } = report.inventory;
+  const now = Date.parse(report.scan.finishedAt ?? report.scan.startedAt);
+  const byIssuer = new Map<string, typeof crls>();
+  for (const c of crls) {
+    const issuer = c.crl?.issuer ?? "(not read)";
+    byIssuer.set(issuer, [...(byIssuer.get(issuer) ?? []), c]);
+  }
+  const crlTables = [...byIssuer.entries()].map(([issuer, list]) => html`<h3>CRLs of ${issuer}</h3>
+${table(
+    ["URL", "Freshness", "Entries", "Signature", "Latency", "Problem"],
+    list.map((c) => ({
+      cells: [
+        html`<code>${c.url}</code>`,
+        c.crl && freshness(c.crl.thisUpdate, c.crl.nextUpdate, now),
+        c.crl?.entryCount,
+        c.crl && html`<span class="${c.signature.status === "valid" ? "yes" : "no"}">${c.signature.status}</span>`,
+        c.skipped ? null : `${c.latencyMs} ms`,
+        c.skipped ? `not fetched: ${c.skipped}` : c.error,
+      ],
+    })),
+  )}`);
+  const byResponder = new Map<string, typeof ocsp>();
+  for (const o of ocsp) {
+    const key = o.url ?? `stapled by ${o.endpoint ?? "?"}`;
+    byResponder.set(key, [...(byResponder.get(key) ?? []), o]);
+  }
+  const ocspTable = table(
+    ["Responder", "Checks", "Statuses", "Slowest", "Signer", "Problems"],
+    [...byResponder.entries()].map(([responder, checks]) => {
+      const statuses = new Map<string, number>();
+      for (const o of checks) {
+        const status = o.skipped ? "skipped" : (o.error ? "error" : (o.certStatus ?? o.responseStatus ?? "none"));
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+      return {
+        cells: [
+          html`<code>${responder}</code>`,
+          checks.length,
+          [...statuses.entries()].map(([k, v]) => `${k} ${v}`).join(", "),
+          `${Math.max(0, ...checks.map((o) => o.latencyMs))} ms`,
+          [...new Set(checks.map((o) => o.signer).filter((x) => x !== null))].join(", "),
+          list([...new Set(checks.flatMap((o) => [...o.problems, ...(o.error ? [o.error] : []), ...(o.skipped ? [o.skipped] : [])]))]),
+        ],
+      };
+    }),
+  );
+  const content = crls.length + ocsp.length === 0
+    ? html`<p class="empty">No CRL or OCSP source was checked.</p>`
+    : html`${crlTables}<h3>OCSP</h3>${ocspTable}`;
+  return section("revocation", "Revocation", content);
+}
+
+/** How far the scan time is into thisUpdate → nextUpdate: a full red bar is a stale CRL. */
+function freshness(thisUpdate: string, nextUpdate: string | null, now: number): SafeHtml {
+  if (nextUpdate === null) return html`${date(thisUpdate)} – (no nextUpdate)`;
+  const start = Date.parse(thisUpdate);
+  const end = Date.parse(nextUpdate);
+  const span = Math.max(end - start, 1);
+  const position = Math.min(100, Math.max(0, Math.round(((now - start) / span) * 100)));
+  const stale = now > end;
+  return html`<progress class="fresh${stale ? " stale" : ""}" max="100" value="${position}" title="${thisUpdate} → ${nextUpdate}">${position}%</progress>
+<small>${date(thisUpdate)} → ${date(nextUpdate)}${stale ? " (stale)" : ""}</small>`;
 }
 
 /**
@@ -286,6 +356,8 @@ function severityBadge(severity: Severity, text: string): SafeHtml {
 
 const STYLE = html`<style>
 :root { color-scheme: light; --border: #d0d7de; --muted: #57606a; }
+progress.fresh { width: 12rem; height: .7rem; accent-color: #2da44e; vertical-align: middle; }
+progress.fresh.stale { accent-color: #cf222e; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0 auto; padding: 1.5rem; max-width: 1400px; }
 h1 { font-size: 1.6rem; margin: 0 0 .75rem; }

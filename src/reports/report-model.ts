@@ -3,6 +3,7 @@
 // Later sections (maturity, revocation, AD CS) are added as new top-level or inventory keys.
 import { RULES } from "../../rules/index.js";
 import type { RuleMeta } from "../engine/rule.js";
+import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
 import type { RunContents } from "../store/store.js";
@@ -80,6 +81,10 @@ export interface Report {
     certificates: ReportCertificate[];
     cas: ReportCa[];
     unparsable: ReportUnparsable[];
+    /** Every CRL fetched or read, with freshness, signature status and the certificates it covers. */
+    crls: CrlObservation[];
+    /** Every OCSP check: responder queries and stapled responses. */
+    ocsp: OcspObservation[];
   };
   findings: Finding[];
   /** Metadata of every rule that produced a finding: title, why it matters, how to fix it. */
@@ -173,7 +178,7 @@ export function buildReport(contents: RunContents): Report {
       unparsable: unparsable.length,
       findingsBySeverity,
     },
-    inventory: { endpoints, certificates, cas, unparsable },
+    inventory: { endpoints, certificates, cas, unparsable, crls: contents.crls, ocsp: contents.ocsp },
     findings,
     rules: RULES.map((r) => r.meta).filter((meta) => findings.some((f) => f.ruleId === meta.id)),
     ruleFailures: contents.ruleFailures,

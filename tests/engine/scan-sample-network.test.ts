@@ -4,6 +4,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runScan } from "../../src/engine/scan.js";
@@ -103,6 +105,28 @@ describe("scan of the sample network", () => {
     expect(bySubject("pkiscope Sample Issuing CA")?.sanctioned).toBe(true);
     expect(bySubject("pkiscope Sample Issuing CA")!.issued).toBeGreaterThanOrEqual(12);
     expect(bySubject("Shadow IT Root")).toMatchObject({ sanctioned: false, anchor: false, issued: 1 });
+  });
+
+  it("produces a report that validates against docs/report.schema.json", () => {
+    const schema = JSON.parse(readFileSync(new URL("../../docs/report.schema.json", import.meta.url), "utf8")) as object;
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    const valid = validate(JSON.parse(JSON.stringify(report)));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it("records every CRL and OCSP check, with the revoked leaf found by both", () => {
+    const revoked = network.endpoints.find((e) => e.identity?.name === "revoked")!;
+    const leaf = report.inventory.certificates.find((c) => c.endpoints.includes(endpointId(revoked.address, revoked.port)))!;
+    expect(report.inventory.crls.some((c) => c.revoked.some((r) => r.certificate === leaf.sha256 && r.reason === "keyCompromise"))).toBe(true);
+    const ocsp = report.inventory.ocsp.find((o) => o.certificate === leaf.sha256)!;
+    expect(ocsp).toMatchObject({ certStatus: "revoked", signer: "delegated", signatureValid: true });
+    // Each CRL URL is fetched once, however many certificates name it.
+    const urls = report.inventory.crls.map((c) => c.url);
+    expect(new Set(urls).size).toBe(urls.length);
+    const main = report.inventory.crls.find((c) => c.url.endsWith("/issuing.crl"))!;
+    expect(main.certificates.length).toBeGreaterThan(10);
+    expect(main.signature.status).toBe("valid");
   });
 
   it("spends no more than its timeout on the silent endpoint", () => {

@@ -82,6 +82,20 @@ function sampleReport(): Report {
         { sha256: ISSUING, subject: "CN=Example Issuing CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: false, issued: 1, parent: ROOT },
       ],
       unparsable: [{ sha256: BROKEN, error: "ASN.1 decode failed: <truncated>", locations: ["/etc/ssl/broken.pem"] }],
+      crls: [{
+        url: "http://crl.example/<script>.crl", source: "cdp", fetchedAt: "2025-06-01T10:01:00.000Z", latencyMs: 12, httpStatus: 200,
+        error: null, skipped: null, signature: { status: "invalid", issuer: null }, certificates: [LEAF], revoked: [],
+        crl: {
+          sha256: BROKEN, size: 500, issuer: "CN=Issuing <CA>", issuerNameHash: BROKEN, thisUpdate: "2025-05-20T00:00:00.000Z",
+          nextUpdate: "2025-05-27T00:00:00.000Z", crlNumber: "07", deltaCrlIndicator: null, entryCount: 3, signatureAlgorithm: "ecdsa-with-SHA256",
+        },
+      }],
+      ocsp: [{
+        url: "http://ocsp.example/", source: "responder", endpoint: null, certificate: LEAF, issuer: null, fetchedAt: "2025-06-01T10:01:00.000Z",
+        latencyMs: 30, httpStatus: 200, error: null, skipped: null, responseStatus: "successful", certStatus: "good", revocationTime: null,
+        revocationReason: null, thisUpdate: null, nextUpdate: null, signer: "unauthorized", signatureValid: true,
+        problems: ["signed by <rogue>"],
+      }],
     },
     findings: [
       finding({ ruleId: "roca-key", severity: "critical", message: CELL_BREAKING_MESSAGE, evidence: { roca: true } }),
@@ -119,7 +133,7 @@ function strayAttributeText(attributes: string): string {
 }
 
 const ALLOWED_TAGS = new Set([
-  "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div",
+  "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div", "progress", "small",
   "span", "strong", "code", "pre", "br", "a", "dl", "dt", "dd", "details", "summary", "ul", "li", "table", "thead", "tbody",
   "tr", "th", "td",
 ]);
@@ -150,6 +164,10 @@ describe("renderHtml", () => {
     const hrefs = tags(page).flatMap(({ attributes }) => [...attributes.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]!));
     expect(hrefs.length).toBeGreaterThan(0);
     for (const href of hrefs) expect(href).toMatch(/^#(cert-[0-9a-f]{64}|rule-[a-z0-9-]+)$/);
+    // The revocation section shows the CRL bar and escapes URLs and problems from certificates.
+    expect(page).toContain("http://crl.example/&lt;script&gt;.crl");
+    expect(page).toContain("signed by &lt;rogue&gt;");
+    expect(page).toMatch(/<progress class="fresh stale" max="100" value="100"/);
     // Rule metadata is rendered, escaped, and findings link to it.
     expect(page).toContain("Re-key &amp; re-issue.");
     expect(page).toContain('id="rule-weak-key"');

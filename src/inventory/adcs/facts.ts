@@ -74,7 +74,7 @@ export interface TemplateFacts {
   issuancePolicyGroupLinks: IssuancePolicyGroupLink[];
 }
 
-export type PkiObjectKind = "container" | "enrollment-service" | "certification-authority" | "ntauth" | "aia" | "cdp" | "oid";
+export type PkiObjectKind = "other" | "enrollment-service" | "certification-authority" | "ntauth" | "aia" | "cdp" | "oid";
 
 export interface PkiObjectFacts {
   object: PkiObject;
@@ -192,7 +192,7 @@ function templateFacts(t: CertificateTemplate, snapshot: AdcsSnapshot, names: (s
 function pkiObjects(snapshot: AdcsSnapshot): { object: PkiObject; kind: PkiObjectKind }[] {
   const tag = (kind: PkiObjectKind) => (object: PkiObject) => ({ object, kind });
   return [
-    ...snapshot.containers.map(tag("container")),
+    ...snapshot.otherObjects.map(tag("other")),
     ...snapshot.enrollmentServices.map(tag("enrollment-service")),
     ...snapshot.certificationAuthorities.map(tag("certification-authority")),
     ...(snapshot.ntAuth ? [tag("ntauth")(snapshot.ntAuth)] : []),

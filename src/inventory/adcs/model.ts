@@ -26,8 +26,8 @@ export interface AdcsSnapshot {
   cdp: CdpEntry[];
   /** msPKI-Enterprise-Oid objects under CN=OID (issuance policies and the groups they link). */
   oids: EnterpriseOid[];
-  /** Containers: Public Key Services itself and the containers below it. */
-  containers: PkiObject[];
+  /** Public Key Services itself, the containers below it and any object that is none of the above. */
+  otherObjects: PkiObject[];
   /** Every SID seen in a descriptor, with the name it resolved to. */
   principals: Record<string, Principal>;
   /** What could not be read, connected to or decoded; the rest of the snapshot stands. */
@@ -52,6 +52,8 @@ export interface Principal {
 export interface PkiObject {
   dn: string;
   name: string;
+  /** The most specific objectClass (container, pKIEnrollmentService, ...). */
+  objectClass: string;
   /** null when the descriptor was not returned or could not be parsed (see securityError). */
   security: SecurityDescriptor | null;
   securityError: string | null;

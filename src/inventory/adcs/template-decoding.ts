@@ -52,8 +52,8 @@ export function flagNames(value: number, table: Readonly<Record<string, number>>
   return names;
 }
 
-/** AD returns these 32-bit flag words as signed decimal strings; null for absent or not an integer. */
-export function parseFlagWord(text: string | undefined): number | null {
+/** AD sends 32-bit integers (flag words, sizes, versions) as signed decimal text; unsigned here, null if absent or malformed. */
+export function parseInteger32(text: string | undefined): number | null {
   if (text === undefined || !/^-?\d{1,10}$/.test(text.trim())) return null;
   const value = Number(text.trim());
   if (value < -0x80000000 || value > 0xffffffff) return null;
