@@ -117,7 +117,8 @@ describe("scan of the sample network", () => {
 
   it("records every CRL and OCSP check, with the revoked leaf found by both", () => {
     const revoked = network.endpoints.find((e) => e.identity?.name === "revoked")!;
-    const leaf = report.inventory.certificates.find((c) => c.endpoints.includes(endpointId(revoked.address, revoked.port)))!;
+    const served = report.inventory.endpoints.find((e) => e.id === endpointId(revoked.address, revoked.port))!;
+    const leaf = report.inventory.certificates.find((c) => c.sha256 === served.chain[0])!;
     expect(report.inventory.crls.some((c) => c.revoked.some((r) => r.certificate === leaf.sha256 && r.reason === "keyCompromise"))).toBe(true);
     const ocsp = report.inventory.ocsp.find((o) => o.certificate === leaf.sha256)!;
     expect(ocsp).toMatchObject({ certStatus: "revoked", signer: "delegated", signatureValid: true });
