@@ -11,9 +11,10 @@ import { resolve } from "node:path";
 import { type BenchResult, type Benchmark, printResult } from "./lib/bench.js";
 import { killStartedProcesses } from "./lib/measure.js";
 import { toolStatus } from "./lib/tools.js";
+import { crlParse } from "./crl-parse.js";
 import { tlsSweep } from "./tls-sweep.js";
 
-const BENCHMARKS: readonly Benchmark[] = [tlsSweep];
+const BENCHMARKS: readonly Benchmark[] = [tlsSweep, crlParse];
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { type SampleNetwork, startSampleNetwork } from "../fixtures/sample-network.js";
 import { identityKeyPem } from "../fixtures/sample-pki.js";
 import { SqliteStore } from "../src/store/sqlite-store.js";
-import { type BenchResult, type BenchSection, type Benchmark, type ToolMeasurement, ratioLine } from "./lib/bench.js";
+import { type BenchResult, type BenchSection, type Benchmark, type ToolMeasurement, ratioLine, boundedInt } from "./lib/bench.js";
 import { hasGnuTime, measureCommand, runFailure } from "./lib/measure.js";
 import { pkiscopeCli } from "./lib/pkiscope-cli.js";
 import { toolStatus } from "./lib/tools.js";
@@ -359,7 +359,3 @@ function shellLine(command: string, args: readonly string[]): string {
   return [command, ...args].map((a) => (/^[\w@%+=:,./$-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
 }
 
-function boundedInt(text: string | undefined, fallback: number, min: number, max: number): number {
-  const n = text === undefined ? fallback : Number(text);
-  return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;
-}

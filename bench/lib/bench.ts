@@ -111,3 +111,9 @@ export function printResult(result: BenchResult, write: (s: string) => void = (s
   }
   line();
 }
+
+/** A whole number from an environment variable, clamped to [min, max]; the fallback when unset or not a number. */
+export function boundedInt(text: string | undefined, fallback: number, min: number, max: number): number {
+  const n = text === undefined ? fallback : Number(text);
+  return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;
+}

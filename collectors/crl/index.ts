@@ -93,7 +93,8 @@ function observe(
   } catch (err) {
     return failed(target, fetchedAt, `unparsable CRL: ${(err as Error).message}`, latencyMs, httpStatus);
   }
-  const revokedSerials = new Map(crl.matches.map((m) => [m.serial, m]));
+  // In a delta CRL, removeFromCRL un-revokes (a certificate on hold released): not a revocation.
+  const revokedSerials = new Map(crl.matches.filter((m) => m.reason !== "removeFromCRL").map((m) => [m.serial, m]));
   // A serial only revokes a certificate of the same issuer.
   const revoked = options.certificates.flatMap((c) => {
     const match = c.issuerNameHash === crl.issuerNameHash ? revokedSerials.get(c.serial) : undefined;

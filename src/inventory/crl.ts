@@ -95,12 +95,12 @@ export class CrlParseError extends Error {
   }
 }
 
+const BOOLEAN = 0x01;
 const INTEGER = 0x02;
 const BIT_STRING = 0x03;
 const OCTET_STRING = 0x04;
 const OID = 0x06;
 const ENUMERATED = 0x0a;
-const BOOLEAN = 0x01;
 const UTC_TIME = 0x17;
 const GENERALIZED_TIME = 0x18;
 const SEQUENCE = 0x30;
@@ -275,9 +275,11 @@ export function crlDer(input: Buffer): Buffer {
 /**
  * Canonical serial text for matching certificates against CRL entries: lowercase hex, an even
  * number of digits, no colons, no leading zero bytes (at least one byte). Serials are compared as
- * unsigned magnitudes, the way tools print them: DER adds a 00 byte to positive serials whose
- * first bit is set, and @peculiar/x509 keeps it. (A negative serial, forbidden by RFC 5280, could
- * collide with a positive one; that is accepted.)
+ * unsigned magnitudes because their printed forms disagree about zeros: DER pads positive serials
+ * whose first bit is set with 00, which colon-separated dumps keep and node:crypto drops, while
+ * @peculiar/x509 drops that pad but keeps the zeros of a non-minimal encoding, as some CAs write
+ * in CRL entries. (A negative serial, forbidden by RFC 5280, could collide with a positive one;
+ * that is accepted.)
  */
 export function normalizeSerial(hex: string): string {
   const digits = hex.replace(/[:\s]/g, "").toLowerCase();
@@ -297,21 +299,29 @@ function unsignedHex(der: Buffer, tlv: Tlv): string {
   return der.toString("hex", skipLeadingZeros(der, tlv.contentStart, tlv.end), tlv.end);
 }
 
-// FNV-1a: a cheap hash of the serial bytes in place, so looking an entry up costs no allocation.
-function fnv1a(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash >>> 0;
+// FNV-1a over the serial's last (at most) 8 bytes and its length, read in place so looking an
+// entry up allocates nothing: serials differ in their low bytes whether sequential or random, and
+// a full comparison settles collisions. Cut to 30 bits, which V8 keeps unboxed.
+const HASHED_BYTES = 8;
+function serialHash(bytes: Uint8Array, start: number, end: number): number {
+  let hash = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+  for (let i = Math.max(start, end - HASHED_BYTES); i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash & 0x3fffffff;
 }
+
+// A bit per hash value modulo 2^20: most unwanted entries are ruled out without a Map lookup.
+const FILTER_BITS = 1 << 20;
 
 /** The wanted serials as bytes, bucketed by hash; entries are looked up without decoding them. */
 class SerialIndex {
   private readonly buckets = new Map<number, Buffer[]>();
+  private readonly filter = new Uint8Array(FILTER_BITS / 8);
 
   constructor(serials: Iterable<string>) {
     for (const serial of serials) {
       const bytes = Buffer.from(normalizeSerial(serial), "hex");
-      const key = fnv1a(bytes, 0, bytes.length);
+      const key = serialHash(bytes, 0, bytes.length);
+      this.filter[(key & (FILTER_BITS - 1)) >>> 3]! |= 1 << (key & 7);
       const bucket = this.buckets.get(key);
       if (bucket === undefined) this.buckets.set(key, [bytes]);
       else if (!bucket.some((b) => b.equals(bytes))) bucket.push(bytes);
@@ -320,7 +330,9 @@ class SerialIndex {
 
   has(der: Buffer, start: number, end: number): boolean {
     const from = skipLeadingZeros(der, start, end);
-    const bucket = this.buckets.get(fnv1a(der, from, end));
+    const key = serialHash(der, from, end);
+    if ((this.filter[(key & (FILTER_BITS - 1)) >>> 3]! & (1 << (key & 7))) === 0) return false;
+    const bucket = this.buckets.get(key);
     return bucket !== undefined && bucket.some((wanted) => der.compare(wanted, 0, wanted.length, from, end) === 0);
   }
 }
