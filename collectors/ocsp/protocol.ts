@@ -2,12 +2,15 @@
 // POSTs what buildOcspRequest() makes, and parseOcspResponse() judges what comes back, whether
 // fetched or stapled in a TLS handshake (Node hands stapled responses over as the same DER).
 //
-// Why hand-assembled on pkijs: no maintained npm package does both halves the way a relying party
-// must. pkijs has the ASN.1 structures, but its BasicOCSPResponse.verify() throws when the CA
-// signed and attached no certificate (common), and it verifies through WebCrypto, which refuses
-// MD5 and curves outside P-256/384/521 that old responders still use. So pkijs parses, and
-// node:crypto (OpenSSL) checks every signature over the exact tbsResponseData bytes received, and
-// the delegation rules (RFC 6960 4.2.2.2) are applied here.
+// Why hand-assembled on pkijs: no maintained npm package builds requests and verifies responses
+// the way a relying party must. `ocsp` (and its fork @techteamer/ocsp) is unmaintained and takes
+// the first certificate a response carries as the responder without checking id-kp-OCSPSigning;
+// easy-ocsp is a fetch-and-check client on top of pkijs. pkijs' own BasicOCSPResponse.verify()
+// throws when the CA signs without attaching its certificate (common) and verifies through
+// WebCrypto, which refuses MD5 signatures and curves other than P-256/384/521 that old
+// responders still use. So pkijs only parses; node:crypto (OpenSSL) checks every signature over
+// the exact tbsResponseData bytes received; the delegation rules of RFC 6960 4.2.2.2 are applied
+// here.
 import { constants, createHash, type KeyObject, randomBytes, verify as verifySignature, X509Certificate } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
@@ -174,19 +177,20 @@ interface KnownCertificate {
   notAfter: Date;
 }
 
+function knownCertificate(der: Uint8Array, certificate: pkijs.Certificate): KnownCertificate {
+  return {
+    der: Buffer.from(der),
+    x509: new X509Certificate(der),
+    subjectDer: new Uint8Array(certificate.subject.valueBeforeDecode),
+    keyBits: certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView,
+    serialNumber: certificate.serialNumber,
+    notBefore: certificate.notBefore.value,
+    notAfter: certificate.notAfter.value,
+  };
+}
+
 function describeCertificate(der: Uint8Array, what: string): KnownCertificate {
-  return decode(der, what, (schema) => {
-    const certificate = new pkijs.Certificate({ schema });
-    return {
-      der: Buffer.from(der),
-      x509: new X509Certificate(der),
-      subjectDer: new Uint8Array(certificate.subject.valueBeforeDecode),
-      keyBits: certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView,
-      serialNumber: certificate.serialNumber,
-      notBefore: certificate.notBefore.value,
-      notAfter: certificate.notAfter.value,
-    };
-  });
+  return decode(der, what, (schema) => knownCertificate(der, new pkijs.Certificate({ schema })));
 }
 
 /** CertID's issuer hashes, computed from the issuer certificate as OpenSSL does. */
@@ -200,6 +204,7 @@ function nonceExtension(nonce: Buffer): pkijs.Extension {
   return new pkijs.Extension({ extnID: OIDS.nonce, critical: false, extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER() });
 }
 
+/** A one-certificate request, unsigned as nearly every responder expects. Throws if either certificate does not parse. */
 export function buildOcspRequest(input: OcspRequestInput): { der: Buffer; nonce: Buffer | null } {
   const issuer = describeCertificate(input.issuerDer, "issuer certificate");
   const certificate = describeCertificate(input.certificateDer, "certificate");
@@ -392,10 +397,38 @@ function assessNonce(data: pkijs.ResponseData, requestNonce: Buffer | null | und
 
 // certs is the optional fourth field, [0] EXPLICIT SEQUENCE OF Certificate (RFC 6960 4.2.1).
 // pkijs keeps only parsed copies; the collector wants the bytes exactly as sent.
-function carriedCertificates(basicResponse: asn1js.AsnType): Uint8Array[] {
-  const tagged = basicResponse instanceof asn1js.Sequence ? basicResponse.valueBlock.value[3] : undefined;
+function carriedCertificates(basic: pkijs.BasicOCSPResponse, basicSchema: asn1js.AsnType): KnownCertificate[] {
+  const tagged = basicSchema instanceof asn1js.Sequence ? basicSchema.valueBlock.value[3] : undefined;
   const list = tagged instanceof asn1js.Constructed ? tagged.valueBlock.value[0] : undefined;
-  return list instanceof asn1js.Sequence ? list.valueBlock.value.map((certificate) => certificate.valueBeforeDecodeView) : [];
+  const ders = list instanceof asn1js.Sequence ? list.valueBlock.value.map((certificate) => certificate.valueBeforeDecodeView) : [];
+  return (basic.certs ?? []).map((certificate, index) => {
+    const der = ders[index];
+    if (der === undefined) throw new Error("certificates in the response do not line up");
+    return knownCertificate(der, certificate);
+  });
+}
+
+// pkijs cannot read a ResponseData whose `responses` list is empty: asn1js names no array for a
+// Repeated that matched nothing, and ResponseData.fromSchema iterates it anyway. SEQUENCE OF
+// allows an empty list and openssl sends one (for certificates its index marks expired), so such
+// a list is given one SingleResponse that matches no certificate, its CertID hash algorithm being
+// the OID 0.0. The signed bytes are untouched: pkijs takes tbsView from the original encoding.
+const PLACEHOLDER_SINGLE_RESPONSE = new pkijs.SingleResponse({
+  certID: new pkijs.CertID({ hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: "0.0" }), serialNumber: new asn1js.Integer({ value: 0 }) }),
+  certStatus: new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 } }),
+  thisUpdate: new Date(0),
+}).toSchema().toBER();
+
+function fillEmptyResponses(basicSchema: asn1js.AsnType): void {
+  const responseData = basicSchema instanceof asn1js.Sequence ? basicSchema.valueBlock.value[0] : undefined;
+  if (!(responseData instanceof asn1js.Sequence)) return;
+  const fields = responseData.valueBlock.value;
+  // responses comes right after producedAt, the only GeneralizedTime at this level.
+  const producedAt = fields.findIndex((field) => field instanceof asn1js.GeneralizedTime);
+  const responses = producedAt === -1 ? undefined : fields[producedAt + 1];
+  if (responses instanceof asn1js.Sequence && responses.valueBlock.value.length === 0) {
+    responses.valueBlock.value.push(asn1js.fromBER(PLACEHOLDER_SINGLE_RESPONSE).result);
+  }
 }
 
 function emptyResult(responseStatus: string, problem: string): OcspResult {
@@ -413,11 +446,11 @@ function evaluateResponse(der: Buffer, context: OcspResponseContext): OcspResult
   if (response.responseBytes === undefined) throw new Error("a successful response without responseBytes");
   if (response.responseBytes.responseType !== OIDS.basicResponse) return emptyResult(responseStatus, "unknown response type");
 
-  const { basic, certificateDers } = decode(response.responseBytes.response.valueBlock.valueHexView, "BasicOCSPResponse", (schema) => {
-    const parsed = new pkijs.BasicOCSPResponse({ schema }); // checks the shape carriedCertificates relies on
-    return { basic: parsed, certificateDers: carriedCertificates(schema) };
+  const { basic, carried } = decode(response.responseBytes.response.valueBlock.valueHexView, "BasicOCSPResponse", (schema) => {
+    fillEmptyResponses(schema);
+    const parsed = new pkijs.BasicOCSPResponse({ schema }); // also checks the shape carriedCertificates walks
+    return { basic: parsed, carried: carriedCertificates(parsed, schema) };
   });
-  const carried = certificateDers.map((certificateDer) => describeCertificate(certificateDer, "certificate in the response"));
   const issuer = describeCertificate(context.issuerDer, "issuer certificate");
   const serial = describeCertificate(context.certificateDer, "certificate").serialNumber.toBigInt();
   const now = context.now ?? new Date();

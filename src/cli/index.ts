@@ -6,8 +6,8 @@ import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SEVERITIES } from "../model/types.js";
-import { DEFAULT_FETCH } from "../engine/scan.js";
-import { DEFAULT_SETTINGS } from "../inventory/inventory.js";
+import { DEFAULT_FETCH, DEFAULT_SETTINGS } from "../engine/defaults.js";
+
 import { DEFAULT_PORTS } from "../targets/targets.js";
 
 export interface CliIo {

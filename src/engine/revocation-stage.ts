@@ -6,17 +6,10 @@ import { type CrlTarget, crlCollector } from "../../collectors/crl/index.js";
 import { type OcspQuery, type OcspStaple, ocspCollector } from "../../collectors/ocsp/index.js";
 import { normalizeSerial } from "../inventory/crl.js";
 import type { PathResult } from "../model/types.js";
+import type { RevocationPlan } from "./defaults.js";
 import type { UrlFetcher } from "../net/fetcher.js";
 import type { RunContents, StoredCertificate } from "../store/store.js";
 
-export interface RevocationPlan {
-  /** Query CRL distribution points and OCSP responders found in certificates. */
-  enabled: boolean;
-  /** --crl-url: CRLs to fetch whether or not a certificate names them. */
-  crlUrls: string[];
-  /** --crl-file: local CRL files (PEM or DER). */
-  crlFiles: string[];
-}
 
 export async function collectRevocation(
   contents: RunContents,

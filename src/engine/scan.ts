@@ -17,7 +17,8 @@ import { FetchPolicy, type FetchPolicyOptions } from "../net/fetch-policy.js";
 import { UrlFetcher } from "../net/fetcher.js";
 import type { Store } from "../store/store.js";
 import { ExclusionList, type TargetSpec, countProbes } from "../targets/targets.js";
-import { type RevocationPlan, collectRevocation } from "./revocation-stage.js";
+import type { RevocationPlan } from "./defaults.js";
+import { collectRevocation } from "./revocation-stage.js";
 import { runRules } from "./rule-runner.js";
 
 export interface ScanPlan {
@@ -36,18 +37,6 @@ export interface ScanPlan {
   /** Thresholds the rules apply. */
   settings: InventorySettings;
 }
-
-/** Real CRLs reach tens of megabytes; nothing a certificate points at is legitimately larger. */
-export const DEFAULT_FETCH: FetchPolicyOptions = {
-  enabled: true,
-  allow: [],
-  deny: [],
-  perHostConcurrency: 4,
-  timeoutMs: 5000,
-  maxBytes: 64 * 1024 * 1024,
-};
-
-export const DEFAULT_REVOCATION: RevocationPlan = { enabled: true, crlUrls: [], crlFiles: [] };
 
 export interface ScanHooks {
   log: Logger;

@@ -45,7 +45,6 @@ export interface InventorySettings {
   slowMs: number;
 }
 
-export const DEFAULT_SETTINGS: InventorySettings = { expiryDays: 30, crlExpiryHours: 24, slowMs: 2000 };
 
 export function buildInventoryView(contents: RunContents, settings: InventorySettings, now = new Date()): InventoryView {
   const anchors = new Set(contents.anchors);

@@ -8,6 +8,7 @@ import {
   type AdcsSnapshot,
   type CertificateRef,
   type CertificateTemplate,
+  type EnrollmentService,
   type PkiObject,
   type PublishedCrl,
 } from "./model.js";
@@ -89,6 +90,7 @@ export interface NtAuthCertificate extends CertificateRef {
 export interface AdcsInventory {
   source: string;
   configurationNamingContext: string | null;
+  enterpriseCas: EnrollmentService[];
   templates: TemplateFacts[];
   /** Everything under Public Key Services but templates, for ESC5. */
   pkiObjects: PkiObjectFacts[];
@@ -109,6 +111,7 @@ export function buildAdcsInventory(snapshot: AdcsSnapshot, sanctionedCaCertSha25
   return {
     source: snapshot.source,
     configurationNamingContext: snapshot.configurationNamingContext,
+    enterpriseCas: snapshot.enrollmentServices,
     templates: snapshot.templates.map((t) => templateFacts(t, snapshot, names)),
     pkiObjects: pkiObjects(snapshot).map(({ object, kind }) => ({ object, kind, lowPrivilegedWriters: lowPrivilegedWriters(object.security, names) })),
     ntAuth: snapshot.ntAuth && {

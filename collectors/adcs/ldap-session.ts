@@ -1,0 +1,178 @@
+// Opening an authenticated LDAP session to a domain controller: LDAPS or StartTLS with
+// certificate verification by default, plain LDAP only when explicitly allowed (a simple bind
+// sends the password in clear), and every failure turned into a step error whose message
+// carries no secret.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
+import { Client, ResultCodeError } from "ldapts";
+import type { ExclusionList } from "../../src/targets/targets.js";
+
+export interface AdcsCollectorOptions {
+  /** ldaps://host[:port], or ldap://host[:port] with startTls (or allowPlaintext). Nothing else: no DN, no credentials. */
+  url: string;
+  bindDn: string;
+  /** Used for the bind only: never logged, stored or put in an error. */
+  password: string;
+  /** Upgrade ldap:// with StartTLS before binding. */
+  startTls?: boolean;
+  /** Accept any DC certificate (labs with self-signed certificates). */
+  insecure?: boolean;
+  /** Allow a simple bind over unencrypted ldap://. */
+  allowPlaintext?: boolean;
+  /** PEM CA certificates that verify the DC's certificate, instead of Node's bundled roots. */
+  ca?: string[];
+  /** Bound on each step (connect, TLS, bind, each search page). Default 10 s. */
+  timeoutMs?: number;
+  /** At most this many entries are read under Public Key Services. Default 20,000. */
+  maxEntries?: number;
+}
+
+export interface LdapEndpoint {
+  /** scheme://host:port, the only form of the URL that is ever stored or logged. */
+  url: string;
+  host: string;
+  port: number;
+  secure: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** A failed step of the session; `context` names the step for the snapshot's error list. */
+export class LdapStepError extends Error {
+  constructor(
+    readonly context: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LdapStepError";
+  }
+}
+
+export function parseLdapUrl(text: string): LdapEndpoint {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new LdapStepError("url", "not a URL (expected ldaps://host[:port] or ldap://host[:port])");
+  }
+  if (url.protocol !== "ldap:" && url.protocol !== "ldaps:") throw new LdapStepError("url", `unsupported scheme ${url.protocol} (ldap: or ldaps:)`);
+  if (url.username || url.password) throw new LdapStepError("url", "credentials in the URL are not accepted: give a bind DN and a password source");
+  if ((url.pathname && url.pathname !== "/") || url.search || url.hash) throw new LdapStepError("url", "the URL takes a host and port only");
+  const secure = url.protocol === "ldaps:";
+  const port = url.port ? Number(url.port) : secure ? 636 : 389;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return { url: `${url.protocol}//${hostPort(host, port)}`, host, port, secure };
+}
+
+/** Connects, secures and binds; the caller unbinds. Throws LdapStepError. */
+export async function openSession(endpoint: LdapEndpoint, options: AdcsCollectorOptions, exclusions: ExclusionList): Promise<Client> {
+  if (!options.bindDn) throw new LdapStepError("bind", "no bind DN given");
+  // An empty password makes a simple bind unauthenticated, which AD accepts as anonymous.
+  if (!options.password) throw new LdapStepError("bind", "empty password: refusing an unauthenticated bind");
+  if (!endpoint.secure && !options.startTls && !options.allowPlaintext) {
+    throw new LdapStepError("connect", "plain ldap:// would send the password in clear: use ldaps://, StartTLS, or allow plaintext explicitly");
+  }
+  await refuseExcluded(endpoint.host, exclusions);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tlsOptions = tlsOptionsFor(endpoint.host, options);
+  const client = new Client({
+    url: endpoint.url,
+    timeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    // Any tlsOptions make ldapts speak TLS from the first byte, so give them only for ldaps://.
+    ...(endpoint.secure ? { tlsOptions } : {}),
+  });
+  try {
+    if (!endpoint.secure && options.startTls) {
+      await step("starttls", withTimeout(client.startTLS(tlsOptions), timeoutMs, "StartTLS"));
+    }
+    await bind(client, options);
+    return client;
+  } catch (err) {
+    await closeQuietly(client);
+    throw err;
+  }
+}
+
+export async function closeQuietly(client: Client): Promise<void> {
+  try {
+    await client.unbind();
+  } catch {
+    // The session is being abandoned; a failed unbind changes nothing.
+  }
+}
+
+/** ldapts connects on the first request, so a bind failure is either the server's answer or no connection. */
+async function bind(client: Client, options: AdcsCollectorOptions): Promise<void> {
+  try {
+    await client.bind(options.bindDn, options.password);
+  } catch (err) {
+    throw new LdapStepError(err instanceof ResultCodeError ? "bind" : "connect", errorText(err));
+  }
+}
+
+/** Runs one step; any failure becomes an LdapStepError naming it. */
+export async function step<T>(context: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof LdapStepError) throw err;
+    throw new LdapStepError(context, errorText(err));
+  }
+}
+
+/** An error as the snapshot records it (not yet redacted: the collector redacts every message once). */
+export function stepError(err: unknown): { context: string; message: string } {
+  return err instanceof LdapStepError ? { context: err.context, message: err.message } : { context: "internal", message: errorText(err) };
+}
+
+/**
+ * The text of an error, with every form of the secrets in it replaced. ldapts errors can carry
+ * the server's diagnostic text or request data, which may echo what was sent.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret) continue;
+    const forms = [secret, encodeURIComponent(secret), Buffer.from(secret).toString("base64"), Buffer.from(secret).toString("hex")];
+    for (const form of forms) out = out.split(form).join("[redacted]");
+  }
+  return out.length > 500 ? `${out.slice(0, 500)}...` : out;
+}
+
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  return code !== undefined && !err.message.includes(String(code)) ? `${err.message} (${String(code)})` : err.message;
+}
+
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function tlsOptionsFor(host: string, options: AdcsCollectorOptions): ConnectionOptions {
+  return {
+    rejectUnauthorized: !options.insecure,
+    // StartTLS reuses the socket, so Node would check the certificate against "localhost"
+    // unless told the host; SNI must not carry an IP address.
+    host,
+    ...(isIP(host) ? {} : { servername: host }),
+    ...(options.ca && options.ca.length > 0 ? { ca: options.ca } : {}),
+  };
+}
+
+async function refuseExcluded(host: string, exclusions: ExclusionList): Promise<void> {
+  if (exclusions.size === 0) return;
+  const addresses = isIP(host) ? [host] : (await step("resolve", lookup(host, { all: true }))).map((a) => a.address);
+  const excluded = addresses.find((a) => exclusions.excludes(a));
+  if (excluded) throw new LdapStepError("connect", `${host} resolves to excluded address ${excluded}`);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
