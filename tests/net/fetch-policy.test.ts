@@ -4,7 +4,7 @@
 import { once } from "node:events";
 import { type Server, createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_FETCH } from "../../src/engine/scan.js";
+import { DEFAULT_FETCH } from "../../src/engine/defaults.js";
 import { UsageError } from "../../src/errors.js";
 import { FetchPolicy, type FetchPolicyOptions } from "../../src/net/fetch-policy.js";
 import { UrlFetcher, parseLdapUrl } from "../../src/net/fetcher.js";
