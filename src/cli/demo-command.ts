@@ -35,10 +35,9 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       runScan(
         store,
         sampleScanPlan(network),
-        { log, signal, onStart: progress.start, onProgress: progress.tick },
+        { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop },
       ),
     );
-    progress.stop();
     const report = buildReport(await store.loadRun(outcome.run.id));
     const written = await writeReports(report, out);
     io.stdout.write(`\nSample network ${network.cidr} port ${network.port}:\n`);

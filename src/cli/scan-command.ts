@@ -102,9 +102,8 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promi
   try {
     const progress = progressFor(options, io);
     const outcome = await withInterrupt(io, log, (signal) =>
-      runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick }),
+      runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop }),
     );
-    progress.stop();
     const report = buildReport(await store.loadRun(outcome.run.id));
     if (options.report) {
       const written = await writeReports(report, options.out);

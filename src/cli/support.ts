@@ -43,11 +43,13 @@ export function progressFor(options: GlobalOptions & { progress?: boolean }, io:
       bar.start(Number(total), 0, { tls: 0 });
     },
     tick(outcome) {
+      if (!started) return;
       if (outcome === "tls") found++;
       bar.increment(1, { tls: found });
     },
     stop() {
       if (started) bar.stop();
+      started = false;
     },
   };
 }

@@ -44,6 +44,8 @@ export interface ScanHooks {
   /** Total units of work (probes + file paths), then one call per unit done. */
   onStart?(total: bigint): void;
   onProgress?(outcome: string): void;
+  /** Collection is over (analysis follows): the moment to take a progress bar down. */
+  onCollected?(): void;
 }
 
 export interface ScanOutcome {
@@ -86,6 +88,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     if (plan.specs.length > 0) tallies.tls = await tlsCollector.collect({ specs: plan.specs, ports: plan.ports }, ctx);
     if (plan.files.length > 0) tallies.files = await fileCollector.collect({ paths: plan.files }, ctx);
 
+    hooks.onCollected?.();
     const liveFetcher = signal.aborted ? null : fetcher;
     const { paths, aiaFetches } = await analysePaths(store, run.id, recorder, anchors, liveFetcher, log);
     if (!signal.aborted) {
