@@ -1,5 +1,6 @@
 // The rule registry: one line per rule. Ids must be unique (checked at load and in tests).
 import type { Rule } from "../src/engine/rule.js";
+import { ADCS_RULES } from "./adcs-rules.js";
 import { expired } from "./expired.js";
 import { expiringSoon } from "./expiring-soon.js";
 import { incompleteChain } from "./incomplete-chain.js";
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   ocspSlow,
   crlSlow,
   noRevocationInfo,
+  ...ADCS_RULES,
 ];
 
 const seen = new Set<string>();

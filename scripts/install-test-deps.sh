@@ -6,6 +6,9 @@ set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
+# The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
+bash "$(dirname "$0")/samba-dc.sh" install
+
 if ((${#need[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "missing: ${need[*]}; run as root or install them with apt-get" >&2

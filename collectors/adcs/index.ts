@@ -4,10 +4,11 @@
 // configuration as one directory snapshot. A DC that cannot be reached or refuses the bind is
 // a recorded error, not an exception; the password is used for the bind and nowhere else.
 import type { Client } from "ldapts";
-import { ADCS_SNAPSHOT_VERSION, type AdcsError, type AdcsSnapshot } from "../../src/inventory/adcs/model.js";
+import { ADCS_SNAPSHOT_VERSION, type AdcsError, type AdcsSnapshot, snapshotObjects } from "../../src/inventory/adcs/model.js";
 import type { Collector, CollectorContext, CollectorTally } from "../collector.js";
 import {
   type AdcsCollectorOptions,
+  INVALID_SOURCE,
   LdapStepError,
   closeQuietly,
   openSession,
@@ -22,11 +23,19 @@ import { BINARY_ATTRIBUTES, type FoundCertificate, PKI_ATTRIBUTES, addEntry } fr
 import { domainSid, resolvePrincipals, sidsIn } from "./resolve-principals.js";
 import { SdFlagsControl } from "./sd-flags-control.js";
 
-export type { AdcsCollectorOptions } from "./ldap-session.js";
+export { type AdcsCollectorOptions, describeLdapSource, parseLdapUrl } from "./ldap-session.js";
 
 const DEFAULT_MAX_ENTRIES = 20_000;
-/** Stored as the source when the URL itself is unusable: the raw text might hold credentials. */
-const INVALID_SOURCE = "(invalid LDAP URL)";
+
+/** Collects each source in turn (until interrupted) and sums their tallies. */
+export async function collectAdcsSources(sources: readonly AdcsCollectorOptions[], ctx: CollectorContext): Promise<CollectorTally> {
+  const total: CollectorTally = {};
+  for (const source of sources) {
+    if (ctx.signal.aborted) break;
+    for (const [key, n] of Object.entries(await adcsCollector.collect(source, ctx))) total[key] = (total[key] ?? 0) + n;
+  }
+  return total;
+}
 
 export const adcsCollector: Collector<AdcsCollectorOptions> = {
   meta: { name: "adcs", description: "AD CS over LDAP: enterprise CAs, certificate templates, NTAuth, ACLs" },
@@ -92,6 +101,13 @@ async function readPublicKeyServices(
   snapshot.truncated = truncated;
   if (truncated) snapshot.errors.push({ context: "search", message: `stopped after ${entries.length} entries (limit or interrupt)` });
   const certificates = entries.flatMap((raw) => addEntry(new LdapEntry(raw), base, snapshot));
+  const unreadable = snapshotObjects(snapshot).filter((o) => o.securityError !== null).length;
+  if (unreadable > 0) {
+    snapshot.errors.push({
+      context: "nTSecurityDescriptor",
+      message: `${unreadable} objects without a readable descriptor (see each object's securityError): ACL-based checks cannot assess them`,
+    });
+  }
 
   if (snapshot.defaultNamingContext) snapshot.domainSid = await recordFailure(snapshot.errors, domainSid(client, snapshot.defaultNamingContext));
   snapshot.principals = await resolvePrincipals(client, snapshot.defaultNamingContext, sidsIn(snapshot), signal, snapshot.errors);
@@ -108,8 +124,12 @@ async function recordFailure<T>(errors: AdcsError[], work: Promise<T>): Promise<
   }
 }
 
+/** Errors logged one per line up to this many; all of them are in the snapshot. */
+const MAX_LOGGED_ERRORS = 10;
+
 function report(snapshot: AdcsSnapshot, certificateCount: number, ctx: CollectorContext): void {
-  for (const e of snapshot.errors) ctx.log.warn(`adcs ${snapshot.source}: ${e.context}: ${e.message}`);
+  for (const e of snapshot.errors.slice(0, MAX_LOGGED_ERRORS)) ctx.log.warn(`adcs ${snapshot.source}: ${e.context}: ${e.message}`);
+  if (snapshot.errors.length > MAX_LOGGED_ERRORS) ctx.log.warn(`adcs ${snapshot.source}: ${snapshot.errors.length - MAX_LOGGED_ERRORS} more errors in the snapshot`);
   const read = snapshot.configurationNamingContext !== null;
   ctx.log.info(
     `adcs ${snapshot.source}: ${read ? "" : "not read; "}${snapshot.templates.length} templates, ` +

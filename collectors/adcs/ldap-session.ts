@@ -36,7 +36,9 @@ export interface LdapEndpoint {
   secure: boolean;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Stands in for a URL that does not parse: the raw text might hold credentials. */
+export const INVALID_SOURCE = "(invalid LDAP URL)";
 
 /** A failed step of the session; `context` names the step for the snapshot's error list. */
 export class LdapStepError extends Error {
@@ -63,6 +65,18 @@ export function parseLdapUrl(text: string): LdapEndpoint {
   const port = url.port ? Number(url.port) : secure ? 636 : 389;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   return { url: `${url.protocol}//${hostPort(host, port)}`, host, port, secure };
+}
+
+/** An LDAP source as a run may record it: where, as whom, how secured; never the password. */
+export function describeLdapSource(options: AdcsCollectorOptions): Record<string, unknown> {
+  let url: string;
+  try {
+    url = parseLdapUrl(options.url).url;
+  } catch {
+    url = INVALID_SOURCE;
+  }
+  const transport = url.startsWith("ldaps:") ? "ldaps" : options.startTls ? "starttls" : "plaintext";
+  return { url, bindDn: options.bindDn, transport, verifyCertificate: transport !== "plaintext" && !options.insecure };
 }
 
 /** Connects, secures and binds; the caller unbinds. Throws LdapStepError. */
@@ -172,7 +186,7 @@ async function refuseExcluded(host: string, exclusions: ExclusionList): Promise<
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -59,7 +59,7 @@ export interface FoundCertificate {
 /** Adds one entry to the snapshot; returns the CA certificates it carries, for sightings. */
 export function addEntry(entry: LdapEntry, publicKeyServicesDn: string, snapshot: AdcsSnapshot): FoundCertificate[] {
   const errors: AdcsError[] = entry.oversized.map((message) => ({ context: entry.dn, message }));
-  const object = pkiObject(entry, errors);
+  const object = pkiObject(entry);
   const certificates = entry.buffers("cACertificate").filter((der) => der.length > PLACEHOLDER_MAX_BYTES);
   const refs = certificates.map(certificateRef);
   switch (classify(entry, publicKeyServicesDn)) {
@@ -121,30 +121,28 @@ function parentDn(dn: string): string {
   return "";
 }
 
-function pkiObject(entry: LdapEntry, errors: AdcsError[]): PkiObject {
+function pkiObject(entry: LdapEntry): PkiObject {
   const classes = entry.strings("objectClass");
   return {
     dn: entry.dn,
     name: entry.string("cn") ?? entry.dn,
     objectClass: classes[classes.length - 1] ?? "unknown",
-    ...security(entry, errors),
+    ...security(entry),
   };
 }
 
-function security(entry: LdapEntry, errors: AdcsError[]): Pick<PkiObject, "security" | "securityError"> {
+/** A descriptor problem stays on its object; the collector sums them up in one error. */
+function security(entry: LdapEntry): Pick<PkiObject, "security" | "securityError"> {
   const raw = entry.buffer("nTSecurityDescriptor");
-  let securityError: string;
-  if (!raw) securityError = "nTSecurityDescriptor was not returned";
-  else if (raw.length === 0) securityError = "nTSecurityDescriptor came back empty (no right to read it, or the SD flags control was ignored)";
-  else {
-    try {
-      return { security: parseSecurityDescriptor(raw), securityError: null };
-    } catch (err) {
-      securityError = `unparsable nTSecurityDescriptor: ${(err as Error).message}`;
-    }
+  if (!raw) return { security: null, securityError: "nTSecurityDescriptor was not returned" };
+  if (raw.length === 0) {
+    return { security: null, securityError: "nTSecurityDescriptor came back empty (no right to read it, or the SD flags control was ignored)" };
   }
-  errors.push({ context: entry.dn, message: securityError });
-  return { security: null, securityError };
+  try {
+    return { security: parseSecurityDescriptor(raw), securityError: null };
+  } catch (err) {
+    return { security: null, securityError: `unparsable nTSecurityDescriptor: ${(err as Error).message}` };
+  }
 }
 
 function certificateRef(der: Buffer): CertificateRef {

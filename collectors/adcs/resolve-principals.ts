@@ -2,7 +2,7 @@
 // searching objectSid in the domain (batched OR filters, paged), with the well-known domain
 // RIDs as a fallback for what the search does not find (another domain's groups, say).
 import { type Client, EqualityFilter, OrFilter } from "ldapts";
-import type { AdcsError, AdcsSnapshot, Principal } from "../../src/inventory/adcs/model.js";
+import { type AdcsError, type AdcsSnapshot, type Principal, snapshotObjects } from "../../src/inventory/adcs/model.js";
 import { isWellKnownSid, wellKnownName } from "../../src/inventory/adcs/principals.js";
 import { sidToBytes, sidToString } from "../../src/inventory/adcs/security-descriptor.js";
 import { LdapEntry } from "./ldap-entry.js";
@@ -14,12 +14,8 @@ const SIDS_PER_SEARCH = 50;
 
 /** Every SID an owner, group or ACE of the snapshot names. */
 export function sidsIn(snapshot: AdcsSnapshot): Set<string> {
-  const objects = [
-    ...snapshot.templates, ...snapshot.enrollmentServices, ...snapshot.certificationAuthorities, ...snapshot.aia,
-    ...snapshot.cdp, ...snapshot.oids, ...snapshot.otherObjects, ...(snapshot.ntAuth ? [snapshot.ntAuth] : []),
-  ];
   const sids = new Set<string>();
-  for (const { security } of objects) {
+  for (const { security } of snapshotObjects(snapshot)) {
     if (!security) continue;
     if (security.owner) sids.add(security.owner);
     if (security.group) sids.add(security.group);
@@ -33,8 +29,7 @@ export async function domainSid(client: Client, defaultNamingContext: string): P
     "domain-sid",
     client.search(defaultNamingContext, { scope: "base", attributes: ["objectSid"], explicitBufferAttributes: ["objectSid"] }),
   );
-  const raw = searchEntries[0] ? new LdapEntry(searchEntries[0]).buffer("objectSid") : undefined;
-  return raw ? sidToString(raw) : null;
+  return parsedSid(searchEntries[0] ? new LdapEntry(searchEntries[0]).buffer("objectSid") : undefined);
 }
 
 /** Never throws: a failed search is recorded and its SIDs fall back to the table or stay unresolved. */

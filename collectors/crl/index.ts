@@ -30,6 +30,8 @@ export interface CrlCollectorOptions {
   files: readonly string[];
   /** null when fetching is off: URL targets are then recorded as not fetched. */
   fetcher: UrlFetcher | null;
+  /** A CRL already read from the directory for this URL (AD CS ldap:/// CDPs), or null: then it is fetched. */
+  published?(url: string): Buffer | null;
   certificates: readonly RevocableCertificate[];
   /** CA certificates (DER) whose subject has this name hash: the candidate CRL signers. */
   issuersNamed(nameHash: string): { sha256: string; der: Buffer }[];
@@ -48,6 +50,8 @@ export const crlCollector: Collector<CrlCollectorOptions> = {
     };
     await forEachBounded(options.targets, ctx.concurrency, ctx.signal, async (target) => {
       const fetchedAt = new Date().toISOString();
+      const published = options.published?.(target.url);
+      if (published) return record(observe(target, fetchedAt, published, 0, null, wanted, options));
       const refusal = options.fetcher ? options.fetcher.refusal(target.url) : "fetching is off (--no-fetch)";
       if (refusal || !options.fetcher) return record({ ...failed(target, fetchedAt, "", 0, null), error: null, skipped: refusal });
       const response = await options.fetcher.fetch(target.url);

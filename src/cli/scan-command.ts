@@ -1,6 +1,8 @@
 // `pkiscope scan`: validates options up front (naming the option at fault), runs the scan,
 // writes the reports and applies --fail-on.
 import { readFile } from "node:fs/promises";
+import { Writable } from "node:stream";
+import { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/adcs/index.js";
 import { type ScanPlan, runScan } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
@@ -44,9 +46,17 @@ export interface ScanCommandOptions extends GlobalOptions {
   report: boolean;
   failOn?: Severity;
   progress: boolean;
+  ldap?: string[];
+  bindDn?: string;
+  passwordEnv?: string;
+  ldapStarttls?: boolean;
+  ldapInsecure?: boolean;
+  ldapPlaintext?: boolean;
+  ldapCa?: string;
+  ldapTimeout: string;
 }
 
-export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPlan> {
+export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.ProcessEnv = {}): Promise<ScanPlan> {
   const targetTexts = (options.targets ?? []).flatMap(splitList);
   if (options.targetsFile) {
     let text: string;
@@ -60,8 +70,9 @@ export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPl
   const files = options.files ?? [];
   const crlUrls = options.crlUrl ?? [];
   const crlFiles = options.crlFile ?? [];
-  if (targetTexts.length + files.length + crlUrls.length + crlFiles.length === 0) {
-    throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url or --crl-file");
+  const ldap = await ldapSources(options, env);
+  if (targetTexts.length + files.length + crlUrls.length + crlFiles.length + ldap.length === 0) {
+    throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url, --crl-file or --ldap");
   }
   const fetch = {
     enabled: options.fetch,
@@ -92,11 +103,57 @@ export async function buildScanPlan(options: ScanCommandOptions): Promise<ScanPl
       crlExpiryHours: positiveInt(options.crlExpiryHours, "--crl-expiry-hours"),
       slowMs: positiveInt(options.slowMs, "--slow-ms"),
     },
+    ldap,
   };
 }
 
+/** --ldap sources, checked up front. The password comes from --password-env or a prompt, never argv. */
+async function ldapSources(options: ScanCommandOptions, env: NodeJS.ProcessEnv): Promise<AdcsCollectorOptions[]> {
+  const urls = (options.ldap ?? []).flatMap(splitList);
+  if (urls.length === 0) return [];
+  if (!options.bindDn) throw new UsageError("--ldap needs --bind-dn");
+  for (const url of urls) {
+    // The message never repeats the URL: it may hold credentials.
+    try {
+      parseLdapUrl(url);
+    } catch (err) {
+      throw new UsageError(`--ldap: ${(err as Error).message}`);
+    }
+  }
+  const password = options.passwordEnv ? env[options.passwordEnv] : await promptPassword(`password for ${options.bindDn}: `);
+  if (!password) throw new UsageError(options.passwordEnv ? `--password-env ${options.passwordEnv} is unset or empty` : "no password given");
+  let ca: string[] | undefined;
+  if (options.ldapCa) {
+    try {
+      ca = [await readFile(options.ldapCa, "utf8")];
+    } catch (err) {
+      throw new UsageError(`cannot read --ldap-ca ${options.ldapCa}: ${(err as Error).message}`);
+    }
+  }
+  const timeoutMs = positiveInt(options.ldapTimeout, "--ldap-timeout");
+  return urls.map((url) => ({
+    url, bindDn: options.bindDn!, password, startTls: options.ldapStarttls, insecure: options.ldapInsecure,
+    allowPlaintext: options.ldapPlaintext, ca, timeoutMs,
+  }));
+}
+
+/** Reads a line from the terminal without echoing it; refuses when stdin is not a terminal. */
+async function promptPassword(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new UsageError("--ldap needs --password-env VAR when stdin is not a terminal");
+  const { createInterface } = await import("node:readline");
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => rl.question("", resolve));
+  } finally {
+    rl.close();
+    process.stderr.write("\n");
+  }
+}
+
 export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promise<number> {
-  const plan = await buildScanPlan(options);
+  const plan = await buildScanPlan(options, io.env);
   const log = loggerFor(options, io);
   const store = new SqliteStore(options.db);
   try {

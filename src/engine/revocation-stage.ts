@@ -4,6 +4,8 @@
 import type { CollectorContext, CollectorTally } from "../../collectors/collector.js";
 import { type CrlTarget, crlCollector } from "../../collectors/crl/index.js";
 import { type OcspQuery, type OcspStaple, ocspCollector } from "../../collectors/ocsp/index.js";
+import { buildAdcsInventories } from "../inventory/adcs/facts.js";
+import { findPublishedCrl } from "../inventory/adcs/published-crls.js";
 import { normalizeSerial } from "../inventory/crl.js";
 import type { PathResult } from "../model/types.js";
 import type { RevocationPlan } from "./defaults.js";
@@ -31,6 +33,8 @@ export async function collectRevocation(
   if (plan.enabled) for (const c of parsed) for (const url of c.record.crlDistributionPoints) addTarget(url, "cdp", c.sha256);
   for (const url of plan.crlUrls) addTarget(url, "cli");
 
+  // CRLs the AD CS collector read from CN=CDP answer the ldap:/// URLs AD CS certificates name.
+  const adcs = buildAdcsInventories(contents.snapshots, new Set());
   const tallies: Record<string, CollectorTally> = {};
   if (crlTargets.size > 0 || plan.crlFiles.length > 0) {
     tallies.crl = await crlCollector.collect(
@@ -38,6 +42,10 @@ export async function collectRevocation(
         targets: [...crlTargets.values()],
         files: plan.crlFiles,
         fetcher,
+        published: (url) => {
+          const crl = findPublishedCrl(adcs, url);
+          return crl ? Buffer.from(crl.derBase64, "base64") : null;
+        },
         certificates: parsed.map((c) => ({ sha256: c.sha256, serial: normalizeSerial(c.record.serialNumber), issuerNameHash: c.issuerNameHash ?? "" })),
         issuersNamed: (nameHash) => parsed.filter((c) => c.subjectNameHash === nameHash).map((c) => ({ sha256: c.sha256, der: c.der })),
       },

@@ -4,6 +4,7 @@
 // incomplete.
 import { setMaxListeners } from "node:events";
 import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
+import { type AdcsCollectorOptions, collectAdcsSources, describeLdapSource } from "../../collectors/adcs/index.js";
 import { fileCollector } from "../../collectors/files/index.js";
 import { tlsCollector } from "../../collectors/tls/index.js";
 import { RULES } from "../../rules/index.js";
@@ -36,6 +37,8 @@ export interface ScanPlan {
   revocation: RevocationPlan;
   /** Thresholds the rules apply. */
   settings: InventorySettings;
+  /** Domain controllers to read AD CS from (--ldap), with the bind password. */
+  ldap?: AdcsCollectorOptions[];
 }
 
 export interface ScanHooks {
@@ -67,6 +70,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       exclude: plan.exclude, files: plan.files, trustAnchors: anchors.source, concurrency: plan.concurrency,
       connectTimeoutMs: plan.timeouts.connectMs, handshakeTimeoutMs: plan.timeouts.handshakeMs,
       fetch: plan.fetch, revocation: plan.revocation, settings: plan.settings,
+      ldap: (plan.ldap ?? []).map(describeLdapSource),
     },
   });
   log.info(`run ${run.id} started`);
@@ -79,7 +83,8 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     }
 
     const probeTotal = plan.specs.length > 0 ? countProbes(plan.specs, plan.ports) : 0n;
-    hooks.onStart?.(probeTotal + BigInt(plan.files.length));
+    const ldapSources = plan.ldap ?? [];
+    hooks.onStart?.(probeTotal + BigInt(plan.files.length + ldapSources.length));
     const ctx: CollectorContext = {
       recorder, log, signal, exclusions, timeouts: plan.timeouts, concurrency: plan.concurrency,
       onProgress: (outcome) => hooks.onProgress?.(outcome),
@@ -87,6 +92,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     const tallies: Record<string, CollectorTally> = {};
     if (plan.specs.length > 0) tallies.tls = await tlsCollector.collect({ specs: plan.specs, ports: plan.ports }, ctx);
     if (plan.files.length > 0) tallies.files = await fileCollector.collect({ paths: plan.files }, ctx);
+    if (ldapSources.length > 0) tallies.adcs = await collectAdcsSources(ldapSources, ctx);
 
     hooks.onCollected?.();
     const liveFetcher = signal.aborted ? null : fetcher;

@@ -2,6 +2,7 @@
 // seen, whether served, path to an anchor), endpoints, and what could not be parsed. Built
 // from the store, so it is the same whether the run just ended or is re-analysed later.
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import { type AdcsInventory, buildAdcsInventories, sanctionedCertificates } from "./adcs/facts.js";
 import type { CertificateRecord, PathResult, SightingSource } from "../model/types.js";
 import type { EndpointRow, RunContents } from "../store/store.js";
 
@@ -33,6 +34,8 @@ export interface InventoryView {
   unparsable: readonly UnparsableCertificate[];
   crls: readonly CrlObservation[];
   ocsp: readonly OcspObservation[];
+  /** AD CS configuration read over LDAP, one per forest. */
+  adcs: readonly AdcsInventory[];
   settings: InventorySettings;
 }
 
@@ -91,6 +94,7 @@ export function buildInventoryView(contents: RunContents, settings: InventorySet
     unparsable: [...unparsable.values()],
     crls: contents.crls,
     ocsp: contents.ocsp,
+    adcs: buildAdcsInventories(contents.snapshots, sanctionedCertificates(contents)),
     settings,
   };
 }

@@ -1,6 +1,8 @@
 // The report document (schemaVersion 1), built from a stored run. Its JSON shape is a public
 // contract described by docs/report.schema.json; every renderer (JSON, HTML, CSV) starts here.
 // Later sections (maturity, revocation, AD CS) are added as new top-level or inventory keys.
+import { buildAdcsInventories, sanctionedCertificates } from "../inventory/adcs/facts.js";
+import { type AdcsReportSection, adcsReportSection } from "../inventory/adcs/report-section.js";
 import { RULES } from "../../rules/index.js";
 import type { RuleMeta } from "../engine/rule.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
@@ -85,6 +87,8 @@ export interface Report {
     crls: CrlObservation[];
     /** Every OCSP check: responder queries and stapled responses. */
     ocsp: OcspObservation[];
+    /** AD CS read over LDAP: per forest, enterprise CAs, templates, NTAuth; and what LDAP cannot assess. */
+    adcs: AdcsReportSection;
   };
   findings: Finding[];
   /** Metadata of every rule that produced a finding: title, why it matters, how to fix it. */
@@ -178,7 +182,10 @@ export function buildReport(contents: RunContents): Report {
       unparsable: unparsable.length,
       findingsBySeverity,
     },
-    inventory: { endpoints, certificates, cas, unparsable, crls: contents.crls, ocsp: contents.ocsp },
+    inventory: {
+      endpoints, certificates, cas, unparsable, crls: contents.crls, ocsp: contents.ocsp,
+      adcs: adcsReportSection(buildAdcsInventories(contents.snapshots, sanctionedCertificates(contents))),
+    },
     findings,
     rules: RULES.map((r) => r.meta).filter((meta) => findings.some((f) => f.ruleId === meta.id)),
     ruleFailures: contents.ruleFailures,

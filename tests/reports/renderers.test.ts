@@ -96,6 +96,7 @@ function sampleReport(): Report {
         revocationReason: null, thisUpdate: null, nextUpdate: null, signer: "unauthorized", signatureValid: true,
         problems: ["signed by <rogue>"],
       }],
+      adcs: { forests: [], notAssessed: [] },
     },
     findings: [
       finding({ ruleId: "roca-key", severity: "critical", message: CELL_BREAKING_MESSAGE, evidence: { roca: true } }),

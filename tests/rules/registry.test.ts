@@ -10,12 +10,17 @@ const CONTRACT_IDS = [
   "revoked-in-use", "crl-stale", "crl-expiring", "crl-unreachable", "crl-bad-signature",
   "ocsp-unreachable", "ocsp-bad-response", "no-revocation-info", "ocsp-slow", "crl-slow",
 ];
+/** AD CS rules fire on the Samba lab (tests/adcs), not on the sample PKI. */
+const ADCS_IDS = [
+  "adcs-esc1", "adcs-esc2", "adcs-esc3", "adcs-esc4", "adcs-esc5", "adcs-esc9", "adcs-esc13", "adcs-esc15",
+  "adcs-ntauth-unsanctioned", "adcs-weak-template-key",
+];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 
 describe("rule registry", () => {
   it("holds exactly the contract ids, each once", () => {
-    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS].sort());
+    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS].sort());
   });
 
   it.each(RULES.map((r) => [r.meta.id, r] as const))("%s has complete metadata", (_id, rule) => {

@@ -1,7 +1,7 @@
 // AD CS facts, computed once from a snapshot before any rule runs (Locksmith's "facts first"):
 // which CAs publish a template, whether the enrollee supplies the subject, which EKUs allow
 // authentication, who can enroll and who can write. Rules only combine these facts.
-import type { InventoryView } from "../inventory.js";
+import type { RunContents } from "../../store/store.js";
 import {
   ADCS_SNAPSHOT_VERSION,
   type AdcsError,
@@ -141,9 +141,9 @@ export function buildAdcsInventories(
   return [...byForest.values()];
 }
 
-/** CA certificates the run sanctions: the trust anchors and everything with a path to one. */
-export function sanctionedCertificates(view: Pick<InventoryView, "certificates">): Set<string> {
-  return new Set(view.certificates.filter((c) => c.isAnchor || (c.path?.trustedPath ?? null) !== null).map((c) => c.sha256));
+/** Certificates the run sanctions: its trust anchors and everything with a path to one. */
+export function sanctionedCertificates({ anchors, paths }: Pick<RunContents, "anchors" | "paths">): Set<string> {
+  return new Set([...anchors, ...paths.filter((p) => p.trustedPath !== null).map((p) => p.sha256)]);
 }
 
 /** The gate every template rule but ESC4 shares: any low-privileged user can get a certificate from it now. */

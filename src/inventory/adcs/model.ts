@@ -1,6 +1,7 @@
 // The AD CS configuration as the LDAP collector read it: plain JSON (stored as a directory
 // snapshot), decoded once so the inventory and the rules never see LDAP entries or raw bytes.
 // Certificates are referenced by SHA-256; their DER travels as ordinary "ldap" sightings.
+// Types, plus the one traversal every reader of a snapshot needs.
 import type { SecurityDescriptor } from "./security-descriptor.js";
 
 export const ADCS_SNAPSHOT_VERSION = 1;
@@ -128,4 +129,12 @@ export interface CertificateTemplate extends PkiObject {
   /** pKIExpirationPeriod and pKIOverlapPeriod, in days. */
   validityDays: number | null;
   renewalDays: number | null;
+}
+
+/** Every object of a snapshot that carries a descriptor, templates included. */
+export function snapshotObjects(snapshot: AdcsSnapshot): PkiObject[] {
+  return [
+    ...snapshot.templates, ...snapshot.enrollmentServices, ...snapshot.certificationAuthorities, ...snapshot.aia,
+    ...snapshot.cdp, ...snapshot.oids, ...snapshot.otherObjects, ...(snapshot.ntAuth ? [snapshot.ntAuth] : []),
+  ];
 }

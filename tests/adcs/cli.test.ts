@@ -1,0 +1,43 @@
+// `pkiscope scan --ldap` end to end, as a user runs it: an LDAP-only scan (no --targets) of the
+// lab DC, with the password taken from an environment variable. The password must not appear
+// in stdout, stderr, the report files or the database. Runs once the scan command has the
+// --ldap options (until then the scan CLI does not know them, and this is skipped).
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runInProcess, spawnCli } from "../cli/cli-helpers.js";
+import { adcsLab, labPassword } from "./lab.js";
+
+const lab = adcsLab();
+const cliHasLdap = (await runInProcess(["scan", "--help"])).stdout.includes("--ldap ");
+
+function runToEnd(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; output: string }> {
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+}
+
+describe.skipIf(!cliHasLdap)("pkiscope scan --ldap", () => {
+  it("scans AD CS alone, reports the findings and leaks the password nowhere", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pkiscope-adcs-cli-"));
+    writeFileSync(join(dir, "roots.pem"), lab.manifest.cas.root.pem);
+    const db = join(dir, "pkiscope.db");
+    const out = join(dir, "report");
+    const { code, output } = await runToEnd(spawnCli([
+      "scan", "--ldap", lab.ldapsUrl, "--bind-dn", lab.bindDn, "--password-env", "PKISCOPE_LAB_BIND_PASSWORD", "--ldap-insecure",
+      "--trust-anchors", join(dir, "roots.pem"), "--no-fetch", "--db", db, "--out", out, "--no-progress", "--verbose",
+    ], { PKISCOPE_LAB_BIND_PASSWORD: labPassword() }));
+    expect(output).toContain("templates");
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { findings: { ruleId: string }[] };
+    expect(report.findings.map((f) => f.ruleId)).toEqual(expect.arrayContaining(lab.manifest.expectedFindings.map((e) => e.ruleId)));
+
+    const files = [...readdirSync(out).map((f) => join(out, f)), ...readdirSync(dir).filter((f) => f.startsWith("pkiscope.db")).map((f) => join(dir, f))];
+    for (const [where, content] of [["output", Buffer.from(output)], ...files.map((f) => [f, readFileSync(f)] as const)] as const) {
+      expect(content.includes(labPassword()), `${where} contains the password`).toBe(false);
+      expect(content.includes(Buffer.from(labPassword(), "utf16le")), `${where} contains it as UTF-16`).toBe(false);
+    }
+  });
+});
