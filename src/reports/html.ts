@@ -34,6 +34,7 @@ ${inventory(report.inventory.certificates)}
 ${endpoints(report.inventory.endpoints)}
 ${caTree(report.inventory.cas)}
 ${revocation(report)}
+${adcs(report)}
 ${unparsable(report.inventory.unparsable)}
 ${ruleFailures(report.ruleFailures)}
 </main>
@@ -211,6 +212,60 @@ ${table(
     ? html`<p class="empty">No CRL or OCSP source was checked.</p>`
     : html`${crlTables}<h3>OCSP</h3>${ocspTable}`;
   return section("revocation", "Revocation", content);
+}
+
+/** AD CS per forest: enterprise CAs, templates with the facts the rules used, NTAuth, and what LDAP cannot show. */
+function adcs(report: Report): SafeHtml | null {
+  const { forests: read, notAssessed: unassessed } = report.inventory.adcs;
+  if (read.length === 0) return null;
+  const forests = read.map((forest) => html`<h3>${forest.source}</h3>
+${forest.truncated ? html`<p class="banner banner-incomplete">The directory returned more entries than the scan reads: this forest is partial.</p>` : null}
+<h4>Enterprise CAs</h4>
+${table(
+    ["CA", "Host", "Certificate", "Publishes"],
+    forest.enterpriseCas.map((ca) => ({
+      cells: [ca.name, ca.dnsHostName, list(ca.certificates.map((c) => c.subject ?? c.sha256)), list(ca.templates)],
+    })),
+  )}
+<h4>Certificate templates</h4>
+${table(
+    ["Template", "Published by", "Enrollee supplies subject", "EKUs", "Approval / signatures", "Key", "Validity / renewal", "Low-privileged enroll", "Low-privileged write"],
+    forest.templates.map((t) => ({
+      cells: [
+        html`${t.name}<br><small>schema v${t.schemaVersion ?? "?"}</small>`,
+        list(t.publishedBy),
+        t.enrolleeSuppliesSubject ? html`<span class="no">yes</span>` : "no",
+        list(t.ekus.length > 0 ? t.ekus : ["(none: any purpose)"]),
+        `${t.managerApproval ? "manager approval" : "no approval"}, ${t.authorizedSignatures} signature(s)`,
+        `${t.keyAlgorithm} ${t.minimalKeySize ?? "?"}`,
+        `${t.validityDays ?? "?"} d / ${t.renewalDays ?? "?"} d`,
+        grantList(t.lowPrivilegedEnrollers),
+        grantList(t.lowPrivilegedWriters),
+      ],
+    })),
+  )}
+<h4>NTAuth (CAs trusted for smart card and certificate logon)</h4>
+${table(
+    ["Certificate", "Sanctioned"],
+    forest.ntAuth.map((c) => ({
+      cells: [certificateLinkOrId(c.sha256, c.subject), c.sanctioned ? html`<span class="yes">yes</span>` : html`<span class="no">no</span>`],
+    })),
+  )}
+${forest.errors.length > 0 ? html`<h4>Could not read</h4>${table(["Where", "Error"], forest.errors.map((e) => ({ cells: [e.context, e.message] })))}` : null}`);
+  const notAssessed = table(
+    ["Check", "Needs", "Reference"],
+    unassessed.map((c) => ({ cells: [html`<code>${c.id}</code> ${c.title}`, c.needs, c.reference] })),
+  );
+  return section("adcs", "Active Directory Certificate Services", html`${forests}<h3>Not assessed from LDAP</h3>${notAssessed}`);
+}
+
+/** Principals and their rights, e.g. "Domain Users: Enroll". */
+function grantList(grants: readonly { name: string; rights: string[] }[]): SafeHtml {
+  return list(grants.map((g) => `${g.name}: ${g.rights.join(", ")}`));
+}
+
+function certificateLinkOrId(sha256: string, subject: string | null): SafeHtml {
+  return certificateLink(sha256, subject ?? sha256);
 }
 
 /** How far the scan time is into thisUpdate → nextUpdate: a full red bar is a stale CRL. */

@@ -96,7 +96,21 @@ function sampleReport(): Report {
         revocationReason: null, thisUpdate: null, nextUpdate: null, signer: "unauthorized", signatureValid: true,
         problems: ["signed by <rogue>"],
       }],
-      adcs: { forests: [], notAssessed: [] },
+      adcs: {
+        forests: [{
+          source: "ldaps://127.0.0.1:636", configurationNamingContext: "CN=Configuration,DC=pki,DC=test", truncated: false,
+          enterpriseCas: [{ name: "Issuing <CA>", dn: "CN=Issuing CA,CN=Enrollment Services", dnsHostName: "ca1.pki.test", certificates: [{ sha256: ISSUING, subject: "CN=Issuing CA", notAfter: null }], templates: ["User<script>"] }],
+          templates: [{
+            name: "User<script>", dn: "CN=User,CN=Certificate Templates", schemaVersion: 1, publishedBy: ["Issuing <CA>"],
+            enrolleeSuppliesSubject: true, ekus: ["clientAuth"], managerApproval: false, authorizedSignatures: 0, keyAlgorithm: "RSA",
+            minimalKeySize: 1024, validityDays: 365, renewalDays: 42,
+            lowPrivilegedEnrollers: [{ sid: "S-1-5-21-1-2-3-513", name: "Domain Users", rights: ["Enroll"] }], lowPrivilegedWriters: [],
+          }],
+          ntAuth: [{ sha256: ISSUING, subject: "CN=Issuing CA", notAfter: null, sanctioned: false }],
+          errors: [{ context: "sid-resolution", message: "no such object <x>" }],
+        }],
+        notAssessed: [{ id: "ESC6", title: "EDITF_ATTRIBUTESUBJECTALTNAME2", needs: "the CA's registry", reference: "Certified Pre-Owned" }],
+      },
     },
     findings: [
       finding({ ruleId: "roca-key", severity: "critical", message: CELL_BREAKING_MESSAGE, evidence: { roca: true } }),
@@ -134,7 +148,7 @@ function strayAttributeText(attributes: string): string {
 }
 
 const ALLOWED_TAGS = new Set([
-  "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div", "progress", "small",
+  "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div", "progress", "small", "h4",
   "span", "strong", "code", "pre", "br", "a", "dl", "dt", "dd", "details", "summary", "ul", "li", "table", "thead", "tbody",
   "tr", "th", "td",
 ]);
@@ -165,6 +179,10 @@ describe("renderHtml", () => {
     const hrefs = tags(page).flatMap(({ attributes }) => [...attributes.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]!));
     expect(hrefs.length).toBeGreaterThan(0);
     for (const href of hrefs) expect(href).toMatch(/^#(cert-[0-9a-f]{64}|rule-[a-z0-9-]+)$/);
+    // The AD CS section escapes directory values and lists what LDAP cannot assess.
+    expect(page).toContain("User&lt;script&gt;");
+    expect(page).toContain("Domain Users: Enroll");
+    expect(page).toContain("EDITF_ATTRIBUTESUBJECTALTNAME2");
     // The revocation section shows the CRL bar and escapes URLs and problems from certificates.
     expect(page).toContain("http://crl.example/&lt;script&gt;.crl");
     expect(page).toContain("signed by &lt;rogue&gt;");
