@@ -13,13 +13,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Server, type Socket } from "node:net";
-import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { createServer as createTlsServer } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { type SampleNetwork, startSampleNetwork } from "../fixtures/sample-network.js";
-import { identityKeyPem } from "../fixtures/sample-pki.js";
+import { type SampleNetwork, serveIdentity, startSampleNetwork } from "../fixtures/sample-network.js";
 import { SqliteStore } from "../src/store/sqlite-store.js";
 import { type BenchResult, type BenchSection, type Benchmark, type ToolMeasurement, ratioLine, boundedInt } from "./lib/bench.js";
 import { hasGnuTime, measureCommand, runFailure } from "./lib/measure.js";
@@ -86,8 +82,7 @@ async function run(): Promise<BenchResult> {
     process.stderr.write(`bench tls-sweep: generating the sample PKI and starting its services on ${cidr}...\n`);
     const network = await startSampleNetwork({ prefix: PREFIX, port: TLS_PORT, workDir: join(work, "sample") });
     closers.push(() => network.close());
-    const extras = await startExtraListeners(network);
-    closers.push(...extras.map((s) => () => closeServer(s)));
+    closers.push(...(await startExtraListeners(network)));
 
     const byStatus = (s: string) => network.endpoints.filter((e) => e.status === s);
     const silent = byStatus("timeout")[0];
@@ -318,38 +313,15 @@ function diff(expected: Set<string>, seen: Set<string>): string[] {
   return out;
 }
 
-async function startExtraListeners(network: SampleNetwork): Promise<Server[]> {
-  const servers: Server[] = [];
+/** The extra TLS listeners, reusing sample identities; returns their closers. */
+async function startExtraListeners(network: SampleNetwork): Promise<(() => Promise<void>)[]> {
+  const closers: (() => Promise<void>)[] = [];
   for (const { host, identity: name } of EXTRA_HOSTS) {
     const identity = network.pki.identities.find((i) => i.name === name);
     if (!identity) throw new Error(`sample identity ${name} not found; update this benchmark`);
-    const server = createTlsServer({
-      key: identityKeyPem(identity),
-      cert: identity.chain.map((c) => c.pem).join(""),
-      ciphers: "ALL:@SECLEVEL=0",
-      minVersion: "TLSv1.2",
-    });
-    server.on("tlsClientError", () => {});
-    const sockets = new Set<Socket>();
-    server.on("connection", (socket: Socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    openSockets.set(server, sockets);
-    server.listen(TLS_PORT, `${PREFIX}.${host}`);
-    await once(server, "listening");
-    servers.push(server);
+    closers.push(await serveIdentity(identity, `${PREFIX}.${host}`, TLS_PORT));
   }
-  return servers;
-}
-
-const openSockets = new WeakMap<Server, Set<Socket>>();
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    for (const socket of openSockets.get(server) ?? []) socket.destroy();
-  });
+  return closers;
 }
 
 /** ".2-.18" style span of the last octets of some endpoints. */
