@@ -77,6 +77,9 @@ export class UrlFetcher {
     const elapsed = (): number => Math.round(performance.now() - started);
     const target = parseLdapUrl(url);
     if ("error" in target) return { ok: false, error: target.error, status: null, latencyMs: 0 };
+    if (!target.host) {
+      return { ok: false, error: "ldap URL without a host (AD CS writes these for domain members, which ask their own DC); not fetched", status: null, latencyMs: 0 };
+    }
     const address = await new Promise<string | Error>((resolve) =>
       this.policy.lookup(target.host, {}, (err, addr) => resolve(err ?? (addr as string))),
     );
@@ -124,7 +127,8 @@ async function readCapped(body: AsyncIterable<unknown> & { destroy(): void }, ma
   return Buffer.concat(chunks);
 }
 
-interface LdapTarget {
+export interface LdapTarget {
+  /** Empty for "ldap:///dn" (AD CS's form: the client asks its own DC). */
   host: string;
   port: number;
   dn: string;
@@ -132,12 +136,11 @@ interface LdapTarget {
 }
 
 export function parseLdapUrl(url: string): LdapTarget | { error: string } {
-  const match = /^ldap:\/\/([^/?]*)\/([^?]*)(?:\?([^?]*))?/i.exec(url);
+  const match = /^ldap:\/\/([^/?]*)\/([^?]+)(?:\?([^?]*))?/i.exec(url.trim());
   if (!match) return { error: "not an ldap:// URL with a DN" };
   const [, hostPort = "", dn = "", attributes = ""] = match;
   const hostMatch = /^(\[[^\]]+\]|[^:]*)(?::(\d+))?$/.exec(hostPort);
   const host = hostMatch?.[1]?.replace(/^\[|\]$/g, "") ?? "";
-  if (!host) return { error: "ldap URL without a host (AD CS writes these for clients that know their DC); not fetched" };
   let decodedDn: string;
   try {
     decodedDn = decodeURIComponent(dn);

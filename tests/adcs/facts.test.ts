@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { adcsEsc1 } from "../../rules/adcs-esc1.js";
 import { adcsEsc4 } from "../../rules/adcs-esc4.js";
 import { type AdcsView, buildAdcsInventories, buildAdcsInventory, enrollableByLowPrivileged } from "../../src/inventory/adcs/facts.js";
-import { parseLdapCrlUrl } from "../../src/inventory/adcs/published-crls.js";
+import { parseLdapUrl } from "../../src/net/fetcher.js";
 import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot, type CertificateTemplate } from "../../src/inventory/adcs/model.js";
 import type { Ace, SecurityDescriptor } from "../../src/inventory/adcs/security-descriptor.js";
 import { rightNames } from "../../src/inventory/adcs/security-descriptor.js";
@@ -95,10 +95,13 @@ describe("AD CS facts", () => {
   });
 
   it("reads the DN and attribute of AD CS ldap: CRL URLs, with or without a host", () => {
-    expect(parseLdapCrlUrl("ldap:///CN=CA,CN=dc1,CN=CDP,CN=Public%20Key%20Services,DC=x?certificateRevocationList?base?objectClass=cRLDistributionPoint"))
-      .toEqual({ dn: "CN=CA,CN=dc1,CN=CDP,CN=Public Key Services,DC=x", attribute: "certificateRevocationList" });
-    expect(parseLdapCrlUrl("LDAP://dc1.x/CN=CA,DC=x?deltaRevocationList;binary")).toEqual({ dn: "CN=CA,DC=x", attribute: "deltaRevocationList" });
-    for (const url of ["http://x/ca.crl", "ldap://dc1.x/CN=CA,DC=x", "ldap:///%E0%A4%A?certificateRevocationList"]) expect(parseLdapCrlUrl(url)).toBeNull();
+    expect(parseLdapUrl("ldap:///CN=CA,CN=dc1,CN=CDP,CN=Public%20Key%20Services,DC=x?certificateRevocationList?base?objectClass=cRLDistributionPoint"))
+      .toEqual({ host: "", port: 389, dn: "CN=CA,CN=dc1,CN=CDP,CN=Public Key Services,DC=x", attribute: "certificateRevocationList" });
+    expect(parseLdapUrl("LDAP://dc1.x:3268/CN=CA,DC=x?deltaRevocationList;binary"))
+      .toEqual({ host: "dc1.x", port: 3268, dn: "CN=CA,DC=x", attribute: "deltaRevocationList" });
+    // No attribute: a CDP means the CRL.
+    expect(parseLdapUrl("ldap://dc1.x/CN=CA,DC=x")).toMatchObject({ attribute: "certificateRevocationList" });
+    for (const url of ["http://x/ca.crl", "ldap://dc1.x/", "ldap:///%E0%A4%A?certificateRevocationList"]) expect(parseLdapUrl(url)).toHaveProperty("error");
   });
 
   it("keeps one inventory per forest and skips snapshots of other kinds or versions", () => {

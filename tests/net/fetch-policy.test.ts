@@ -107,11 +107,13 @@ describe("fetch policy", () => {
     expect(() => new FetchPolicy({ ...DEFAULT_FETCH, allow: ["not a host!"] })).toThrow(UsageError);
   });
 
-  it("reads LDAP URLs as AD CS writes them", () => {
+  it("reads LDAP URLs as AD CS writes them, and fetches none without a host", async () => {
     expect(parseLdapUrl("ldap://dc1.pki.test/CN=Issuing%20CA,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=pki,DC=test?certificateRevocationList?base?objectClass=cRLDistributionPoint")).toEqual({
       host: "dc1.pki.test", port: 389, attribute: "certificateRevocationList",
       dn: "CN=Issuing CA,CN=CDP,CN=Public Key Services,CN=Services,CN=Configuration,DC=pki,DC=test",
     });
-    expect(parseLdapUrl("ldap:///CN=x?certificateRevocationList")).toMatchObject({ error: expect.stringContaining("without a host") });
+    const f = fetcher();
+    expect(await f.fetch("ldap:///CN=x?certificateRevocationList")).toMatchObject({ ok: false, error: expect.stringContaining("without a host") });
+    await f.close();
   });
 });

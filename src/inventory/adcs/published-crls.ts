@@ -3,30 +3,13 @@
 // Such URLs usually have no host (clients ask their own DC), so they cannot be fetched as they
 // stand; the LDAP collector has already read the CRL, and this is how the revocation stage finds it.
 import type { AdcsInventory } from "./facts.js";
+import { parseLdapUrl } from "../../net/fetcher.js";
 import type { PublishedCrl } from "./model.js";
-
-export interface LdapCrlReference {
-  dn: string;
-  attribute: string;
-}
-
-/** The DN and attribute an ldap: CRL URL names, or null when it names neither. */
-export function parseLdapCrlUrl(url: string): LdapCrlReference | null {
-  const match = /^ldap:\/\/[^/]*\/([^?]+)\?([^?]+)/i.exec(url.trim());
-  if (!match) return null;
-  let dn: string;
-  try {
-    dn = decodeURIComponent(match[1]!);
-  } catch {
-    return null;
-  }
-  return { dn, attribute: match[2]!.replace(/;binary$/i, "") };
-}
 
 /** The CRL the directory holds at the DN and attribute `url` names, from any forest read. */
 export function findPublishedCrl(inventories: readonly AdcsInventory[], url: string): (PublishedCrl & { dn: string }) | null {
-  const wanted = parseLdapCrlUrl(url);
-  if (!wanted) return null;
+  const wanted = parseLdapUrl(url);
+  if ("error" in wanted) return null;
   const dn = normalizeDn(wanted.dn);
   for (const adcs of inventories) {
     const found = adcs.crls.find((crl) => normalizeDn(crl.dn) === dn && crl.attribute.toLowerCase() === wanted.attribute.toLowerCase());
