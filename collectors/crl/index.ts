@@ -55,6 +55,12 @@ export const crlCollector: Collector<CrlCollectorOptions> = {
       const refusal = options.fetcher ? options.fetcher.refusal(target.url) : "fetching is off (--no-fetch)";
       if (refusal || !options.fetcher) return record({ ...failed(target, fetchedAt, "", 0, null), error: null, skipped: refusal });
       const response = await options.fetcher.fetch(target.url);
+      if (!response.ok && response.needsCredentials) {
+        // Domain members read such CDPs with their machine account; an anonymous refusal says
+        // nothing about the CRL. Scanning the DC with --ldap reads it from the directory instead.
+        const skipped = `the directory refuses anonymous reads (${response.error}); scan the DC with --ldap to read this CRL`;
+        return record({ ...failed(target, fetchedAt, "", response.latencyMs, null), error: null, skipped });
+      }
       if (!response.ok) return record(failed(target, fetchedAt, response.error, response.latencyMs, response.status));
       await record(observe(target, fetchedAt, response.body, response.latencyMs, response.status, wanted, options));
     });

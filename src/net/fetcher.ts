@@ -2,13 +2,20 @@
 // responders) under a FetchPolicy: allowed schemes and hosts only, no redirects (undici's
 // request() never follows them), a size cap enforced while streaming, a total time cap, and a
 // per-host concurrency limit. LDAP URLs (as AD CS publishes CRLs) are read with ldapts.
-import { Client } from "ldapts";
+import { Client, InsufficientAccessError, OperationsError, StrongAuthRequiredError } from "ldapts";
 import { Agent, request } from "undici";
 import type { FetchPolicy } from "./fetch-policy.js";
 
 export type FetchResult =
   | { ok: true; body: Buffer; status: number | null; contentType: string | null; latencyMs: number }
-  | { ok: false; error: string; status: number | null; latencyMs: number };
+  | {
+      ok: false;
+      error: string;
+      status: number | null;
+      latencyMs: number;
+      /** The server answered but will not serve anonymous reads (Active Directory's default). */
+      needsCredentials?: boolean;
+    };
 
 export interface PostBody {
   body: Buffer;
@@ -102,7 +109,9 @@ export class UrlFetcher {
       }
       return { ok: true, body: first, status: null, contentType: null, latencyMs: elapsed() };
     } catch (err) {
-      return { ok: false, error: `LDAP: ${describeNetworkError(err)}`, status: null, latencyMs: elapsed() };
+      const needsCredentials =
+        err instanceof OperationsError || err instanceof StrongAuthRequiredError || err instanceof InsufficientAccessError;
+      return { ok: false, error: `LDAP: ${describeNetworkError(err)}`, status: null, latencyMs: elapsed(), needsCredentials };
     } finally {
       await client.unbind().catch(() => undefined);
     }
