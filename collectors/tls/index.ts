@@ -33,7 +33,7 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
         return count("error");
       }
       for (const address of resolved.addresses) {
-        if (ctx.exclusions.excludes(address)) {
+        if (ctx.exclusions.excludes(probe.ip ?? address)) {
           count("excluded");
           continue;
         }

@@ -26,6 +26,8 @@ export interface Probe {
   sni: string | null;
   /** Hostname still to resolve (set for hostname targets; address is "" until resolved). */
   hostname?: string;
+  /** The address as a number (block targets), so exclusions are checked without re-parsing. */
+  ip?: { family: 4 | 6; value: bigint };
 }
 
 export interface EndpointObservation {

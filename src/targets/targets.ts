@@ -129,8 +129,9 @@ export function* expandProbes(specs: readonly TargetSpec[], ports: readonly numb
       continue;
     }
     for (let v = spec.block.first; v <= spec.block.last; v++) {
-      const address = formatIp({ family: spec.block.family, value: v });
-      for (const port of specPorts) yield { address, port, sni: null };
+      const ip = { family: spec.block.family, value: v };
+      const address = formatIp(ip);
+      for (const port of specPorts) yield { address, port, sni: null, ip };
     }
   }
 }
@@ -153,8 +154,9 @@ export class ExclusionList {
     return this.blocks.length;
   }
 
-  excludes(address: string): boolean {
-    const ip = parseIp(address);
+  /** Takes the parsed form when the caller has it: a sweep checks every probe. */
+  excludes(address: string | IpValue): boolean {
+    const ip = typeof address === "string" ? parseIp(address) : address;
     // An address we cannot parse is never dialled, so treat it as excluded.
     if (!ip) return true;
     return this.blocks.some((b) => blockContains(b, ip));

@@ -61,6 +61,11 @@ describe("probe expansion", () => {
     ]);
   });
 
+  it("formats the edges of the IPv4 space", () => {
+    const edges = [...expandProbes([parseTarget("0.0.0.0/31"), parseTarget("255.255.255.254/31"), parseTarget("128.0.0.1")], [443])];
+    expect(edges.map((p) => p.address)).toEqual(["0.0.0.0", "0.0.0.1", "255.255.255.254", "255.255.255.255", "128.0.0.1"]);
+  });
+
   it("sends hostnames as SNI and formats IPv6 compactly", () => {
     const [host] = [...expandProbes([parseTarget("web.example.com")], [443])];
     expect(host).toMatchObject({ sni: "web.example.com", hostname: "web.example.com", port: 443 });
