@@ -166,10 +166,10 @@ function revocation(report: Report): SafeHtml {
   const now = Date.parse(report.scan.finishedAt ?? report.scan.startedAt);
   const byIssuer = new Map<string, typeof crls>();
   for (const c of crls) {
-    const issuer = c.crl?.issuer ?? "(not read)";
-    byIssuer.set(issuer, [...(byIssuer.get(issuer) ?? []), c]);
+    const heading = c.crl ? `CRLs of ${c.crl.issuer}` : "CRLs not read";
+    byIssuer.set(heading, [...(byIssuer.get(heading) ?? []), c]);
   }
-  const crlTables = [...byIssuer.entries()].map(([issuer, list]) => html`<h3>CRLs of ${issuer}</h3>
+  const crlTables = [...byIssuer.entries()].map(([heading, list]) => html`<h3>${heading}</h3>
 ${table(
     ["URL", "Freshness", "Entries", "Signature", "Latency", "Problem"],
     list.map((c) => ({
