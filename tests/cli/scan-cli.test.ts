@@ -58,6 +58,21 @@ describe("pkiscope scan", () => {
   });
 });
 
+describe("pkiscope scan revocation options", () => {
+  it("reads --crl-file alone, and --no-fetch leaves --crl-url unfetched", async () => {
+    const corpus = new URL("../../../shared/corpora/pyca-x509/custom/crl_all_reasons.pem", import.meta.url).pathname;
+    const out = join(dir, "crl-out");
+    const result = await runInProcess([
+      "scan", "--crl-file", corpus, "--crl-url", "http://127.83.0.1:1/none.crl", "--no-fetch", "--db", db, "--out", out, "-q",
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    const byUrl = new Map(report.inventory.crls.map((c: { url: string }) => [c.url, c]));
+    expect(byUrl.get(corpus)).toMatchObject({ source: "file", error: null, crl: { entryCount: 12 } });
+    expect(byUrl.get("http://127.83.0.1:1/none.crl")).toMatchObject({ source: "cli", skipped: expect.stringContaining("--no-fetch") });
+  });
+});
+
 describe("pkiscope report", () => {
   it("re-renders the latest run from the store in each format", async () => {
     const json = await runInProcess(["report", "--run", "latest", "--format", "json", "--db", db]);
