@@ -130,6 +130,15 @@ describe("scan of the sample network", () => {
     expect(main.signature.status).toBe("valid");
   });
 
+  it("verifies a stapled OCSP response", () => {
+    const stapling = network.endpoints.find((e) => e.identity?.staples)!;
+    const served = report.inventory.endpoints.find((e) => e.id === endpointId(stapling.address, stapling.port))!;
+    expect(served.stapledOcsp).toBe(true);
+    const staple = report.inventory.ocsp.find((o) => o.source === "staple" && o.endpoint === served.id);
+    expect(staple).toMatchObject({ certificate: served.chain[0], certStatus: "good", signer: "delegated", signatureValid: true, problems: [] });
+    expect(report.inventory.endpoints.filter((e) => e.stapledOcsp)).toHaveLength(1);
+  });
+
   it("spends no more than its timeout on the silent endpoint", () => {
     const silent = network.endpoints.find((e) => e.status === "timeout")!;
     const stored = report.inventory.endpoints.find((x) => x.id === endpointId(silent.address, silent.port))!;
