@@ -5,6 +5,10 @@ set -euo pipefail
 
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The kerberos npm package (GSSAPI binds) compiles against MIT krb5 at npm install; kinit gets
+# the Kerberos tests their ticket.
+dpkg-query -W -f='${Status}' libkrb5-dev 2>/dev/null | grep -q "install ok installed" || need+=(libkrb5-dev)
+command -v kinit >/dev/null 2>&1 || need+=(krb5-user)
 
 # The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
 bash "$(dirname "$0")/samba-dc.sh" install

@@ -19,7 +19,8 @@ BIND_DN="CN=Administrator,CN=Users,$BASE_DN"
 LDAP_URL="ldap://127.0.0.1"
 LDAPS_URL="ldaps://127.0.0.1"
 START_TIMEOUT_S=${PKISCOPE_SAMBA_START_TIMEOUT:-60}
-PACKAGES=(samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind ldap-utils ldb-tools smbclient)
+# krb5-user: kinit, for the tests of Kerberos binds against the DC's KDC.
+PACKAGES=(samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind ldap-utils ldb-tools smbclient krb5-user)
 
 state_dir() { echo "${1:-${PKISCOPE_SAMBA_DIR:-/tmp/pkiscope-samba}}"; }
 
@@ -103,11 +104,31 @@ db.setpassword("(sAMAccountName=Administrator)", os.environ["PKISCOPE_TEST_LDAP_
 PY
 }
 
+# Kerberos service principals of the DC's LDAP server, as samba_spnupdate would register them
+# (the lab turns that off with "spn update command = /bin/true": it needs DNS). Without them the
+# KDC has no ldap/dc1.pki.test and a GSSAPI bind cannot get a service ticket. Idempotent.
+LDAP_SPNS=(ldap/dc1.pki.test ldap/DC1 "ldap/dc1.pki.test/pki.test" "ldap/dc1.pki.test/PKI")
+ensure_ldap_spns() {
+  local dc="$1/dc" dn="CN=DC1,OU=Domain Controllers,$BASE_DN" pw spn
+  pw=$(password_file "$dc")
+  local have
+  have=$(LDAPTLS_REQCERT=never ldapsearch -x -LLL -o ldif-wrap=no -o nettimeout=5 -H "$LDAPS_URL" -D "$BIND_DN" -y "$pw" \
+    -b "$dn" -s base servicePrincipalName)
+  local ldif="dn: $dn"$'\n'"changetype: modify"$'\n'"add: servicePrincipalName"$'\n' missing=0
+  for spn in "${LDAP_SPNS[@]}"; do
+    grep -qixF "servicePrincipalName: $spn" <<<"$have" && continue
+    ldif+="servicePrincipalName: $spn"$'\n'
+    missing=1
+  done
+  ((missing)) || return 0
+  LDAPTLS_REQCERT=never ldapmodify -x -o nettimeout=5 -H "$LDAPS_URL" -D "$BIND_DN" -y "$pw" <<<"$ldif" >/dev/null
+}
+
 cmd_start() {
   require_password
   local dir
   dir=$(state_dir "${1:-}")
-  if answering "$dir"; then return 0; fi
+  if answering "$dir"; then ensure_ldap_spns "$dir"; return 0; fi
   cmd_stop "$dir"
   [[ "$(cat "$dir/dc/provisioned" 2>/dev/null)" == "$(password_fingerprint)" ]] || provision "$dir"
   samba -D -s "$dir/dc/etc/smb.conf"
@@ -119,6 +140,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
+  ensure_ldap_spns "$dir"
 }
 
 cmd_stop() {

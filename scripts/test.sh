@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh || exit 1
 [[ -d node_modules ]] || npm ci || exit 1
+# `kerberos` is an optional native dependency (it needs libkrb5-dev, installed just above): npm ci
+# skips it on a machine that lacked the headers, so build it now for the Kerberos tests.
+if ! node -e 'require("kerberos")' >/dev/null 2>&1; then
+  version=$(node -p 'require("./package-lock.json").packages["node_modules/kerberos"].version')
+  npm install --no-save --no-audit --no-fund "kerberos@${version}" || exit 1
+fi
 npm run --silent build || exit 1
 
 mkdir -p .tmp

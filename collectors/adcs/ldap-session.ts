@@ -7,10 +7,15 @@ import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { Client, ResultCodeError } from "ldapts";
 import type { ExclusionList } from "../../src/targets/targets.js";
+import { GssapiBindError, gssapiBind } from "./sasl-gssapi.js";
 
 export interface AdcsCollectorOptions {
   /** ldaps://host[:port], or ldap://host[:port] with startTls (or allowPlaintext). Nothing else: no DN, no credentials. */
   url: string;
+  /** "simple" (default): bindDn + password. "kerberos": SASL GSSAPI with the ticket in the credential cache (kinit); bindDn and password are ignored. */
+  auth?: "simple" | "kerberos";
+  /** Kerberos: the DC's host name for the service principal ldap/<host>. Default: the URL's host. */
+  spnHost?: string;
   bindDn: string;
   /** Used for the bind only: never logged, stored or put in an error. */
   password: string;
@@ -76,16 +81,30 @@ export function describeLdapSource(options: AdcsCollectorOptions): Record<string
     url = INVALID_SOURCE;
   }
   const transport = url.startsWith("ldaps:") ? "ldaps" : options.startTls ? "starttls" : "plaintext";
-  return { url, bindDn: options.bindDn, transport, verifyCertificate: transport !== "plaintext" && !options.insecure };
+  const verifyCertificate = transport !== "plaintext" && !options.insecure;
+  if (options.auth === "kerberos") {
+    let host = options.spnHost;
+    if (!host && url !== INVALID_SOURCE) host = parseLdapUrl(options.url).host;
+    return { url, auth: "kerberos", servicePrincipal: `ldap/${host ?? "?"}`, transport, verifyCertificate };
+  }
+  return { url, bindDn: options.bindDn, transport, verifyCertificate };
 }
 
 /** Connects, secures and binds; the caller unbinds. Throws LdapStepError. */
 export async function openSession(endpoint: LdapEndpoint, options: AdcsCollectorOptions, exclusions: ExclusionList): Promise<Client> {
-  if (!options.bindDn) throw new LdapStepError("bind", "no bind DN given");
-  // An empty password makes a simple bind unauthenticated, which AD accepts as anonymous.
-  if (!options.password) throw new LdapStepError("bind", "empty password: refusing an unauthenticated bind");
-  if (!endpoint.secure && !options.startTls && !options.allowPlaintext) {
-    throw new LdapStepError("connect", "plain ldap:// would send the password in clear: use ldaps://, StartTLS, or allow plaintext explicitly");
+  const kerberos = options.auth === "kerberos";
+  if (kerberos) {
+    // The GSSAPI bind negotiates no SASL security layer and relies on TLS to protect the session.
+    if (!endpoint.secure && !options.startTls) {
+      throw new LdapStepError("connect", "a Kerberos bind needs TLS (it negotiates no SASL signing or sealing): use ldaps:// or StartTLS");
+    }
+  } else {
+    if (!options.bindDn) throw new LdapStepError("bind", "no bind DN given");
+    // An empty password makes a simple bind unauthenticated, which AD accepts as anonymous.
+    if (!options.password) throw new LdapStepError("bind", "empty password: refusing an unauthenticated bind");
+    if (!endpoint.secure && !options.startTls && !options.allowPlaintext) {
+      throw new LdapStepError("connect", "plain ldap:// would send the password in clear: use ldaps://, StartTLS, or allow plaintext explicitly");
+    }
   }
   await refuseExcluded(endpoint.host, exclusions);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -101,7 +120,8 @@ export async function openSession(endpoint: LdapEndpoint, options: AdcsCollector
     if (!endpoint.secure && options.startTls) {
       await step("starttls", withTimeout(client.startTLS(tlsOptions), timeoutMs, "StartTLS"));
     }
-    await bind(client, options);
+    if (kerberos) await kerberosBind(client, endpoint, options, timeoutMs);
+    else await bind(client, options);
     return client;
   } catch (err) {
     await closeQuietly(client);
@@ -122,6 +142,24 @@ async function bind(client: Client, options: AdcsCollectorOptions): Promise<void
   try {
     await client.bind(options.bindDn, options.password);
   } catch (err) {
+    throw new LdapStepError(err instanceof ResultCodeError ? "bind" : "connect", errorText(err));
+  }
+}
+
+/**
+ * SASL GSSAPI with the caller's ticket. A missing ticket, an unreachable KDC, an unknown SPN or
+ * the DC's refusal are "bind" errors; a failed connection is "connect", as for a simple bind.
+ */
+async function kerberosBind(client: Client, endpoint: LdapEndpoint, options: AdcsCollectorOptions, timeoutMs: number): Promise<void> {
+  const spnHost = options.spnHost || endpoint.host;
+  try {
+    // The KDC exchanges happen inside the Kerberos library, outside ldapts' per-message timeout.
+    await withTimeout(gssapiBind(client, { spnHost }), timeoutMs, "Kerberos bind");
+  } catch (err) {
+    if (err instanceof GssapiBindError || err instanceof StepTimeoutError) {
+      const hint = !options.spnHost && isIP(spnHost) ? " (the service principal was built from an IP address: give the DC's host name for it)" : "";
+      throw new LdapStepError("bind", `${err.message}${hint}`);
+    }
     throw new LdapStepError(err instanceof ResultCodeError ? "bind" : "connect", errorText(err));
   }
 }
@@ -183,10 +221,12 @@ async function refuseExcluded(host: string, exclusions: ExclusionList): Promise<
   if (excluded) throw new LdapStepError("connect", `${host} resolves to excluded address ${excluded}`);
 }
 
+class StepTimeoutError extends Error {}
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new StepTimeoutError(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -62,6 +62,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--exclude <list>", "CIDRs, ranges or addresses never to send a packet to; comma-separated, repeatable", collect)
     .option("--files <paths...>", "import PEM/DER certificates from files and directories")
     .option("--ldap <url>", "read AD CS (enterprise CAs, templates, NTAuth, ACLs) from this DC: ldaps://host, or ldap://host with --ldap-starttls; repeatable", collect)
+    .option("--ldap-auth <method>", "how to bind to --ldap: simple (--bind-dn and a password) or kerberos (SASL GSSAPI with the ticket from kinit; KRB5CCNAME is honoured)", "simple")
+    .option("--ldap-spn-host <host>", "kerberos: the DC's host name for the service principal ldap/<host> (default: the --ldap host)")
     .option("--bind-dn <dn>", "DN (or user@domain) to bind to --ldap as")
     .option("--password-env <var>", "environment variable holding the --bind-dn password (default: prompt on a terminal)")
     .option("--ldap-starttls", "secure ldap:// with StartTLS before binding")

@@ -54,6 +54,8 @@ export interface ScanCommandOptions extends GlobalOptions {
   ldapPlaintext?: boolean;
   ldapCa?: string;
   ldapTimeout: string;
+  ldapAuth?: string;
+  ldapSpnHost?: string;
 }
 
 export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.ProcessEnv = {}): Promise<ScanPlan> {
@@ -111,17 +113,30 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
 async function ldapSources(options: ScanCommandOptions, env: NodeJS.ProcessEnv): Promise<AdcsCollectorOptions[]> {
   const urls = (options.ldap ?? []).flatMap(splitList);
   if (urls.length === 0) return [];
-  if (!options.bindDn) throw new UsageError("--ldap needs --bind-dn");
+  const auth = options.ldapAuth ?? "simple";
+  if (auth !== "simple" && auth !== "kerberos") throw new UsageError(`--ldap-auth: expected simple or kerberos, not ${auth}`);
+  const kerberos = auth === "kerberos";
+  if (kerberos) {
+    // The ticket comes from the credential cache (kinit; KRB5CCNAME): no identity or password here.
+    if (options.bindDn || options.passwordEnv) throw new UsageError("--ldap-auth kerberos binds with the ticket from kinit: drop --bind-dn and --password-env");
+  } else {
+    if (options.ldapSpnHost) throw new UsageError("--ldap-spn-host applies to --ldap-auth kerberos only");
+    if (!options.bindDn) throw new UsageError("--ldap needs --bind-dn (or --ldap-auth kerberos)");
+  }
   for (const url of urls) {
     // The message never repeats the URL: it may hold credentials.
+    let secure: boolean;
     try {
-      parseLdapUrl(url);
+      secure = parseLdapUrl(url).secure;
     } catch (err) {
       throw new UsageError(`--ldap: ${(err as Error).message}`);
     }
+    if (kerberos && !secure && !options.ldapStarttls) throw new UsageError("--ldap-auth kerberos needs ldaps:// or --ldap-starttls");
   }
-  const password = options.passwordEnv ? env[options.passwordEnv] : await promptPassword(`password for ${options.bindDn}: `);
-  if (!password) throw new UsageError(options.passwordEnv ? `--password-env ${options.passwordEnv} is unset or empty` : "no password given");
+  const password = kerberos
+    ? ""
+    : options.passwordEnv ? env[options.passwordEnv] : await promptPassword(`password for ${options.bindDn}: `);
+  if (!kerberos && !password) throw new UsageError(options.passwordEnv ? `--password-env ${options.passwordEnv} is unset or empty` : "no password given");
   let ca: string[] | undefined;
   if (options.ldapCa) {
     try {
@@ -132,8 +147,9 @@ async function ldapSources(options: ScanCommandOptions, env: NodeJS.ProcessEnv):
   }
   const timeoutMs = positiveInt(options.ldapTimeout, "--ldap-timeout");
   return urls.map((url) => ({
-    url, bindDn: options.bindDn!, password, startTls: options.ldapStarttls, insecure: options.ldapInsecure,
+    url, bindDn: kerberos ? "" : options.bindDn!, password: password ?? "", startTls: options.ldapStarttls, insecure: options.ldapInsecure,
     allowPlaintext: options.ldapPlaintext, ca, timeoutMs,
+    ...(kerberos ? { auth: "kerberos" as const, ...(options.ldapSpnHost ? { spnHost: options.ldapSpnHost } : {}) } : {}),
   }));
 }
 
