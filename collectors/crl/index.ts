@@ -104,7 +104,13 @@ function observe(
     return failed(target, fetchedAt, `unparsable CRL: ${(err as Error).message}`, latencyMs, httpStatus);
   }
   // In a delta CRL, removeFromCRL un-revokes (a certificate on hold released): not a revocation.
-  const revokedSerials = new Map(crl.matches.filter((m) => m.reason !== "removeFromCRL").map((m) => [m.serial, m]));
+  // An unhandled critical extension on the CRL, or on an entry, means it must not decide revocation.
+  const usable = crl.unhandledCriticalExtensions.length === 0;
+  const revokedSerials = new Map(
+    crl.matches
+      .filter((m) => usable && m.reason !== "removeFromCRL" && m.unhandledCriticalExtensions.length === 0)
+      .map((m) => [m.serial, m]),
+  );
   // A serial only revokes a certificate of the same issuer.
   const revoked = options.certificates.flatMap((c) => {
     const match = c.issuerNameHash === crl.issuerNameHash ? revokedSerials.get(c.serial) : undefined;
@@ -116,6 +122,9 @@ function observe(
       sha256: crl.sha256, size: crl.size, issuer: crl.issuer, issuerNameHash: crl.issuerNameHash,
       thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, crlNumber: crl.crlNumber,
       deltaCrlIndicator: crl.deltaCrlIndicator, entryCount: crl.entryCount, signatureAlgorithm: crl.signatureAlgorithm,
+      unhandledCriticalExtensions: [
+        ...new Set([...crl.unhandledCriticalExtensions, ...crl.matches.flatMap((m) => m.unhandledCriticalExtensions)]),
+      ],
     },
     signature: checkSignature(crl, options.issuersNamed(crl.issuerNameHash)),
     certificates: target.certificates,

@@ -14,6 +14,12 @@ export interface CrlFacts {
   deltaCrlIndicator: string | null;
   entryCount: number;
   signatureAlgorithm: string;
+  /**
+   * Critical extensions pkiscope does not interpret (issuingDistributionPoint of a partitioned
+   * CRL, certificateIssuer of an indirect one). RFC 5280 §6.3.3: such a CRL, or such an entry,
+   * must not decide revocation, so none of its entries count as revocations here.
+   */
+  unhandledCriticalExtensions: string[];
 }
 
 export interface CrlRevocation {

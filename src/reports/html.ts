@@ -179,7 +179,11 @@ ${table(
         c.crl?.entryCount,
         c.crl && html`<span class="${c.signature.status === "valid" ? "yes" : "no"}">${c.signature.status}</span>`,
         c.skipped ? null : `${c.latencyMs} ms`,
-        c.skipped ? `not fetched: ${c.skipped}` : c.error,
+        c.skipped
+          ? `not fetched: ${c.skipped}`
+          : (c.error ?? (c.crl && c.crl.unhandledCriticalExtensions.length > 0
+            ? `critical extensions not interpreted (${c.crl.unhandledCriticalExtensions.join(", ")}): not used to decide revocation`
+            : null)),
       ],
     })),
   )}`);

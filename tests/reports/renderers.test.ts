@@ -88,6 +88,7 @@ function sampleReport(): Report {
         crl: {
           sha256: BROKEN, size: 500, issuer: "CN=Issuing <CA>", issuerNameHash: BROKEN, thisUpdate: "2025-05-20T00:00:00.000Z",
           nextUpdate: "2025-05-27T00:00:00.000Z", crlNumber: "07", deltaCrlIndicator: null, entryCount: 3, signatureAlgorithm: "ecdsa-with-SHA256",
+          unhandledCriticalExtensions: ["2.5.29.28"],
         },
       }],
       ocsp: [{
@@ -186,6 +187,7 @@ describe("renderHtml", () => {
     // The revocation section shows the CRL bar and escapes URLs and problems from certificates.
     expect(page).toContain("http://crl.example/&lt;script&gt;.crl");
     expect(page).toContain("signed by &lt;rogue&gt;");
+    expect(page).toContain("critical extensions not interpreted (2.5.29.28): not used to decide revocation");
     expect(page).toMatch(/<progress class="fresh stale" max="100" value="100"/);
     // Rule metadata is rendered, escaped, and findings link to it.
     expect(page).toContain("Re-key &amp; re-issue.");
