@@ -29,6 +29,6 @@ export function labPassword(): string {
 /** The running lab; fails with the fix when the global setup was not registered. */
 export function adcsLab(): AdcsLab {
   const lab = inject("adcsLab");
-  if (!lab) throw new Error("no AD CS lab: run with tests/adcs/global-setup.ts as a vitest globalSetup (see tests/adcs/vitest.config.ts)");
+  if (!lab) throw new Error("no AD CS lab: run with tests/adcs/global-setup.ts as a vitest globalSetup (vitest.config.ts registers it)");
   return lab;
 }
