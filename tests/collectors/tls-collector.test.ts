@@ -79,6 +79,17 @@ beforeAll(async () => {
   plain.listen(PORT, "127.85.0.4");
   await once(plain, "listening");
   servers.push(plain);
+  // A liar: answers the ClientHello with a TLS handshake record header and garbage, then a flood.
+  const liar = createTcpServer((s) => {
+    s.on("error", () => {});
+    s.once("data", () => {
+      s.write(Buffer.concat([Buffer.from([0x16, 0x03, 0x03, 0x40, 0x00]), Buffer.alloc(0x4000, 0xff)]));
+      s.end(Buffer.alloc(1 << 20, 0x41));
+    });
+  });
+  liar.listen(PORT, "127.85.0.5");
+  await once(liar, "listening");
+  servers.push(liar);
 });
 
 afterAll(async () => {
@@ -122,6 +133,16 @@ describe("TLS collector", () => {
     const { endpoints } = await collect(["127.85.0.3"]);
     expect(endpoints[0]).toMatchObject({ status: "tls", tlsVersion: "TLSv1" });
     expect(endpoints[0]!.chain).toHaveLength(1);
+  });
+
+  it("records a server that speaks garbage TLS as an error, quickly, and keeps scanning", async () => {
+    const started = Date.now();
+    const { endpoints } = await collect(["127.85.0.5", "127.85.0.1"]);
+    const byAddress = new Map(endpoints.map((e) => [e.address, e]));
+    expect(byAddress.get("127.85.0.5")).toMatchObject({ status: "error", chain: [] });
+    expect(byAddress.get("127.85.0.5")!.error).toContain("TLS handshake failed");
+    expect(byAddress.get("127.85.0.1")).toMatchObject({ status: "tls" });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it("records a server that closes without a word as an error, and a DNS failure as an error", async () => {
