@@ -4,7 +4,7 @@ import { forEachBounded } from "../../src/engine/bounded.js";
 import type { OcspObservation } from "../../src/model/revocation.js";
 import type { UrlFetcher } from "../../src/net/fetcher.js";
 import type { Collector, CollectorTally } from "../collector.js";
-import { type OcspResult, buildOcspRequest, parseOcspResponse } from "./protocol.js";
+import type { OcspResult } from "./protocol.js";
 
 export interface OcspSubject {
   sha256: string;
@@ -31,6 +31,8 @@ export interface OcspCollectorOptions {
 export const ocspCollector: Collector<OcspCollectorOptions> = {
   meta: { name: "ocsp", description: "OCSP responders of served leaves, and stapled responses" },
   async collect({ queries, staples, fetcher }, ctx) {
+    // pkijs is loaded only when there is something to check (it costs ~70 ms at start-up).
+    const { buildOcspRequest, parseOcspResponse } = await import("./protocol.js");
     const tally: CollectorTally = {};
     const record = async (observation: OcspObservation): Promise<void> => {
       await ctx.recorder.addOcsp(observation);

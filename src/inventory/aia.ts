@@ -1,25 +1,28 @@
 // Issuer certificates fetched from AIA caIssuers URLs: a DER certificate, a PEM bundle, or a
-// PKCS#7 certs-only bundle (.p7c, as RFC 5280 §4.2.2.1 allows). pkijs decodes PKCS#7.
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+// PKCS#7 certs-only bundle (.p7c, as RFC 5280 §4.2.2.1 allows). pkijs decodes PKCS#7; it is
+// loaded only for a body that carries the signedData OID, since most AIA URLs serve plain DER.
+import type * as pkijsTypes from "pkijs";
 import type { UrlFetcher } from "../net/fetcher.js";
 import { certificatesInBlob } from "./pem.js";
 
 const SIGNED_DATA_OID = "1.2.840.113549.1.7.2";
+/** The DER of that OID (06 09 2a 86 48 86 f7 0d 01 07 02). */
+const SIGNED_DATA_OID_DER = Buffer.from("06092a864886f70d010702", "hex");
 export type AiaFetchResult = { ok: true; certificates: Buffer[] } | { ok: false; error: string };
 
 export async function fetchCaIssuers(fetcher: UrlFetcher, url: string): Promise<AiaFetchResult> {
   const response = await fetcher.fetch(url);
   if (!response.ok) return { ok: false, error: response.error };
-  const certificates = certificatesInAiaBody(response.body);
+  const certificates = await certificatesInAiaBody(response.body);
   return certificates.length > 0 ? { ok: true, certificates } : { ok: false, error: "response holds no certificate" };
 }
 
-export function certificatesInAiaBody(body: Buffer): Buffer[] {
-  return pkcs7Certificates(body) ?? certificatesInBlob(body);
+export async function certificatesInAiaBody(body: Buffer): Promise<Buffer[]> {
+  return (body.includes(SIGNED_DATA_OID_DER) ? await pkcs7Certificates(body) : null) ?? certificatesInBlob(body);
 }
 
-function pkcs7Certificates(body: Buffer): Buffer[] | null {
+async function pkcs7Certificates(body: Buffer): Promise<Buffer[] | null> {
+  const [asn1js, pkijs] = await Promise.all([import("asn1js"), import("pkijs")]);
   try {
     const asn = asn1js.fromBER(new Uint8Array(body));
     if (asn.offset === -1) return null;
@@ -27,7 +30,7 @@ function pkcs7Certificates(body: Buffer): Buffer[] | null {
     if (info.contentType !== SIGNED_DATA_OID) return null;
     const signed = new pkijs.SignedData({ schema: info.content });
     return (signed.certificates ?? [])
-      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .filter((c): c is pkijsTypes.Certificate => c instanceof pkijs.Certificate)
       .map((c) => Buffer.from(c.toSchema().toBER()));
   } catch {
     // Not PKCS#7: the caller tries DER and PEM next.

@@ -3,7 +3,7 @@
 // request() never follows them), a size cap enforced while streaming, a total time cap, and a
 // per-host concurrency limit. LDAP URLs (as AD CS publishes CRLs) are read with ldapts.
 import { Client, InsufficientAccessError, OperationsError, StrongAuthRequiredError } from "ldapts";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import type { FetchPolicy } from "./fetch-policy.js";
 
 export type FetchResult =
@@ -17,19 +17,21 @@ export type FetchResult =
       needsCredentials?: boolean;
     };
 
+interface UndiciClient {
+  agent: Agent;
+  request: typeof import("undici").request;
+}
+
 export interface PostBody {
   body: Buffer;
   contentType: string;
 }
 
 export class UrlFetcher {
-  private readonly agent: Agent;
+  /** Created on the first HTTP fetch: many scans fetch nothing, and undici takes ~0.1 s to load. */
+  private agent: Promise<UndiciClient> | null = null;
 
-  constructor(private readonly policy: FetchPolicy) {
-    // Every connection resolves its host through the policy, so a name cannot resolve its way
-    // past the allow/deny lists.
-    this.agent = new Agent({ connect: { lookup: policy.lookup }, pipelining: 0 });
-  }
+  constructor(private readonly policy: FetchPolicy) {}
 
   /** Why the policy forbids fetching this URL, or null. */
   refusal(url: string): string | null {
@@ -44,7 +46,17 @@ export class UrlFetcher {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent) await (await this.agent).agent.close();
+  }
+
+  private undici(): Promise<UndiciClient> {
+    this.agent ??= import("undici").then(({ Agent, request }) => ({
+      // Every connection resolves its host through the policy, so a name cannot resolve its way
+      // past the allow/deny lists.
+      agent: new Agent({ connect: { lookup: this.policy.lookup }, pipelining: 0 }),
+      request,
+    }));
+    return this.agent;
   }
 
   private async http(url: string, post: PostBody | undefined): Promise<FetchResult> {
@@ -53,8 +65,9 @@ export class UrlFetcher {
     const elapsed = (): number => Math.round(performance.now() - started);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
+      const { agent, request } = await this.undici();
       const response = await request(url, {
-        dispatcher: this.agent,
+        dispatcher: agent,
         method: post ? "POST" : "GET",
         ...(post ? { body: post.body, headers: { "content-type": post.contentType } } : {}),
         signal,
