@@ -66,7 +66,7 @@ ${banner}
 }
 
 function summary(report: Report): SafeHtml {
-  const { endpointsByStatus, certificates, cas, unparsable: broken, findingsBySeverity } = report.summary;
+  const { endpointsByStatus, probesByOutcome, certificates, cas, unparsable: broken, findingsBySeverity } = report.summary;
   const statuses = [
     ...ENDPOINT_STATUSES.filter((s) => s in endpointsByStatus),
     ...Object.keys(endpointsByStatus).filter((s) => !ENDPOINT_STATUSES.includes(s)),
@@ -82,7 +82,9 @@ ${card("Unparsable", broken)}
     SEVERITIES.map((s) => html`${severityBadge(s, `${s} ${findingsBySeverity[s]}`)} `)
   }</span></div>
 </div>
-<p class="note">Ports that refused the connection are only counted, in the run statistics.</p>`);
+${Object.keys(probesByOutcome).length > 0
+    ? html`<p class="note">Probes: ${Object.entries(probesByOutcome).map(([k, v]) => `${v} ${k}`).join(", ")}. Closed and excluded ones are counted, not listed.</p>`
+    : null}`);
 }
 
 function card(label: string, value: number, detail?: HtmlValue): SafeHtml {

@@ -73,6 +73,8 @@ export interface Report {
   };
   summary: {
     endpointsByStatus: Record<string, number>;
+    /** Every probe of the sweep by outcome, refused and excluded ones included (they are not stored as endpoints). */
+    probesByOutcome: Record<string, number>;
     certificates: number;
     cas: number;
     unparsable: number;
@@ -177,6 +179,7 @@ export function buildReport(contents: RunContents): Report {
     },
     summary: {
       endpointsByStatus,
+      probesByOutcome: probeTally(contents.run.stats),
       certificates: certificates.length,
       cas: cas.length,
       unparsable: unparsable.length,
@@ -190,4 +193,11 @@ export function buildReport(contents: RunContents): Report {
     rules: RULES.map((r) => r.meta).filter((meta) => findings.some((f) => f.ruleId === meta.id)),
     ruleFailures: contents.ruleFailures,
   };
+}
+
+/** The TLS collector's tally from the run statistics (empty for runs without a sweep). */
+function probeTally(stats: Record<string, unknown>): Record<string, number> {
+  const tls = (stats.collectors as Record<string, unknown> | undefined)?.tls;
+  if (!tls || typeof tls !== "object") return {};
+  return Object.fromEntries(Object.entries(tls).filter((e): e is [string, number] => typeof e[1] === "number"));
 }

@@ -53,7 +53,9 @@ describe("scan of the sample network", () => {
         expect(seen?.status, `${e.address} (${e.description})`).toBe(e.status);
       }
     }
-    // Nothing else in the /27 answered.
+    // Every probe of the sweep is accounted for, refused ones included.
+    expect(report.summary.probesByOutcome.closed).toBe(64 - report.inventory.endpoints.length);
+    // Nothing else in the block answered.
     expect(report.inventory.endpoints).toHaveLength(network.endpoints.filter((e) => e.status !== "closed").length);
   });
 

@@ -63,6 +63,7 @@ function sampleReport(): Report {
     },
     summary: {
       endpointsByStatus: { tls: 1, closed: 1, timeout: 1, "not-tls": 1, error: 1 }, certificates: 3, cas: 2, unparsable: 1,
+      probesByOutcome: { tls: 1, closed: 27, timeout: 1, "not-tls": 1, error: 1, excluded: 1 },
       findingsBySeverity: { critical: 1, high: 1, medium: 1, low: 1, info: 1 },
     },
     inventory: {
@@ -189,6 +190,7 @@ describe("renderHtml", () => {
     expect(page).toContain("signed by &lt;rogue&gt;");
     expect(page).toContain("critical extensions not interpreted (2.5.29.28): not used to decide revocation");
     expect(page).toMatch(/<progress class="fresh stale" max="100" value="100"/);
+    expect(page).toContain("Probes: 1 tls, 27 closed, 1 timeout, 1 not-tls, 1 error, 1 excluded.");
     // Rule metadata is rendered, escaped, and findings link to it.
     expect(page).toContain("Re-key &amp; re-issue.");
     expect(page).toContain('id="rule-weak-key"');
