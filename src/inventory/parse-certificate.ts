@@ -15,6 +15,7 @@ import {
   PUBLIC_KEY_ALGORITHMS,
   SIGNATURE_ALGORITHMS,
 } from "./oids.js";
+import { certificateNames } from "./der-names.js";
 import { assessRsaModulus, modulusFromSpki } from "./rsa-weakness.js";
 
 export class CertificateParseError extends Error {
@@ -24,7 +25,7 @@ export class CertificateParseError extends Error {
 /** A certificate record plus the derived keys the store indexes on. */
 export interface ParsedCertificate {
   record: CertificateRecord;
-  /** sha256 of the subject / issuer Name DER: exact-match keys for path building. */
+  /** sha256 of the subject / issuer Name DER as encoded: exact-match keys for path building. */
   subjectNameHash: string;
   issuerNameHash: string;
 }
@@ -60,10 +61,12 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
   const key = describeKey(spki, asnOf(cert).tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm);
   const signature = describeSignature(cert);
   const ext = readExtensions(cert, warnings);
-  const subjectDer = new Uint8Array(cert.subjectName.toArrayBuffer());
-  const issuerDer = new Uint8Array(cert.issuerName.toArrayBuffer());
-  const subjectNameHash = sha256Hex(subjectDer);
-  const issuerNameHash = sha256Hex(issuerDer);
+  // The names exactly as encoded (x509 would re-encode them, mangling invalid UTF-8): what
+  // issuer matching and CRL issuers compare against.
+  const names = certificateNames(der);
+  if (!names) throw new CertificateParseError("certificate names unreadable");
+  const subjectNameHash = sha256Hex(names.subject);
+  const issuerNameHash = sha256Hex(names.issuer);
 
   const record: CertificateRecord = {
     sha256: sha256Hex(der),

@@ -1,10 +1,10 @@
 // The sanctioned trust anchors of a run: a PEM bundle given with --trust-anchors, or Node's
-// bundled Mozilla root store when none is given. Only a cheap parse (names) is done here;
+// bundled Mozilla root store when none is given. Only the subject name is read here;
 // anchors that enter the inventory are parsed fully, once, by the recorder.
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
-import * as x509 from "@peculiar/x509";
 import { UsageError } from "../errors.js";
+import { certificateNames } from "./der-names.js";
 import { certificatesInBlob } from "./pem.js";
 import { sha256Hex } from "./parse-certificate.js";
 
@@ -39,11 +39,7 @@ export async function loadTrustAnchors(bundlePath: string | null): Promise<Trust
 
 function anchorsFrom(content: Buffer): TrustAnchor[] {
   return certificatesInBlob(content).flatMap((der) => {
-    try {
-      const cert = new x509.X509Certificate(der);
-      return [{ sha256: sha256Hex(der), der, subjectNameHash: sha256Hex(cert.subjectName.toArrayBuffer()) }];
-    } catch {
-      return [];
-    }
+    const names = certificateNames(der);
+    return names ? [{ sha256: sha256Hex(der), der, subjectNameHash: sha256Hex(names.subject) }] : [];
   });
 }
