@@ -8,10 +8,9 @@ import { buildAdcsInventories } from "../inventory/adcs/facts.js";
 import { findPublishedCrl } from "../inventory/adcs/published-crls.js";
 import { normalizeSerial } from "../inventory/crl.js";
 import type { PathResult } from "../model/types.js";
-import type { RevocationPlan } from "./defaults.js";
 import type { UrlFetcher } from "../net/fetcher.js";
 import type { RunContents, StoredCertificate } from "../store/store.js";
-
+import type { RevocationPlan } from "./defaults.js";
 
 export async function collectRevocation(
   contents: RunContents,
@@ -23,6 +22,10 @@ export async function collectRevocation(
   const parsed = contents.certificates.filter((c): c is StoredCertificate & { record: NonNullable<StoredCertificate["record"]> } => c.record !== null);
   const bySha = new Map(parsed.map((c) => [c.sha256, c]));
   const issuerOf = issuerLookup(paths, bySha);
+  const bySubject = new Map<string, { sha256: string; der: Buffer }[]>();
+  for (const c of parsed) {
+    if (c.subjectNameHash) bySubject.set(c.subjectNameHash, [...(bySubject.get(c.subjectNameHash) ?? []), { sha256: c.sha256, der: c.der }]);
+  }
 
   const crlTargets = new Map<string, CrlTarget>();
   const addTarget = (url: string, source: CrlTarget["source"], certificate?: string): void => {
@@ -47,7 +50,7 @@ export async function collectRevocation(
           return crl ? Buffer.from(crl.derBase64, "base64") : null;
         },
         certificates: parsed.map((c) => ({ sha256: c.sha256, serial: normalizeSerial(c.record.serialNumber), issuerNameHash: c.issuerNameHash ?? "" })),
-        issuersNamed: (nameHash) => parsed.filter((c) => c.subjectNameHash === nameHash).map((c) => ({ sha256: c.sha256, der: c.der })),
+        issuersNamed: (nameHash) => bySubject.get(nameHash) ?? [],
       },
       ctx,
     );
