@@ -32,6 +32,21 @@ export interface CollectorContext {
 /** Tallies by outcome, merged into the run's stats. */
 export type CollectorTally = Record<string, number>;
 
+/** A tally whose every count is also reported as progress (prefixed, e.g. "crl-ok"). */
+export function outcomeCounter(ctx: Pick<CollectorContext, "onProgress">, progressPrefix = ""): {
+  tally: CollectorTally;
+  count(outcome: string): void;
+} {
+  const tally: CollectorTally = {};
+  return {
+    tally,
+    count(outcome) {
+      tally[outcome] = (tally[outcome] ?? 0) + 1;
+      ctx.onProgress(`${progressPrefix}${outcome}`);
+    },
+  };
+}
+
 export interface Collector<Options> {
   meta: CollectorMeta;
   collect(options: Options, ctx: CollectorContext): Promise<CollectorTally>;

@@ -8,7 +8,7 @@ import { forEachBounded } from "../../src/engine/bounded.js";
 import { type CrlInfo, readCrl, verifyCrlSignature } from "../../src/inventory/crl.js";
 import type { CrlObservation, CrlSource } from "../../src/model/revocation.js";
 import type { UrlFetcher } from "../../src/net/fetcher.js";
-import type { Collector, CollectorTally } from "../collector.js";
+import { type Collector, outcomeCounter } from "../collector.js";
 
 export interface CrlTarget {
   url: string;
@@ -40,13 +40,12 @@ export interface CrlCollectorOptions {
 export const crlCollector: Collector<CrlCollectorOptions> = {
   meta: { name: "crl", description: "CRLs from distribution points, --crl-url and files: freshness, signature, revocations" },
   async collect(options, ctx) {
-    const tally: CollectorTally = {};
+    const { tally, count } = outcomeCounter(ctx, "crl-");
     const wanted = new Set(options.certificates.map((c) => c.serial));
     const record = async (observation: CrlObservation): Promise<void> => {
       await ctx.recorder.addCrl(observation);
       const outcome = observation.skipped ? "skipped" : observation.error ? "error" : observation.signature.status === "valid" ? "ok" : observation.signature.status;
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-      ctx.onProgress(`crl-${outcome}`);
+      count(outcome);
     };
     await forEachBounded(options.targets, ctx.concurrency, ctx.signal, async (target) => {
       const fetchedAt = new Date().toISOString();

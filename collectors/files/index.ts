@@ -4,7 +4,7 @@
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { certificatesInBlob } from "../../src/inventory/pem.js";
-import type { Collector, CollectorTally } from "../collector.js";
+import { type Collector, outcomeCounter } from "../collector.js";
 
 export interface FileCollectorOptions {
   paths: readonly string[];
@@ -16,11 +16,7 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
 export const fileCollector: Collector<FileCollectorOptions> = {
   meta: { name: "files", description: "PEM and DER certificate files and directories" },
   async collect({ paths }, ctx) {
-    const tally: CollectorTally = {};
-    const count = (outcome: string): void => {
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-      ctx.onProgress(outcome);
-    };
+    const { tally, count } = outcomeCounter(ctx);
     for (const root of paths) {
       for await (const entry of walk(root)) {
         if (ctx.signal.aborted) return tally;

@@ -3,7 +3,7 @@
 import { forEachBounded } from "../../src/engine/bounded.js";
 import type { OcspObservation } from "../../src/model/revocation.js";
 import type { UrlFetcher } from "../../src/net/fetcher.js";
-import type { Collector, CollectorTally } from "../collector.js";
+import { type Collector, outcomeCounter } from "../collector.js";
 import type { OcspResult } from "./protocol.js";
 
 export interface OcspSubject {
@@ -33,12 +33,11 @@ export const ocspCollector: Collector<OcspCollectorOptions> = {
   async collect({ queries, staples, fetcher }, ctx) {
     // pkijs is loaded only when there is something to check (it costs ~70 ms at start-up).
     const { buildOcspRequest, parseOcspResponse } = await import("./protocol.js");
-    const tally: CollectorTally = {};
+    const { tally, count } = outcomeCounter(ctx, "ocsp-");
     const record = async (observation: OcspObservation): Promise<void> => {
       await ctx.recorder.addOcsp(observation);
       const outcome = observation.skipped ? "skipped" : observation.error ? "error" : (observation.certStatus ?? "no-status");
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-      ctx.onProgress(`ocsp-${outcome}`);
+      count(outcome);
     };
     for (const staple of staples) {
       if (!staple.issuer) continue;

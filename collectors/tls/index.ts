@@ -4,7 +4,7 @@
 import { forEachBounded } from "../../src/engine/bounded.js";
 import type { Probe } from "../../src/model/types.js";
 import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
-import type { Collector, CollectorTally } from "../collector.js";
+import { type Collector, outcomeCounter } from "../collector.js";
 import { probeTls, resolveProbe } from "./probe.js";
 
 export interface TlsCollectorOptions {
@@ -15,11 +15,7 @@ export interface TlsCollectorOptions {
 export const tlsCollector: Collector<TlsCollectorOptions> = {
   meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
   async collect({ specs, ports }, ctx) {
-    const tally: CollectorTally = {};
-    const count = (outcome: string): void => {
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-      ctx.onProgress(outcome);
-    };
+    const { tally, count } = outcomeCounter(ctx);
     await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
       // Probes queued before an interrupt never touched the network: they are not observations.
       if (ctx.signal.aborted) return count("skipped");

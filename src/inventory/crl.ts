@@ -7,9 +7,10 @@
 // parent and the buffer (definite lengths only, nothing allocated from a declared length), all
 // entries are counted, and only entries whose serial the caller asks about are decoded. Only the
 // issuer Name goes through @peculiar/x509, once, to be printed.
-import { constants, createHash, verify, type KeyObject } from "node:crypto";
+import { constants, verify, type KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
 import { HASH_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./oids.js";
+import { sha256Hex } from "./parse-certificate.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
 export type CrlReasonName =
@@ -616,11 +617,11 @@ export function readCrl(input: Buffer, wantedSerials?: ReadonlySet<string>): Crl
   const matches: CrlEntryMatch[] = [];
   const entryCount = revoked === null ? 0 : walkEntries(der, revoked, wanted, matches);
   return {
-    sha256: createHash("sha256").update(der).digest("hex"),
+    sha256: sha256Hex(der),
     size: der.length,
     version,
     issuerNameDer,
-    issuerNameHash: createHash("sha256").update(issuerNameDer).digest("hex"),
+    issuerNameHash: sha256Hex(issuerNameDer),
     issuer: issuerName,
     thisUpdate,
     nextUpdate,

@@ -5,7 +5,7 @@ import type { CertificateSighting, EndpointObservation } from "../model/types.js
 import { endpointId } from "../model/types.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
-import { type ParsedCertificate, parseCertificate, sha256Hex } from "./parse-certificate.js";
+import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "./parse-certificate.js";
 
 export interface RecorderOptions {
   /** Flush when this many observations are pending. */
@@ -142,7 +142,7 @@ export class ObservationRecorder {
         subjectNameHash: parsed.subjectNameHash, issuerNameHash: parsed.issuerNameHash,
       };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       this.known.set(sha256, message);
       return { sha256, der, record: null, parseError: message, subjectNameHash: null, issuerNameHash: null };
     }

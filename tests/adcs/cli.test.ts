@@ -6,20 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { spawnCli } from "../cli/cli-helpers.js";
+import { runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { adcsLab, labPassword } from "./lab.js";
 
 const lab = adcsLab();
 const validateReport = new Ajv({ allErrors: true }).compile(
   JSON.parse(readFileSync(new URL("../../docs/report.schema.json", import.meta.url), "utf8")) as object,
 );
-
-function runToEnd(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; output: string }> {
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
-}
 
 describe("pkiscope scan --ldap", () => {
   it("scans AD CS alone, reports the findings and leaks the password nowhere", async () => {

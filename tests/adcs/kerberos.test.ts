@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdcsSnapshot } from "../../src/inventory/adcs/model.js";
-import { runInProcess, spawnCli } from "../cli/cli-helpers.js";
+import { runInProcess, runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { collect, labOptions } from "./collect.js";
 import { adcsLab, labPassword } from "./lab.js";
 
@@ -63,13 +63,6 @@ function kerberosOptions(overrides: Parameters<typeof labOptions>[1] = {}) {
 
 function templateNames(snapshot: AdcsSnapshot): string[] {
   return snapshot.templates.map((t) => t.name).sort();
-}
-
-function runToEnd(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; output: string }> {
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
 }
 
 describe("AD CS collector with Kerberos binds", () => {

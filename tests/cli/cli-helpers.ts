@@ -28,3 +28,11 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
+
+/** Waits for a spawned CLI to exit; stdout and stderr interleaved. */
+export function runToEnd(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; output: string }> {
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+}
