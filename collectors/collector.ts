@@ -1,7 +1,7 @@
 // What every collector is: metadata plus one `collect` that streams observations into the
 // recorder. The engine owns concurrency limits, timeouts and exclusions and passes them in;
 // a collector never throws for a bad target, it records the failure as data.
-import type { ObservationRecorder } from "../src/inventory/recorder.js";
+import type { ObservationRecorder } from "../src/observations/recorder.js";
 import type { Logger } from "../src/log.js";
 import type { ExclusionList } from "../src/targets/targets.js";
 

@@ -4,7 +4,7 @@
 // configuration as one directory snapshot. A DC that cannot be reached or refuses the bind is
 // a recorded error, not an exception; the password is used for the bind and nowhere else.
 import type { Client } from "ldapts";
-import { ADCS_SNAPSHOT_VERSION, type AdcsError, type AdcsSnapshot, snapshotObjects } from "../../src/inventory/adcs/model.js";
+import { ADCS_SNAPSHOT_VERSION, type AdcsError, type AdcsSnapshot, snapshotObjects } from "../../src/model/adcs.js";
 import type { Collector, CollectorContext, CollectorTally } from "../collector.js";
 import {
   type AdcsCollectorOptions,

@@ -13,8 +13,8 @@ import type {
   EnterpriseOid,
   PkiObject,
   PublishedCrl,
-} from "../../src/inventory/adcs/model.js";
-import { parseSecurityDescriptor } from "../../src/inventory/adcs/security-descriptor.js";
+} from "../../src/model/adcs.js";
+import { parseSecurityDescriptor } from "../../src/pki/security-descriptor.js";
 import {
   ENROLLMENT_FLAG,
   NAME_FLAG,
@@ -24,7 +24,7 @@ import {
   parseInteger32,
   templateKeyAlgorithm,
 } from "../../src/inventory/adcs/template-decoding.js";
-import { sha256Hex } from "../../src/inventory/parse-certificate.js";
+import { sha256Hex } from "../../src/pki/certificate.js";
 import type { LdapEntry } from "./ldap-entry.js";
 
 /** Everything the snapshot needs, requested by name: nTSecurityDescriptor is never part of "*". */

@@ -2,9 +2,9 @@
 // searching objectSid in the domain (batched OR filters, paged), with the well-known domain
 // RIDs as a fallback for what the search does not find (another domain's groups, say).
 import { type Client, EqualityFilter, OrFilter } from "ldapts";
-import { type AdcsError, type AdcsSnapshot, type Principal, snapshotObjects } from "../../src/inventory/adcs/model.js";
-import { isWellKnownSid, wellKnownName } from "../../src/inventory/adcs/principals.js";
-import { sidToBytes, sidToString } from "../../src/inventory/adcs/security-descriptor.js";
+import { type AdcsError, type AdcsSnapshot, type Principal, snapshotObjects } from "../../src/model/adcs.js";
+import { isWellKnownSid, wellKnownName } from "../../src/pki/well-known-sids.js";
+import { sidToBytes, sidToString } from "../../src/pki/security-descriptor.js";
 import { LdapEntry } from "./ldap-entry.js";
 import { step, stepError } from "./ldap-session.js";
 import { pagedSearch } from "./paged-search.js";

@@ -4,8 +4,8 @@
 // CA that issued the certificates; and records which inventory certificates it revokes.
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { forEachBounded } from "../../src/engine/bounded.js";
-import { type CrlInfo, readCrl, verifyCrlSignature } from "../../src/inventory/crl.js";
+import { forEachBounded } from "../bounded.js";
+import { type CrlInfo, readCrl, verifyCrlSignature } from "../../src/pki/crl.js";
 import type { CrlObservation, CrlSource } from "../../src/model/revocation.js";
 import type { UrlFetcher } from "../../src/net/fetcher.js";
 import { type Collector, outcomeCounter } from "../collector.js";

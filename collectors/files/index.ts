@@ -3,7 +3,7 @@
 // and rules as served certificates. Files are untrusted: size-capped, symlinks not followed.
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { certificatesInBlob } from "../../src/inventory/pem.js";
+import { certificatesInBlob } from "../../src/pki/pem.js";
 import { type Collector, outcomeCounter } from "../collector.js";
 
 export interface FileCollectorOptions {

@@ -1,10 +1,10 @@
 // The OCSP collector: asks each served leaf's OCSP responder about it (request built and
 // response verified in protocol.ts), and checks responses that TLS endpoints stapled.
-import { forEachBounded } from "../../src/engine/bounded.js";
+import { forEachBounded } from "../bounded.js";
 import type { OcspObservation } from "../../src/model/revocation.js";
 import type { UrlFetcher } from "../../src/net/fetcher.js";
 import { type Collector, outcomeCounter } from "../collector.js";
-import type { OcspResult } from "./protocol.js";
+import type { OcspResult } from "../../src/pki/ocsp.js";
 
 export interface OcspSubject {
   sha256: string;
@@ -32,7 +32,7 @@ export const ocspCollector: Collector<OcspCollectorOptions> = {
   meta: { name: "ocsp", description: "OCSP responders of served leaves, and stapled responses" },
   async collect({ queries, staples, fetcher }, ctx) {
     // pkijs is loaded only when there is something to check (it costs ~70 ms at start-up).
-    const { buildOcspRequest, parseOcspResponse } = await import("./protocol.js");
+    const { buildOcspRequest, parseOcspResponse } = await import("../../src/pki/ocsp.js");
     const { tally, count } = outcomeCounter(ctx, "ocsp-");
     const record = async (observation: OcspObservation): Promise<void> => {
       await ctx.recorder.addOcsp(observation);

@@ -1,7 +1,7 @@
 // The TLS collector: sweeps the expanded probes with bounded concurrency and records every
 // endpoint that did not simply refuse. Exclusions are checked here, after DNS resolution and
 // before the first packet to the target.
-import { forEachBounded } from "../../src/engine/bounded.js";
+import { forEachBounded } from "../bounded.js";
 import type { Probe } from "../../src/model/types.js";
 import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
 import { type Collector, outcomeCounter } from "../collector.js";

@@ -6,7 +6,7 @@ import { type CrlTarget, crlCollector } from "../../collectors/crl/index.js";
 import { type OcspQuery, type OcspStaple, ocspCollector } from "../../collectors/ocsp/index.js";
 import { buildAdcsInventories } from "../inventory/adcs/facts.js";
 import { findPublishedCrl } from "../inventory/adcs/published-crls.js";
-import { normalizeSerial } from "../inventory/crl.js";
+import { normalizeSerial } from "../pki/crl.js";
 import type { PathResult } from "../model/types.js";
 import type { UrlFetcher } from "../net/fetcher.js";
 import type { RunContents, StoredCertificate } from "../store/store.js";

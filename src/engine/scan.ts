@@ -10,7 +10,7 @@ import { tlsCollector } from "../../collectors/tls/index.js";
 import { RULES } from "../../rules/index.js";
 import { analysePaths } from "../inventory/analyse.js";
 import { type InventorySettings, buildInventoryView } from "../inventory/inventory.js";
-import { ObservationRecorder } from "../inventory/recorder.js";
+import { ObservationRecorder } from "../observations/recorder.js";
 import { loadTrustAnchors } from "../inventory/trust-anchors.js";
 import type { Logger } from "../log.js";
 import type { RunInfo } from "../model/types.js";

@@ -5,10 +5,10 @@ import type { Logger } from "../log.js";
 import type { UrlFetcher } from "../net/fetcher.js";
 import type { PathResult } from "../model/types.js";
 import type { Store, StoredCertificate } from "../store/store.js";
-import { fetchCaIssuers } from "./aia.js";
-import { type ParsedCertificate, parseCertificate } from "./parse-certificate.js";
+import { fetchCaIssuers } from "../pki/aia-body.js";
+import { type ParsedCertificate, parseCertificate } from "../pki/certificate.js";
 import { type PathNode, PathBuilder } from "./path-builder.js";
-import type { ObservationRecorder } from "./recorder.js";
+import type { ObservationRecorder } from "../observations/recorder.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
 

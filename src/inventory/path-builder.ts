@@ -5,7 +5,7 @@
 // signatures that WebCrypto refuses: weak links are still links, and other rules judge them).
 import { X509Certificate as NodeCertificate } from "node:crypto";
 import type { PathResult } from "../model/types.js";
-import type { AiaFetchResult } from "./aia.js";
+import type { AiaFetchResult } from "../pki/aia-body.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
 /** Longer paths than this are not followed (RFC 5280 sets no limit; real PKIs stay under 6). */

@@ -4,9 +4,9 @@
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import { UsageError } from "../errors.js";
-import { certificateNames } from "./der-names.js";
-import { certificatesInBlob } from "./pem.js";
-import { sha256Hex } from "./parse-certificate.js";
+import { certificateNames } from "../pki/der-names.js";
+import { certificatesInBlob } from "../pki/pem.js";
+import { sha256Hex } from "../pki/certificate.js";
 
 export interface TrustAnchor {
   sha256: string;

@@ -6,9 +6,9 @@ import { adcsEsc1 } from "../../rules/adcs-esc1.js";
 import { adcsEsc4 } from "../../rules/adcs-esc4.js";
 import { type AdcsView, buildAdcsInventories, buildAdcsInventory, enrollableByLowPrivileged } from "../../src/inventory/adcs/facts.js";
 import { parseLdapUrl } from "../../src/net/fetcher.js";
-import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot, type CertificateTemplate } from "../../src/inventory/adcs/model.js";
-import type { Ace, SecurityDescriptor } from "../../src/inventory/adcs/security-descriptor.js";
-import { rightNames } from "../../src/inventory/adcs/security-descriptor.js";
+import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot, type CertificateTemplate } from "../../src/model/adcs.js";
+import type { Ace, SecurityDescriptor } from "../../src/pki/security-descriptor.js";
+import { rightNames } from "../../src/pki/security-descriptor.js";
 import type { InventoryView } from "../../src/inventory/inventory.js";
 
 const DOMAIN = "S-1-5-21-1-2-3";

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AdcsSnapshot } from "../../src/inventory/adcs/model.js";
+import type { AdcsSnapshot } from "../../src/model/adcs.js";
 import { runInProcess, runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { collect, labOptions } from "./collect.js";
 import { adcsLab, labPassword } from "./lab.js";

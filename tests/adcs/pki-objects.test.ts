@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Entry } from "ldapts";
 import { LdapEntry } from "../../collectors/adcs/ldap-entry.js";
 import { addEntry } from "../../collectors/adcs/pki-objects.js";
-import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot } from "../../src/inventory/adcs/model.js";
+import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot } from "../../src/model/adcs.js";
 import { securityDescriptor } from "./sd-builder.js";
 
 const PKS = "CN=Public Key Services,CN=Services,CN=Configuration,DC=x";

@@ -1,6 +1,6 @@
 // Builds self-relative security descriptors byte by byte, independently of the parser, so the
 // tests can state exactly what is on the wire (and then break it).
-import { sidToBytes } from "../../src/inventory/adcs/security-descriptor.js";
+import { sidToBytes } from "../../src/pki/security-descriptor.js";
 
 export interface AceSpec {
   type: 0 | 1 | 5 | 6;

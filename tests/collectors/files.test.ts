@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileCollector } from "../../collectors/files/index.js";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
-import { ObservationRecorder } from "../../src/inventory/recorder.js";
+import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { silentLogger } from "../../src/log.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { ExclusionList } from "../../src/targets/targets.js";

@@ -11,7 +11,7 @@ import type { CollectorTally } from "../../collectors/collector.js";
 import { tlsCollector } from "../../collectors/tls/index.js";
 import { buildCertificate, privateKeyPem } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
-import { ObservationRecorder } from "../../src/inventory/recorder.js";
+import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { silentLogger } from "../../src/log.js";
 import type { EndpointRow } from "../../src/store/store.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";

@@ -11,9 +11,9 @@ import {
   type EnrollmentService,
   type PkiObject,
   type PublishedCrl,
-} from "./model.js";
-import { isLowPrivileged, wellKnownName } from "./principals.js";
-import { type Ace, INHERIT_ONLY_ACE, type SecurityDescriptor } from "./security-descriptor.js";
+} from "../../model/adcs.js";
+import { isLowPrivileged, wellKnownName } from "../../pki/well-known-sids.js";
+import { type Ace, INHERIT_ONLY_ACE, type SecurityDescriptor } from "../../pki/security-descriptor.js";
 import { ENROLLMENT_FLAG, NAME_FLAG } from "./template-decoding.js";
 
 export const EKU = {

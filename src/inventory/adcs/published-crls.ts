@@ -4,7 +4,7 @@
 // stand; the LDAP collector has already read the CRL, and this is how the revocation stage finds it.
 import type { AdcsInventory } from "./facts.js";
 import { parseLdapUrl } from "../../net/fetcher.js";
-import type { PublishedCrl } from "./model.js";
+import type { PublishedCrl } from "../../model/adcs.js";
 
 /** The CRL the directory holds at the DN and attribute `url` names, from any forest read. */
 export function findPublishedCrl(inventories: readonly AdcsInventory[], url: string): (PublishedCrl & { dn: string }) | null {

@@ -1,6 +1,6 @@
 // The AD CS part of a report, as plain data: per forest, the enterprise CAs, the templates with
 // the facts the rules used, NTAuth, what could not be read, and the checks LDAP cannot make.
-import type { AdcsError, CertificateRef } from "./model.js";
+import type { AdcsError, CertificateRef } from "../../model/adcs.js";
 import { type AdcsInventory, type NtAuthCertificate, type PrincipalGrant, ekuName } from "./facts.js";
 import { ADCS_NOT_ASSESSED, type NotAssessedCheck } from "./not-assessed.js";
 

@@ -2,7 +2,7 @@
 // snapshot), decoded once so the inventory and the rules never see LDAP entries or raw bytes.
 // Certificates are referenced by SHA-256; their DER travels as ordinary "ldap" sightings.
 // Types, plus the one traversal every reader of a snapshot needs.
-import type { SecurityDescriptor } from "./security-descriptor.js";
+import type { SecurityDescriptor } from "../pki/security-descriptor.js";
 
 export const ADCS_SNAPSHOT_VERSION = 1;
 

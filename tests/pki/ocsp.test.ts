@@ -13,7 +13,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildOcspRequest, type OcspResult, parseOcspResponse } from "../../collectors/ocsp/protocol.js";
+import { buildOcspRequest, type OcspResult, parseOcspResponse } from "../../src/pki/ocsp.js";
 import { buildCertificate, type BuiltCertificate, type CertificateSpec, privateKeyPem } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair, type KeyPair } from "../../fixtures/lib/keys.js";
 import { type OcspIndexEntry, type RunningOcspResponder, startOpensslOcsp } from "../../fixtures/lib/openssl-ocsp.js";

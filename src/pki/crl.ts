@@ -10,7 +10,7 @@
 import { constants, verify, type KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
 import { HASH_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./oids.js";
-import { sha256Hex } from "./parse-certificate.js";
+import { sha256Hex } from "./certificate.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
 export type CrlReasonName =

@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import * as x509 from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { certificateNames } from "../../src/inventory/der-names.js";
-import { certificatesInBlob } from "../../src/inventory/pem.js";
+import { certificateNames } from "../../src/pki/der-names.js";
+import { certificatesInBlob } from "../../src/pki/pem.js";
 
 const CORPUS = new URL("../../../shared/corpora/pyca-x509/", import.meta.url);
 const roots = rootCertificates.flatMap((pem) => certificatesInBlob(Buffer.from(pem)));

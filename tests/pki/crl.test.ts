@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildCertificate, type HashName } from "../../fixtures/lib/certificate-builder.js";
 import { buildCrl, buildLargeCrl, type CrlSpec, type RevocationReason } from "../../fixtures/lib/crl-builder.js";
 import { generateKeyPair, type KeyPair, type KeySpec } from "../../fixtures/lib/keys.js";
-import { CrlParseError, normalizeSerial, readCrl, verifyCrlSignature, type CrlErrorCode, type CrlInfo } from "../../src/inventory/crl.js";
-import { parseCertificate } from "../../src/inventory/parse-certificate.js";
+import { CrlParseError, normalizeSerial, readCrl, verifyCrlSignature, type CrlErrorCode, type CrlInfo } from "../../src/pki/crl.js";
+import { parseCertificate } from "../../src/pki/certificate.js";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/corpora/pyca-x509", import.meta.url));
 const CRL_CORPUS = join(CORPUS, "custom");

@@ -5,7 +5,7 @@ import type { CertificateSighting, EndpointObservation } from "../model/types.js
 import { endpointId } from "../model/types.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
-import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "./parse-certificate.js";
+import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "../pki/certificate.js";
 
 export interface RecorderOptions {
   /** Flush when this many observations are pending. */

@@ -30,7 +30,7 @@ import {
   modPow,
   modulusFromSpki,
   ROCA_PRIMES,
-} from "../../src/inventory/rsa-weakness.js";
+} from "../../src/pki/rsa-weakness.js";
 
 // Published test vectors of roca-detect (github.com/crocs-muni/roca, roca/tests/): mod03.txt is
 // one of its positive samples, mod04.txt a negative one, and the crafted modulus is the first of

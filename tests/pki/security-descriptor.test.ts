@@ -10,8 +10,8 @@ import {
   rightNames,
   sidToBytes,
   sidToString,
-} from "../../src/inventory/adcs/security-descriptor.js";
-import { aceBytes, aclBytes, guidBytes, securityDescriptor } from "./sd-builder.js";
+} from "../../src/pki/security-descriptor.js";
+import { aceBytes, aclBytes, guidBytes, securityDescriptor } from "../adcs/sd-builder.js";
 
 const DOMAIN = "S-1-5-21-1004336348-1177238915-682003330";
 const ENROLL = "0e10c968-78fb-11d2-90d4-00c04f79dc55";
