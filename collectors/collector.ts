@@ -1,7 +1,7 @@
 // What every collector is: metadata plus one `collect` that streams observations into the
 // recorder. The engine owns concurrency limits, timeouts and exclusions and passes them in;
 // a collector never throws for a bad target, it records the failure as data.
-import type { ObservationRecorder } from "../src/observations/recorder.js";
+import type { ObservationSink } from "../src/observations/sink.js";
 import type { Logger } from "../src/log.js";
 import type { ExclusionList } from "../src/targets/targets.js";
 
@@ -18,7 +18,7 @@ export interface ProbeTimeouts {
 }
 
 export interface CollectorContext {
-  recorder: ObservationRecorder;
+  recorder: ObservationSink;
   log: Logger;
   /** Aborted on interrupt: stop starting work, finish or drop what is in flight. */
   signal: AbortSignal;

@@ -17,6 +17,7 @@ export const adcsEsc5: AdcsRule = {
     references: [REFERENCES.certifiedPreOwned, REFERENCES.locksmith],
   },
   scope: "inventory",
+  examines: (inventory) => inventory.adcs.reduce((n, adcs) => n + adcs.pkiObjects.length, 0),
   evaluate: (inventory) =>
     inventory.adcs.flatMap((adcs) =>
       adcs.pkiObjects

@@ -13,6 +13,7 @@ export const adcsNtauthUnsanctioned: AdcsRule = {
     references: [REFERENCES.certifiedPreOwned, "Microsoft: Guidelines for enabling smart card logon with third-party certification authorities"],
   },
   scope: "inventory",
+  examines: (inventory) => inventory.adcs.reduce((n, adcs) => n + (adcs.ntAuth?.certificates.length ?? 0), 0),
   evaluate: (inventory) =>
     inventory.adcs.flatMap((adcs) =>
       (adcs.ntAuth?.certificates ?? [])

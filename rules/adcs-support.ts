@@ -46,6 +46,7 @@ export function templateRule(meta: RuleMeta, check: (t: TemplateFacts) => Templa
   return {
     meta,
     scope: "inventory",
+    examines: (inventory) => inventory.adcs.reduce((n, adcs) => n + adcs.templates.length, 0),
     evaluate: (inventory) =>
       inventory.adcs.flatMap((adcs) =>
         adcs.templates.flatMap((t) => {

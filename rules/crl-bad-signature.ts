@@ -13,6 +13,7 @@ export const crlBadSignature: InventoryRule = {
     references: ["RFC 5280 §6.3.3"],
   },
   scope: "inventory",
+  examines: (inv) => readCrls(inv).length,
   evaluate: (inv) =>
     readCrls(inv)
       .filter((c) => c.signature.status === "invalid")

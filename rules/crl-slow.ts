@@ -1,5 +1,8 @@
-import type { InventoryRule } from "../src/engine/rule.js";
+import { type InventoryRule, type ThresholdSpec, threshold } from "../src/engine/rule.js";
 import { endpointsServing } from "../src/inventory/revocation-facts.js";
+
+/** Shared with ocsp-slow: one --slow-ms for both kinds of revocation source. */
+export const SLOW_MS: ThresholdSpec = { key: "slowMs", default: 2000, option: "--slow-ms", description: "crl-slow / ocsp-slow threshold in milliseconds" };
 
 export const crlSlow: InventoryRule = {
   meta: {
@@ -10,16 +13,18 @@ export const crlSlow: InventoryRule = {
     rationale: "Clients fetch CRLs on the connection path: a slow CDP delays every first connection and times out under load.",
     remediation: "Serve CRLs from a fast, close, highly available location (CDN or load-balanced web servers).",
     references: ["Keyfactor PKI maturity model: Reliability level 3"],
+    thresholds: [SLOW_MS],
   },
   scope: "inventory",
+  examines: (inv) => inv.crls.filter((c) => c.source !== "file").length,
   evaluate: (inv) =>
     inv.crls
-      .filter((c) => c.source !== "file" && c.error === null && c.latencyMs > inv.settings.slowMs)
+      .filter((c) => c.source !== "file" && c.error === null && c.latencyMs > threshold(inv, "slowMs"))
       .map((c) => ({
-        message: `CRL at ${c.url} took ${c.latencyMs} ms (threshold ${inv.settings.slowMs} ms)`,
+        message: `CRL at ${c.url} took ${c.latencyMs} ms (threshold ${threshold(inv, "slowMs")} ms)`,
         certificate: null,
         endpoints: endpointsServing(inv, c.certificates),
         url: c.url,
-        evidence: { latencyMs: c.latencyMs, thresholdMs: inv.settings.slowMs, size: c.crl?.size ?? null },
+        evidence: { latencyMs: c.latencyMs, thresholdMs: threshold(inv, "slowMs"), size: c.crl?.size ?? null },
       })),
 };

@@ -13,6 +13,7 @@ export const crlStale: InventoryRule = {
     references: ["RFC 5280 §5.1.2.5", "Keyfactor PKI maturity model: Reliability level 0"],
   },
   scope: "inventory",
+  examines: (inv) => readCrls(inv).length,
   evaluate: (inv) =>
     readCrls(inv)
       .filter((c) => c.crl.nextUpdate !== null && hoursUntil(c.crl.nextUpdate, inv.now) < 0)

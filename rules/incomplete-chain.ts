@@ -13,6 +13,7 @@ export const incompleteChain: InventoryRule = {
     references: ["RFC 8446 §4.4.2", "RFC 5246 §7.4.2"],
   },
   scope: "inventory",
+  examines: (inv) => inv.endpoints.filter((e) => e.chain.length > 0).length,
   evaluate: (inv) =>
     inv.endpoints.flatMap((endpoint) => {
       const leaf = endpoint.chain[0] ? inv.bySha.get(endpoint.chain[0]) : undefined;

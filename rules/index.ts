@@ -1,5 +1,5 @@
 // The rule registry: one line per rule. Ids must be unique (checked at load and in tests).
-import type { Rule } from "../src/engine/rule.js";
+import type { Rule, ThresholdSpec } from "../src/engine/rule.js";
 import { ADCS_RULES } from "./adcs-rules.js";
 import { expired } from "./expired.js";
 import { expiringSoon } from "./expiring-soon.js";
@@ -50,4 +50,17 @@ const seen = new Set<string>();
 for (const rule of RULES) {
   if (seen.has(rule.meta.id)) throw new Error(`duplicate rule id ${rule.meta.id}`);
   seen.add(rule.meta.id);
+}
+
+/** Every threshold the rules declare, once per key (rules sharing one must agree on it). */
+export function ruleThresholds(rules: readonly Rule[] = RULES): ThresholdSpec[] {
+  const byKey = new Map<string, ThresholdSpec>();
+  for (const spec of rules.flatMap((r) => r.meta.thresholds ?? [])) {
+    const known = byKey.get(spec.key);
+    if (known && (known.default !== spec.default || known.option !== spec.option)) {
+      throw new Error(`rules disagree on threshold ${spec.key}`);
+    }
+    byKey.set(spec.key, spec);
+  }
+  return [...byKey.values()];
 }

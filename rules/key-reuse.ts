@@ -13,6 +13,7 @@ export const keyReuse: InventoryRule = {
     references: ["NIST SP 800-57 Part 1 Rev. 5 §5.2", "Heninger et al., Mining Your Ps and Qs, 2012"],
   },
   scope: "inventory",
+  examines: (inv) => inv.certificates.length,
   evaluate: (inv) => {
     const byKey = new Map<string, CertificateFacts[]>();
     for (const c of inv.certificates) {

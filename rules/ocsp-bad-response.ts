@@ -23,6 +23,7 @@ export const ocspBadResponse: InventoryRule = {
     references: ["RFC 6960 §3.2, §4.2.2.2", "RFC 6066 §8"],
   },
   scope: "inventory",
+  examines: (inv) => inv.ocsp.length,
   evaluate: (inv) =>
     inv.ocsp.flatMap((o) => {
       const problems = responseProblems(o);

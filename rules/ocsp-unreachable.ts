@@ -13,6 +13,7 @@ export const ocspUnreachable: InventoryRule = {
     references: ["RFC 6960", "Keyfactor PKI maturity model: Reliability level 2"],
   },
   scope: "inventory",
+  examines: (inv) => ocspByUrl(inv).size,
   evaluate: (inv) =>
     [...ocspByUrl(inv).entries()].flatMap(([url, checks]) => {
       const failed = checks.filter((o) => o.error !== null);

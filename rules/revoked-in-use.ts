@@ -1,5 +1,6 @@
 import type { InventoryRule } from "../src/engine/rule.js";
 import { label } from "../src/inventory/inventory.js";
+import { readCrls } from "../src/inventory/revocation-facts.js";
 
 export const revokedInUse: InventoryRule = {
   meta: {
@@ -13,6 +14,7 @@ export const revokedInUse: InventoryRule = {
     references: ["RFC 5280 §5.3.1", "RFC 6960 §2.2"],
   },
   scope: "inventory",
+  examines: (inv) => (readCrls(inv).length + inv.ocsp.length > 0 ? inv.certificates.filter((c) => c.endpoints.length > 0).length : 0),
   evaluate: (inv) => {
     const sources = new Map<string, { url: string | null; via: string; revocationDate: string | null; reason: string | null }[]>();
     const add = (certificate: string, entry: { url: string | null; via: string; revocationDate: string | null; reason: string | null }): void => {

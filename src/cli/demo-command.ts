@@ -38,7 +38,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
         { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop },
       ),
     );
-    const report = buildReport(await store.loadRun(outcome.run.id));
+    const report = buildReport(outcome.view, outcome.conclusions);
     const written = await writeReports(report, out);
     io.stdout.write(`\nSample network ${network.cidr} port ${network.port}:\n`);
     for (const e of network.endpoints) {

@@ -6,9 +6,10 @@ import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SEVERITIES } from "../model/types.js";
-import { DEFAULT_FETCH, DEFAULT_SETTINGS } from "../engine/defaults.js";
+import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
 
 import { DEFAULT_PORTS } from "../targets/targets.js";
+import { PKISCOPE_VERSION } from "../version.js";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -46,7 +47,7 @@ function common(cmd: Command): Command {
 export function createProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command("pkiscope")
     .description("Find every certificate and CA on your networks and directories, and judge the PKI from evidence.")
-    .version("0.1.0")
+    .version(PKISCOPE_VERSION)
     .showHelpAfterError()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -54,7 +55,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     })
     .exitOverride();
 
-  common(program.command("scan"))
+  const scan = common(program.command("scan"));
+  scan
     .description("scan TLS endpoints and certificate files, build the inventory, run the rules, write reports")
     .option("-t, --targets <list>", "CIDRs (IPv4/IPv6), ranges (a.b.c.d-a.b.c.e), addresses, hostnames (sent as SNI), host:port; comma-separated, repeatable", collect)
     .option("--targets-file <path>", "file of targets, one or more per line, # comments")
@@ -75,9 +77,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
-    .option("--expiry-days <n>", "expiring-soon threshold in days", String(DEFAULT_SETTINGS.expiryDays))
-    .option("--crl-expiry-hours <n>", "crl-expiring threshold: nextUpdate this close", String(DEFAULT_SETTINGS.crlExpiryHours))
-    .option("--slow-ms <ms>", "crl-slow / ocsp-slow threshold", String(DEFAULT_SETTINGS.slowMs))
+  // The rules declare the thresholds they read; each is a scan option.
+  for (const t of THRESHOLDS) scan.option(`${t.option} <n>`, t.description, String(t.default));
+  scan
     .option("--no-revocation", "do not query CRL distribution points or OCSP responders found in certificates")
     .option("--crl-url <url>", "also fetch this CRL (http, https, ldap); repeatable", collect)
     .option("--crl-file <path>", "also read this CRL file (PEM or DER); repeatable", collect)

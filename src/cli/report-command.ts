@@ -1,6 +1,6 @@
 // `pkiscope report` and `pkiscope runs`: read the store only.
 import { StoreError, UsageError } from "../errors.js";
-import { buildReport } from "../reports/report-model.js";
+import { storedRunReport } from "../reports/report-model.js";
 import { REPORT_FORMATS, type ReportFormat, renderReport, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { splitList } from "../targets/targets.js";
@@ -28,7 +28,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
   try {
     const run = await store.findRun(options.run);
     if (!run) throw new StoreError(`no run "${options.run}" in ${options.db}`);
-    const report = buildReport(await store.loadRun(run.id));
+    const report = storedRunReport(await store.loadRun(run.id));
     if (options.out) {
       const written = await writeReports(report, options.out, formats);
       loggerFor(options, io).info(`reports: ${written.join(", ")}`);

@@ -5,6 +5,7 @@ import { type ScanPlan, runScan } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
+import { THRESHOLDS } from "../engine/defaults.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
@@ -29,9 +30,8 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   concurrency: string;
   connectTimeout: string;
   handshakeTimeout: string;
-  expiryDays: string;
-  crlExpiryHours: string;
-  slowMs: string;
+  /** Threshold options the rules declare (--expiry-days, --slow-ms, ...), by camel-cased option name. */
+  [threshold: string]: unknown;
   revocation: boolean;
   crlUrl?: string[];
   crlFile?: string[];
@@ -89,11 +89,7 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     },
     fetch,
     revocation: { enabled: options.revocation, crlUrls, crlFiles },
-    settings: {
-      expiryDays: positiveInt(options.expiryDays, "--expiry-days"),
-      crlExpiryHours: positiveInt(options.crlExpiryHours, "--crl-expiry-hours"),
-      slowMs: positiveInt(options.slowMs, "--slow-ms"),
-    },
+    thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
     ldap,
   };
 }
@@ -107,7 +103,8 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promi
     const outcome = await withInterrupt(io, log, (signal) =>
       runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop }),
     );
-    const report = buildReport(await store.loadRun(outcome.run.id));
+    // The report is built from the view the rules read: no second read of the run.
+    const report = buildReport(outcome.view, outcome.conclusions);
     if (options.report) {
       const written = await writeReports(report, options.out);
       log.info(`reports: ${written.join(", ")}`);
@@ -121,6 +118,11 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promi
   } finally {
     await store.close();
   }
+}
+
+/** Commander's property name for an option: "--expiry-days" → "expiryDays". */
+export function optionKey(option: string): string {
+  return option.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 function summaryLine(findings: Record<Severity, number>, endpoints: Record<string, number>, certificates: number): string {

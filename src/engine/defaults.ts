@@ -1,6 +1,7 @@
 // Defaults of the scan plan, in a module with no heavy imports so the CLI can show them in
-// --help without loading the scanner.
-import type { InventorySettings } from "../inventory/inventory.js";
+// --help without loading the scanner. Thresholds are declared by the rules that read them.
+import { ruleThresholds } from "../../rules/index.js";
+import type { ThresholdSpec } from "../model/rules.js";
 import type { FetchPolicyOptions } from "../net/fetch-policy.js";
 
 export interface RevocationPlan {
@@ -24,4 +25,7 @@ export const DEFAULT_FETCH: FetchPolicyOptions = {
 
 export const DEFAULT_REVOCATION: RevocationPlan = { enabled: true, crlUrls: [], crlFiles: [] };
 
-export const DEFAULT_SETTINGS: InventorySettings = { expiryDays: 30, crlExpiryHours: 24, slowMs: 2000 };
+/** Every threshold a rule declares: key, default and the scan option that sets it. */
+export const THRESHOLDS: readonly ThresholdSpec[] = ruleThresholds();
+
+export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.fromEntries(THRESHOLDS.map((t) => [t.key, t.default]));

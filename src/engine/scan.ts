@@ -1,25 +1,25 @@
-// One scan, start to end: targets → collectors → observations (store) → inventory and paths →
-// revocation sources found in it → rules → findings (store). Reports are rendered from the
-// store afterwards. An interrupt stops new work, analyses what was collected and marks the run
-// incomplete.
+// One scan, start to end: targets → collectors (first pass: the scan's own targets; then AIA
+// issuers, CRLs and OCSP responders those named) → observations (store) → one read of the run →
+// analysis (paths, revocation judgements) → inventory view → rules → findings and outcomes
+// (store). The caller renders reports from the returned view, the same one the rules read. An
+// interrupt stops new work, analyses what was collected and marks the run incomplete.
 import { setMaxListeners } from "node:events";
 import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
-import { type AdcsCollectorOptions, collectAdcsSources, describeLdapSource } from "../../collectors/adcs/index.js";
-import { fileCollector } from "../../collectors/files/index.js";
-import { tlsCollector } from "../../collectors/tls/index.js";
+import { SOURCE_COLLECTORS, type AdcsCollectorOptions, describeLdapSource } from "../../collectors/index.js";
 import { RULES } from "../../rules/index.js";
-import { analysePaths } from "../inventory/analyse.js";
-import { type InventorySettings, buildInventoryView } from "../inventory/inventory.js";
-import { ObservationRecorder } from "../observations/recorder.js";
+import { analyseRun } from "../inventory/analyse.js";
+import { type InventoryView, buildInventoryView } from "../inventory/inventory.js";
 import { loadTrustAnchors } from "../inventory/trust-anchors.js";
 import type { Logger } from "../log.js";
 import type { RunInfo } from "../model/types.js";
 import { FetchPolicy, type FetchPolicyOptions } from "../net/fetch-policy.js";
 import { UrlFetcher } from "../net/fetcher.js";
-import type { Store } from "../store/store.js";
-import { ExclusionList, type TargetSpec, countProbes } from "../targets/targets.js";
+import { ObservationRecorder } from "../observations/recorder.js";
+import type { RunConclusions, Store } from "../store/store.js";
+import { ExclusionList, type TargetSpec } from "../targets/targets.js";
+import { PKISCOPE_VERSION } from "../version.js";
 import type { RevocationPlan } from "./defaults.js";
-import { collectRevocation } from "./revocation-stage.js";
+import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { runRules } from "./rule-runner.js";
 
 export interface ScanPlan {
@@ -35,8 +35,8 @@ export interface ScanPlan {
   /** URLs from certificates (AIA, CRL, OCSP): what may be fetched, and how. */
   fetch: FetchPolicyOptions;
   revocation: RevocationPlan;
-  /** Thresholds the rules apply. */
-  settings: InventorySettings;
+  /** Values of the thresholds the rules declare (see THRESHOLDS). */
+  thresholds: Record<string, number>;
   /** Domain controllers to read AD CS from (--ldap), with the bind password. */
   ldap?: AdcsCollectorOptions[];
 }
@@ -44,81 +44,99 @@ export interface ScanPlan {
 export interface ScanHooks {
   log: Logger;
   signal: AbortSignal;
-  /** Total units of work (probes + file paths), then one call per unit done. */
+  /** Total units of work (probes + file paths + directories), then one call per unit done. */
   onStart?(total: bigint): void;
   onProgress?(outcome: string): void;
   /** Collection is over (analysis follows): the moment to take a progress bar down. */
   onCollected?(): void;
 }
 
+/** The run's analysis product: what rules saw and concluded, for reports and maturity scoring. */
 export interface ScanOutcome {
   run: RunInfo;
-  findingCount: number;
+  view: InventoryView;
+  conclusions: RunConclusions;
 }
 
 export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
   const { log, signal } = hooks;
   // Every probe in flight listens for the interrupt; that is by design, not a leak.
   setMaxListeners(plan.concurrency * 2 + 16, signal);
-  const anchors = await loadTrustAnchors(plan.trustAnchors);
+  const trust = await loadTrustAnchors(plan.trustAnchors);
   const exclusions = new ExclusionList(plan.exclude);
   const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
   const run = await store.createRun({
     targets: plan.targetTexts,
     ports: plan.ports,
     options: {
-      exclude: plan.exclude, files: plan.files, trustAnchors: anchors.source, concurrency: plan.concurrency,
+      exclude: plan.exclude, files: plan.files, trustAnchors: trust.source, concurrency: plan.concurrency,
       connectTimeoutMs: plan.timeouts.connectMs, handshakeTimeoutMs: plan.timeouts.handshakeMs,
-      fetch: plan.fetch, revocation: plan.revocation, settings: plan.settings,
+      fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
     },
   });
   log.info(`run ${run.id} started`);
   const recorder = new ObservationRecorder(store, run.id);
   try {
-    if (anchors.explicit) {
-      for (const a of anchors.anchors) {
-        await recorder.addSighting({ der: a.der, source: "anchor", location: anchors.source, position: null, observedAt: run.startedAt });
+    // An explicit bundle is part of what the scan was given: it enters the inventory whole.
+    if (trust.explicit) {
+      for (const a of trust.anchors) {
+        await recorder.addSighting({ der: a.der, source: "anchor", location: trust.source, position: null, observedAt: run.startedAt });
       }
     }
-
-    const probeTotal = plan.specs.length > 0 ? countProbes(plan.specs, plan.ports) : 0n;
-    const ldapSources = plan.ldap ?? [];
-    hooks.onStart?.(probeTotal + BigInt(plan.files.length + ldapSources.length));
+    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [] };
+    const active = SOURCE_COLLECTORS.map((c) => ({ collector: c, units: c.units(sources) })).filter((a) => a.units > 0n);
+    hooks.onStart?.(active.reduce((n, a) => n + a.units, 0n));
     const ctx: CollectorContext = {
       recorder, log, signal, exclusions, timeouts: plan.timeouts, concurrency: plan.concurrency,
       onProgress: (outcome) => hooks.onProgress?.(outcome),
     };
     const tallies: Record<string, CollectorTally> = {};
-    if (plan.specs.length > 0) tallies.tls = await tlsCollector.collect({ specs: plan.specs, ports: plan.ports }, ctx);
-    if (plan.files.length > 0) tallies.files = await fileCollector.collect({ paths: plan.files }, ctx);
-    if (ldapSources.length > 0) tallies.adcs = await collectAdcsSources(ldapSources, ctx);
-
-    hooks.onCollected?.();
-    const liveFetcher = signal.aborted ? null : fetcher;
-    const { paths, aiaFetches } = await analysePaths(store, run.id, recorder, anchors, liveFetcher, log);
-    if (!signal.aborted) {
-      Object.assign(tallies, await collectRevocation(await store.loadRun(run.id), paths, plan.revocation, liveFetcher, ctx));
+    for (const { collector } of active) {
+      if (signal.aborted) break;
+      tallies[collector.meta.name] = await collector.collect(sources, ctx);
     }
+    hooks.onCollected?.();
+
+    const followUp = { ...ctx, recorder, store, runId: run.id, trust };
+    if (fetcher && !signal.aborted) tallies.aia = await collectIssuers(fetcher, followUp);
+    if (!signal.aborted) Object.assign(tallies, await collectRevocation(plan.revocation, signal.aborted ? null : fetcher, followUp));
     await recorder.close();
 
-    const contents = await store.loadRun(run.id);
-    const view = buildInventoryView({ ...contents, paths }, plan.settings);
-    const { findings, failures } = runRules(RULES, view);
+    // The analysis reads the run once; rules and reports share the view built from it.
+    const observations = await store.loadObservations(run.id);
+    const now = new Date();
+    const analysis = await analyseRun(observations, trust, { checkStaples: plan.revocation.enabled, now });
+    const view = buildInventoryView(
+      {
+        ...observations,
+        certificates: [...observations.certificates, ...analysis.anchorCertificates],
+        sightings: [...observations.sightings, ...analysis.anchorSightings],
+        ...analysis,
+      },
+      plan.thresholds,
+      now,
+    );
+    const { findings, failures, outcomes } = runRules(RULES, view);
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
-    await store.saveAnalysis(run.id, { paths, findings, ruleFailures: failures });
+    const conclusions: RunConclusions = {
+      findings, ruleFailures: failures, ruleOutcomes: outcomes, rules: RULES.map((r) => r.meta),
+      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(),
+    };
+    await store.saveAnalysis(run.id, analysis, conclusions);
 
     const complete = !signal.aborted;
-    await store.finishRun(run.id, complete, {
-      probes: probeTotal.toString(),
+    const stats = {
+      probes: (active.find((a) => a.collector.meta.name === "tls")?.units ?? 0n).toString(),
       collectors: tallies,
       certificatesParsed: recorder.parsedCount,
       unparsableCertificates: view.unparsable.length,
-      aiaFetches,
+      aiaFetches: observations.fetches.flatMap((f) => (f.kind === "aia" ? [{ url: f.fetch.url, error: f.fetch.error }] : [])),
       interrupted: !complete,
-    });
+    };
+    const finished = await store.finishRun(run.id, complete, stats);
     log.info(`run ${run.id} ${complete ? "complete" : "interrupted"}: ${findings.length} findings`);
-    return { run: (await store.findRun(run.id))!, findingCount: findings.length };
+    return { run: finished, view: { ...view, run: finished }, conclusions };
   } finally {
     await recorder.close();
     await fetcher?.close();

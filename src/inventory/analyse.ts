@@ -1,98 +1,71 @@
-// The inventory stage after collection: builds a path for every parsed certificate of the run
-// (fetching AIA caIssuers where the chain is short), records fetched issuers and the anchors
-// used, and returns the paths. Its input is the store, never a collector.
-import type { Logger } from "../log.js";
-import type { UrlFetcher } from "../net/fetcher.js";
+// The analysis of a run: from its observations alone (read once) and the sanctioned anchors,
+// build a path for every parsed certificate, judge every CRL and OCSP answer, and name the
+// anchors used. It fetches nothing and writes nothing: whatever it needs was collected, so the
+// same observations always give the same analysis, whatever else the store holds.
+import type { SightingRow, RunAnalysis, RunObservations, StoredCertificate } from "../store/store.js";
 import type { PathResult } from "../model/types.js";
-import type { Store, StoredCertificate } from "../store/store.js";
-import { fetchCaIssuers } from "../pki/aia-body.js";
-import { type ParsedCertificate, parseCertificate } from "../pki/certificate.js";
+import { messageOf, parseCertificate } from "../pki/certificate.js";
+import { PARSER_VERSION } from "../pki/parser-version.js";
 import { type PathNode, PathBuilder } from "./path-builder.js";
-import type { ObservationRecorder } from "../observations/recorder.js";
+import { type SignerCandidate, judgeRevocation } from "./revocation.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
-
-export interface PathAnalysis {
-  paths: PathResult[];
-  aiaFetches: { url: string; error: string | null }[];
+export interface AnalysisProduct extends RunAnalysis {
+  /** Roots of the default store that paths end at: they join the run as "anchor" sightings. */
+  anchorCertificates: StoredCertificate[];
+  anchorSightings: SightingRow[];
 }
 
-export async function analysePaths(
-  store: Store,
-  runId: string,
-  recorder: ObservationRecorder,
-  anchors: TrustAnchorSet,
-  /** Fetches AIA caIssuers URLs; null when the scan must not leave its target list. */
-  fetcher: UrlFetcher | null,
-  log: Logger,
-): Promise<PathAnalysis> {
-  await recorder.flush();
-  const contents = await store.loadRun(runId);
-  const local = contents.certificates.flatMap((c) => {
-    const node = nodeFromStored(c);
-    return node ? [node] : [];
-  });
-  const fetchedNodes: PathNode[] = [];
-  const builder = new PathBuilder({
-    anchors,
-    local,
-    stored: async (nameHash) =>
-      (await store.caCertificatesBySubject(nameHash)).flatMap((c) => nodeFromStored(c) ?? []),
-    fetchIssuers: fetcher
-      ? async (url) => {
-          const result = await fetchCaIssuers(fetcher, url);
-          if (!result.ok) {
-            log.debug(`AIA fetch ${url} failed: ${result.error}`);
-            return { result, nodes: [] };
-          }
-          const observedAt = new Date().toISOString();
-          const nodes: PathNode[] = [];
-          for (const der of result.certificates) {
-            const parsed = tryParse(der);
-            await recorder.addSighting({ der, source: "aia", location: url, position: null, observedAt }, parsed ?? undefined);
-            if (parsed) nodes.push(nodeFromParsed(der, parsed));
-          }
-          fetchedNodes.push(...nodes);
-          return { result, nodes };
-        }
-      : null,
-  });
+export async function analyseRun(
+  observations: RunObservations,
+  trust: TrustAnchorSet,
+  options: { checkStaples: boolean; now: Date },
+): Promise<AnalysisProduct> {
+  const parsed = observations.certificates.filter((c): c is StoredCertificate & { record: NonNullable<StoredCertificate["record"]> } => c.record !== null);
+  const local = parsed.flatMap((c) => nodeOf(c) ?? []);
+  const aiaFailures = new Map<string, string>();
+  for (const f of observations.fetches) if (f.kind === "aia" && f.fetch.error) aiaFailures.set(f.fetch.url, f.fetch.error);
 
+  const builder = new PathBuilder({ anchors: trust, local, aiaFailures });
   const paths = new Map<string, PathResult>();
-  for (const node of local) paths.set(node.sha256, await builder.build(node));
-  // Issuers fetched over AIA are inventory too: give them paths of their own.
-  for (const node of fetchedNodes) if (!paths.has(node.sha256)) paths.set(node.sha256, await builder.build(node));
+  for (const node of local) paths.set(node.sha256, builder.build(node));
 
-  const anchorIds = anchors.explicit ? anchors.anchors.map((a) => a.sha256) : [...builder.usedAnchors];
-  if (!anchors.explicit) {
-    // The default root store enters the inventory only where a path ends at one of its roots.
-    const observedAt = new Date().toISOString();
-    for (const a of anchors.anchors) {
-      if (builder.usedAnchors.has(a.sha256)) {
-        await recorder.addSighting({ der: a.der, source: "anchor", location: anchors.source, position: null, observedAt });
-      }
-    }
-  }
-  for (const id of anchorIds) {
+  const anchors = trust.explicit ? trust.anchors.map((a) => a.sha256) : [...builder.usedAnchors].sort();
+  for (const id of anchors) {
     if (!paths.has(id)) paths.set(id, { sha256: id, trustedPath: [id], partialPath: [id], selfSigned: true, stopReason: null });
   }
-  await recorder.flush();
-  await store.saveAnchors(runId, anchorIds);
+  const inRun = new Set(observations.certificates.map((c) => c.sha256));
+  const anchorCertificates = trust.anchors.filter((a) => anchors.includes(a.sha256) && !inRun.has(a.sha256)).map((a) => storedAnchor(a.der, a.sha256));
+  const observedAt = options.now.toISOString();
+  const anchorSightings: SightingRow[] = anchorCertificates.map((c) => ({
+    sha256: c.sha256, source: "anchor", location: trust.source, position: null, observedAt, error: c.parseError,
+  }));
+
+  const signers = new Map<string, SignerCandidate[]>();
+  const der = new Map<string, Buffer>();
+  const addSigner = (candidate: SignerCandidate): void => {
+    if (der.has(candidate.sha256)) return;
+    der.set(candidate.sha256, candidate.der);
+    signers.set(candidate.subjectNameHash, [...(signers.get(candidate.subjectNameHash) ?? []), candidate]);
+  };
+  for (const c of parsed) if (c.subjectNameHash) addSigner({ sha256: c.sha256, der: c.der, subjectNameHash: c.subjectNameHash });
+  for (const a of trust.anchors) addSigner(a);
+  const revocation = await judgeRevocation({
+    observations, certificates: parsed, signers, derOf: (id) => der.get(id) ?? null,
+    paths: [...paths.values()], checkStaples: options.checkStaples, now: options.now,
+  });
+
   return {
-    paths: [...paths.values()],
-    aiaFetches: [...builder.aiaFetches.entries()].map(([url, error]) => ({ url, error })),
+    paths: [...paths.values()].sort((a, b) => a.sha256.localeCompare(b.sha256)),
+    anchors,
+    crls: revocation.crls,
+    ocsp: revocation.ocsp,
+    anchorCertificates,
+    anchorSightings,
   };
 }
 
-function tryParse(der: Buffer): ParsedCertificate | null {
-  try {
-    return parseCertificate(der);
-  } catch {
-    return null;
-  }
-}
-
-function nodeFromStored(c: StoredCertificate): PathNode | null {
+function nodeOf(c: StoredCertificate): PathNode | null {
   if (!c.record || !c.subjectNameHash || !c.issuerNameHash) return null;
   return {
     sha256: c.sha256, der: c.der, subjectNameHash: c.subjectNameHash, issuerNameHash: c.issuerNameHash,
@@ -100,9 +73,12 @@ function nodeFromStored(c: StoredCertificate): PathNode | null {
   };
 }
 
-function nodeFromParsed(der: Buffer, p: ParsedCertificate): PathNode {
-  return nodeFromStored({
-    sha256: p.record.sha256, der, record: p.record, parseError: null,
-    subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash,
-  })!;
+/** A root of the default store, parsed as any certificate is (only the few that paths use). */
+function storedAnchor(der: Buffer, sha256: string): StoredCertificate {
+  try {
+    const p = parseCertificate(der);
+    return { sha256, der, record: p.record, parseError: null, subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash, parserVersion: PARSER_VERSION };
+  } catch (err) {
+    return { sha256, der, record: null, parseError: messageOf(err), subjectNameHash: null, issuerNameHash: null, parserVersion: PARSER_VERSION };
+  }
 }

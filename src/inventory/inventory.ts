@@ -1,10 +1,11 @@
-// The inventory as rules see it: parsed certificates with the facts derived from them (where
-// seen, whether served, path to an anchor), endpoints, and what could not be parsed. Built
-// from the store, so it is the same whether the run just ended or is re-analysed later.
+// The inventory as rules, reports and maturity scoring see it: parsed certificates with the
+// facts derived from them (where seen, whether served, path to an anchor), endpoints, judged
+// revocation sources, AD CS facts, and what could not be parsed. One view per run, built from
+// its observations and analysis, whether the run just ended or is re-rendered years later.
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import { type AdcsInventory, buildAdcsInventories, sanctionedCertificates } from "./adcs/facts.js";
-import type { CertificateRecord, PathResult, SightingSource } from "../model/types.js";
-import type { EndpointRow, RunContents } from "../store/store.js";
+import type { CertificateRecord, PathResult, RunInfo, SightingSource } from "../model/types.js";
+import type { EndpointRow, RunAnalysis, RunContents, RunObservations } from "../store/store.js";
 
 export interface CertificateFacts {
   record: CertificateRecord;
@@ -27,6 +28,7 @@ export interface UnparsableCertificate {
 }
 
 export interface InventoryView {
+  run: RunInfo;
   now: Date;
   certificates: readonly CertificateFacts[];
   bySha: ReadonlyMap<string, CertificateFacts>;
@@ -36,26 +38,23 @@ export interface InventoryView {
   ocsp: readonly OcspObservation[];
   /** AD CS configuration read over LDAP, one per forest. */
   adcs: readonly AdcsInventory[];
-  settings: InventorySettings;
+  /** sha256 of the run's sanctioned trust anchors. */
+  anchors: ReadonlySet<string>;
+  /** The thresholds the rules read (declared by the rules, set per run). */
+  thresholds: Readonly<Record<string, number>>;
 }
 
-export interface InventorySettings {
-  /** expiring-soon threshold. */
-  expiryDays: number;
-  /** crl-expiring threshold: a CRL whose nextUpdate is this close. */
-  crlExpiryHours: number;
-  /** crl-slow / ocsp-slow threshold. */
-  slowMs: number;
-}
+/** The view's input: a run's observations and what its analysis derived from them. */
+export type ViewInput = Omit<RunObservations, "crlBodies" | "fetches"> & RunAnalysis;
 
-
-export function buildInventoryView(contents: RunContents, settings: InventorySettings, now = new Date()): InventoryView {
+export function buildInventoryView(contents: ViewInput, thresholds: Readonly<Record<string, number>>, now: Date): InventoryView {
   const anchors = new Set(contents.anchors);
   const paths = new Map(contents.paths.map((p) => [p.sha256, p]));
   const facts = new Map<string, CertificateFacts>();
   const unparsable = new Map<string, UnparsableCertificate>();
 
-  for (const c of contents.certificates) {
+  // In sha256 order, so a view built at scan time and one rebuilt from the store list alike.
+  for (const c of [...contents.certificates].sort((a, b) => a.sha256.localeCompare(b.sha256))) {
     if (c.record) {
       facts.set(c.sha256, {
         record: c.record, sha256: c.sha256, sources: new Set(), endpoints: [], leafAt: [], files: [],
@@ -87,6 +86,7 @@ export function buildInventoryView(contents: RunContents, settings: InventorySet
   }
   const certificates = [...facts.values()];
   return {
+    run: contents.run,
     now,
     certificates,
     bySha: facts,
@@ -95,8 +95,14 @@ export function buildInventoryView(contents: RunContents, settings: InventorySet
     crls: contents.crls,
     ocsp: contents.ocsp,
     adcs: buildAdcsInventories(contents.snapshots, sanctionedCertificates(contents)),
-    settings,
+    anchors,
+    thresholds,
   };
+}
+
+/** The view of a stored run as its analysis saw it: same thresholds, same clock. */
+export function storedRunView(contents: RunContents): InventoryView {
+  return buildInventoryView(contents, contents.thresholds, new Date(contents.analysedAt));
 }
 
 function pushOnce(list: string[], value: string): void {

@@ -1,11 +1,11 @@
 // Path building from a certificate to a sanctioned trust anchor. Issuer candidates are found
-// by exact subject-name match (hash of the Name DER) among the anchors, this run's certificates,
-// CA certificates already in the store, and AIA caIssuers fetches, in that order; each link is
+// by exact subject-name match (hash of the Name DER) among the anchors and this run's
+// certificates (served, imported, read from a directory, fetched over AIA during collection),
+// never among earlier runs', so the same observations always give the same paths. Each link is
 // a verified signature (node:crypto, i.e. OpenSSL, which also checks MD5, SHA-1, DSA and PSS
 // signatures that WebCrypto refuses: weak links are still links, and other rules judge them).
 import { X509Certificate as NodeCertificate } from "node:crypto";
 import type { PathResult } from "../model/types.js";
-import type { AiaFetchResult } from "../pki/aia-body.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
 /** Longer paths than this are not followed (RFC 5280 sets no limit; real PKIs stay under 6). */
@@ -28,22 +28,16 @@ export interface PathBuilderSources {
   anchors: TrustAnchorSet;
   /** Parsed certificates of this run. */
   local: readonly PathNode[];
-  /** CA certificates from earlier runs whose subject has this name hash. */
-  stored(subjectNameHash: string): Promise<PathNode[]>;
-  /** Fetches and parses AIA caIssuers certificates; null when fetching is off. */
-  fetchIssuers: ((url: string) => Promise<{ result: AiaFetchResult; nodes: PathNode[] }>) | null;
+  /** AIA caIssuers URLs the run fetched without getting a certificate, and why (for dead-end reasons). */
+  aiaFailures: ReadonlyMap<string, string>;
 }
 
 export class PathBuilder {
   private readonly anchorIds: Set<string>;
   private readonly byName = new Map<string, PathNode[]>();
-  private readonly storedLoaded = new Set<string>();
-  private readonly fetched = new Map<string, Promise<string | null>>();
   private readonly nodeCerts = new Map<string, NodeCertificate | null>();
   private readonly verified = new Map<string, boolean>();
   private readonly bySha = new Map<string, PathNode>();
-  /** AIA URLs fetched this run and how each went, for the report. */
-  readonly aiaFetches = new Map<string, string | null>();
   /** Anchors that ended at least one trusted path. */
   readonly usedAnchors = new Set<string>();
 
@@ -62,10 +56,10 @@ export class PathBuilder {
     return this.anchorIds.has(sha256);
   }
 
-  async build(start: PathNode): Promise<PathResult> {
+  build(start: PathNode): PathResult {
     const selfSigned = start.selfIssued && this.verifies(start, start);
     const search: Search = { verifications: 0, best: [start.sha256], stopReason: null };
-    const trusted = await this.extend([start], search);
+    const trusted = this.extend([start], search);
     if (trusted) this.usedAnchors.add(trusted[trusted.length - 1]!);
     return {
       sha256: start.sha256,
@@ -85,7 +79,7 @@ export class PathBuilder {
   }
 
   /** Depth-first: returns the first path that reaches an anchor, recording the longest dead end. */
-  private async extend(path: PathNode[], search: Search): Promise<string[] | null> {
+  private extend(path: PathNode[], search: Search): string[] | null {
     const current = path[path.length - 1]!;
     if (this.anchorIds.has(current.sha256)) return path.map((n) => n.sha256);
     if (path.length > search.best.length) search.best = path.map((n) => n.sha256);
@@ -93,7 +87,7 @@ export class PathBuilder {
       search.stopReason = `path longer than ${MAX_PATH_LENGTH} certificates`;
       return null;
     }
-    const candidates = await this.issuerCandidates(current);
+    const candidates = this.issuerCandidates(current);
     let linked = false;
     for (const issuer of candidates) {
       if (path.some((n) => n.sha256 === issuer.sha256)) continue;
@@ -103,7 +97,7 @@ export class PathBuilder {
       }
       if (!this.verifies(current, issuer)) continue;
       linked = true;
-      const found = await this.extend([...path, issuer], search);
+      const found = this.extend([...path, issuer], search);
       if (found) return found;
     }
     if (!linked && path.length === search.best.length) search.stopReason = this.deadEndReason(current);
@@ -115,41 +109,15 @@ export class PathBuilder {
     if (current.selfIssued && this.verifies(current, current)) {
       return `self-signed certificate "${name}" is not a sanctioned trust anchor`;
     }
-    const failures = current.caIssuersUrls.map((u) => this.aiaFetches.get(u)).filter((e): e is string => !!e);
+    const failures = current.caIssuersUrls.map((u) => this.sources.aiaFailures.get(u)).filter((e): e is string => !!e);
     const aia = failures.length > 0 ? `; AIA caIssuers fetch failed: ${failures.join("; ")}` : "";
     return `issuer "${current.issuer}" of "${name}" not found among served, known or fetched certificates${aia}`;
   }
 
-  private async issuerCandidates(child: PathNode): Promise<PathNode[]> {
-    const key = child.issuerNameHash;
-    if (!this.storedLoaded.has(key)) {
-      this.storedLoaded.add(key);
-      for (const node of await this.sources.stored(key)) this.add(node);
-    }
-    if (!this.hasVerifiedIssuer(child) && this.sources.fetchIssuers) {
-      for (const url of child.caIssuersUrls) await this.fetchOnce(url);
-    }
-    const candidates = [...(this.byName.get(key) ?? [])];
+  private issuerCandidates(child: PathNode): PathNode[] {
+    const candidates = [...(this.byName.get(child.issuerNameHash) ?? [])];
     // Anchors first: a path should end at the sanctioned root, not at a served copy of it.
     return candidates.sort((a, b) => Number(this.anchorIds.has(b.sha256)) - Number(this.anchorIds.has(a.sha256)));
-  }
-
-  private hasVerifiedIssuer(child: PathNode): boolean {
-    return (this.byName.get(child.issuerNameHash) ?? []).some((c) => c.sha256 !== child.sha256 && this.verifies(child, c));
-  }
-
-  private fetchOnce(url: string): Promise<string | null> {
-    let pending = this.fetched.get(url);
-    if (!pending) {
-      pending = this.sources.fetchIssuers!(url).then(({ result, nodes }) => {
-        for (const node of nodes) this.add(node);
-        const error = result.ok ? null : result.error;
-        this.aiaFetches.set(url, error);
-        return error;
-      });
-      this.fetched.set(url, pending);
-    }
-    return pending;
   }
 
   private verifies(child: PathNode, issuer: PathNode): boolean {

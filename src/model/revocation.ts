@@ -1,5 +1,8 @@
-// What the revocation collectors observed: one record per CRL URL fetched (or CRL file read),
-// one per OCSP check (a responder query or a stapled response). Stored as JSON per run.
+// Revocation, in two layers. What the collectors observed (`CrlFetch`, `OcspExchange`,
+// `AiaFetch`: transport facts and the bytes received) is stored as it came. What those bytes
+// mean for this run's certificates (`CrlObservation`, `OcspObservation`: which CA signed the CRL,
+// what it revokes, whether an OCSP answer can be trusted) is derived once, by the analysis
+// (src/inventory/revocation.ts), and stored with the run's analysis so reports of it never change.
 
 export type CrlSource = "cdp" | "cli" | "file";
 
@@ -29,7 +32,8 @@ export interface CrlRevocation {
   reason: string | null;
 }
 
-export interface CrlObservation {
+/** One CRL URL fetched or CRL file read, as the collector saw it; the DER is stored by `crl.sha256`. */
+export interface CrlFetch {
   /** The distribution point URL, or the file path for a local CRL. */
   url: string;
   source: CrlSource;
@@ -41,16 +45,53 @@ export interface CrlObservation {
   /** Why it was not fetched at all (--no-fetch, refused by the fetch policy); null when it was tried. */
   skipped: string | null;
   crl: CrlFacts | null;
-  /** Signature check against the CA that issued the certificates naming this URL. */
+}
+
+/** A CRL as the analysis judged it against the run's certificates (the report's shape). */
+export interface CrlObservation extends CrlFetch {
+  /** Signature check against the CA certificates of the run named as the CRL's issuer. */
   signature: { status: "valid" | "invalid" | "issuer-unknown"; issuer: string | null };
   /** Inventory certificates whose CRL distribution points name this URL. */
   certificates: string[];
-  /** Those certificates this CRL lists as revoked. */
+  /** Certificates of the run this CRL lists as revoked; empty unless its signature is valid. */
   revoked: CrlRevocation[];
 }
 
+/** One OCSP request sent to a responder, as the collector saw it (the response kept as received). */
+export interface OcspExchange {
+  url: string;
+  certificate: string;
+  /** The issuing CA certificate the request was built for; null when none was known (skipped). */
+  issuer: string | null;
+  fetchedAt: string;
+  latencyMs: number;
+  httpStatus: number | null;
+  error: string | null;
+  skipped: string | null;
+  /** The response body, base64, as received. */
+  response: string | null;
+  /** The nonce the request carried, base64. */
+  nonce: string | null;
+}
+
+/** An AIA caIssuers URL fetched during collection, and the certificates it gave. */
+export interface AiaFetch {
+  url: string;
+  fetchedAt: string;
+  /** Why no certificate came of it; null when it gave at least one. */
+  error: string | null;
+  certificates: string[];
+}
+
+/** What the collectors record about URLs taken from certificates, in one stored list per run. */
+export type UrlFetchRecord =
+  | { kind: "crl"; fetch: CrlFetch }
+  | { kind: "ocsp"; fetch: OcspExchange }
+  | { kind: "aia"; fetch: AiaFetch };
+
 export type OcspCertStatus = "good" | "revoked" | "unknown";
 
+/** An OCSP answer as the analysis judged it: a responder's reply or a staple (the report's shape). */
 export interface OcspObservation {
   /** Responder URL; null for a response stapled in a TLS handshake. */
   url: string | null;

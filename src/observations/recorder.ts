@@ -3,9 +3,11 @@
 // the store in transactions, so a killed scan keeps everything but the batch in flight.
 import type { CertificateSighting, EndpointObservation } from "../model/types.js";
 import { endpointId } from "../model/types.js";
-import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { AiaFetch, CrlFetch, OcspExchange, UrlFetchRecord } from "../model/revocation.js";
 import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
 import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "../pki/certificate.js";
+import { PARSER_VERSION } from "../pki/parser-version.js";
+import type { ObservationSink } from "./sink.js";
 
 export interface RecorderOptions {
   /** Flush when this many observations are pending. */
@@ -14,13 +16,13 @@ export interface RecorderOptions {
   flushIntervalMs?: number;
 }
 
-export class ObservationRecorder {
+export class ObservationRecorder implements ObservationSink {
   private readonly batchSize: number;
   private pendingEndpoints: EndpointRow[] = [];
   private pendingSightings: PendingSighting[] = [];
   private pendingSnapshots: DirectorySnapshotRow[] = [];
-  private pendingCrls: CrlObservation[] = [];
-  private pendingOcsp: OcspObservation[] = [];
+  private pendingFetches: UrlFetchRecord[] = [];
+  private pendingCrlBodies = new Map<string, Buffer>();
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
@@ -81,19 +83,25 @@ export class ObservationRecorder {
     await this.flush();
   }
 
-  async addCrl(observation: CrlObservation): Promise<void> {
-    this.pendingCrls.push(observation);
+  async addCrl(fetch: CrlFetch, der: Buffer | null): Promise<void> {
+    this.pendingFetches.push({ kind: "crl", fetch });
+    if (der && fetch.crl) this.pendingCrlBodies.set(fetch.crl.sha256, der);
     await this.maybeFlush();
   }
 
-  async addOcsp(observation: OcspObservation): Promise<void> {
-    this.pendingOcsp.push(observation);
+  async addOcsp(fetch: OcspExchange): Promise<void> {
+    this.pendingFetches.push({ kind: "ocsp", fetch });
+    await this.maybeFlush();
+  }
+
+  async addAia(fetch: AiaFetch): Promise<void> {
+    this.pendingFetches.push({ kind: "aia", fetch });
     await this.maybeFlush();
   }
 
   private pendingCount(): number {
     return this.pendingEndpoints.length + this.pendingSightings.length + this.pendingSnapshots.length +
-      this.pendingCrls.length + this.pendingOcsp.length;
+      this.pendingFetches.length;
   }
 
   private async maybeFlush(): Promise<void> {
@@ -107,21 +115,24 @@ export class ObservationRecorder {
       endpoints: this.pendingEndpoints,
       sightings: this.pendingSightings,
       snapshots: this.pendingSnapshots,
-      crls: this.pendingCrls,
-      ocsp: this.pendingOcsp,
+      fetches: this.pendingFetches,
+      crlBodies: [...this.pendingCrlBodies].map(([sha256, der]) => ({ sha256, der })),
     };
     this.pendingEndpoints = [];
     this.pendingSightings = [];
     this.pendingSnapshots = [];
-    this.pendingCrls = [];
-    this.pendingOcsp = [];
+    this.pendingFetches = [];
+    this.pendingCrlBodies = new Map();
     this.flushing = this.flushing.then(() => this.write(batch));
     return this.flushing;
   }
 
   private async write({ sightings, ...rest }: Omit<ObservationBatch, "sightings" | "certificates"> & { sightings: PendingSighting[] }): Promise<void> {
     const unknown = [...new Set(sightings.map((s) => s.sha256).filter((id) => !this.known.has(id)))];
-    for (const [id, error] of await this.store.storedParseErrors(unknown)) this.known.set(id, error);
+    // A record from an older parser is parsed again (and replaced), so parser fixes reach old certificates.
+    for (const [id, state] of await this.store.storedParseState(unknown)) {
+      if (state.parserVersion >= PARSER_VERSION) this.known.set(id, state.error);
+    }
 
     const certificates: StoredCertificate[] = [];
     for (const s of sightings) {
@@ -139,12 +150,12 @@ export class ObservationRecorder {
       this.known.set(sha256, null);
       return {
         sha256, der, record: parsed.record, parseError: null,
-        subjectNameHash: parsed.subjectNameHash, issuerNameHash: parsed.issuerNameHash,
+        subjectNameHash: parsed.subjectNameHash, issuerNameHash: parsed.issuerNameHash, parserVersion: PARSER_VERSION,
       };
     } catch (err) {
       const message = messageOf(err);
       this.known.set(sha256, message);
-      return { sha256, der, record: null, parseError: message, subjectNameHash: null, issuerNameHash: null };
+      return { sha256, der, record: null, parseError: message, subjectNameHash: null, issuerNameHash: null, parserVersion: PARSER_VERSION };
     }
   }
 }

@@ -2,21 +2,11 @@
 // PKCS#7 certs-only bundle (.p7c, as RFC 5280 §4.2.2.1 allows). pkijs decodes PKCS#7; it is
 // loaded only for a body that carries the signedData OID, since most AIA URLs serve plain DER.
 import type * as pkijsTypes from "pkijs";
-import type { UrlFetcher } from "../net/fetcher.js";
 import { certificatesInBlob } from "./pem.js";
 
 const SIGNED_DATA_OID = "1.2.840.113549.1.7.2";
 /** The DER of that OID (06 09 2a 86 48 86 f7 0d 01 07 02). */
 const SIGNED_DATA_OID_DER = Buffer.from("06092a864886f70d010702", "hex");
-export type AiaFetchResult = { ok: true; certificates: Buffer[] } | { ok: false; error: string };
-
-export async function fetchCaIssuers(fetcher: UrlFetcher, url: string): Promise<AiaFetchResult> {
-  const response = await fetcher.fetch(url);
-  if (!response.ok) return { ok: false, error: response.error };
-  const certificates = await certificatesInAiaBody(response.body);
-  return certificates.length > 0 ? { ok: true, certificates } : { ok: false, error: "response holds no certificate" };
-}
-
 export async function certificatesInAiaBody(body: Buffer): Promise<Buffer[]> {
   return (body.includes(SIGNED_DATA_OID_DER) ? await pkcs7Certificates(body) : null) ?? certificatesInBlob(body);
 }

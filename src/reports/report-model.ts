@@ -1,14 +1,14 @@
-// The report document (schemaVersion 1), built from a stored run. Its JSON shape is a public
-// contract described by docs/report.schema.json; every renderer (JSON, HTML, CSV) starts here.
-// Later sections (maturity, revocation, AD CS) are added as new top-level or inventory keys.
-import { buildAdcsInventories, sanctionedCertificates } from "../inventory/adcs/facts.js";
+// The report document (schemaVersion 1), built from a run's inventory view (the one its rules
+// read) and its saved conclusions (findings, rule outcomes, the rule texts of the pkiscope that
+// analysed it). Its JSON shape is a public contract described by docs/report.schema.json; every
+// renderer (JSON, HTML, CSV) starts here. Later sections are added as new keys.
 import { type AdcsReportSection, adcsReportSection } from "../inventory/adcs/report-section.js";
-import { RULES } from "../../rules/index.js";
-import type { RuleMeta } from "../engine/rule.js";
+import { type InventoryView, storedRunView } from "../inventory/inventory.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
-import type { CertificateRecord, Finding, Severity } from "../model/types.js";
+import type { RuleMeta, RuleOutcome } from "../model/rules.js";
+import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
-import type { RunContents } from "../store/store.js";
+import type { RunConclusions, RunContents } from "../store/store.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -93,66 +93,47 @@ export interface Report {
     adcs: AdcsReportSection;
   };
   findings: Finding[];
-  /** Metadata of every rule that produced a finding: title, why it matters, how to fix it. */
+  /** Metadata of every rule that produced a finding, as the analysing pkiscope had it. */
   rules: RuleMeta[];
+  /** What every rule did: examined and clean, findings, not applicable, or failed. */
+  ruleOutcomes: ReportRuleOutcome[];
   ruleFailures: { ruleId: string; error: string }[];
+  /** Which pkiscope analysed the run, when, and with which thresholds. */
+  analysis: { pkiscopeVersion: string; analysedAt: string; thresholds: Record<string, number> };
 }
 
-export function buildReport(contents: RunContents): Report {
-  const anchors = new Set(contents.anchors);
-  const paths = new Map(contents.paths.map((p) => [p.sha256, p]));
-  const sightingsBy = new Map<string, { endpoints: Set<string>; files: Set<string>; sources: Set<string> }>();
-  for (const s of contents.sightings) {
-    let entry = sightingsBy.get(s.sha256);
-    if (!entry) sightingsBy.set(s.sha256, (entry = { endpoints: new Set(), files: new Set(), sources: new Set() }));
-    entry.sources.add(s.source);
-    if (s.source === "tls") entry.endpoints.add(s.location);
-    if (s.source === "file") entry.files.add(s.location);
-  }
+export type ReportRuleOutcome = RuleOutcome & { title: string; category: Category };
 
-  const certificates: ReportCertificate[] = [];
-  const unparsable: ReportUnparsable[] = [];
+export function buildReport(view: InventoryView, conclusions: RunConclusions): Report {
+  const run = view.run;
   const issuedCount = new Map<string, number>();
-  for (const p of contents.paths) {
-    const chain = p.trustedPath ?? p.partialPath;
-    const issuer = chain[1];
+  for (const c of view.certificates) {
+    const issuer = c.path ? (c.path.trustedPath ?? c.path.partialPath)[1] : undefined;
     if (issuer) issuedCount.set(issuer, (issuedCount.get(issuer) ?? 0) + 1);
   }
-  for (const c of contents.certificates) {
-    const seen = sightingsBy.get(c.sha256);
-    const sources = seen ? [...seen.sources] : [];
-    if (anchors.has(c.sha256) && !sources.includes("anchor")) sources.push("anchor");
-    if (!c.record) {
-      unparsable.push({ sha256: c.sha256, error: c.parseError ?? "unparsable", locations: [...(seen?.endpoints ?? []), ...(seen?.files ?? [])] });
-      continue;
-    }
-    const r = c.record;
-    certificates.push({
-      sha256: r.sha256, subject: r.subject, issuer: r.issuer, serialNumber: r.serialNumber,
-      notBefore: r.notBefore, notAfter: r.notAfter, keyAlgorithm: r.keyAlgorithm, keySize: r.keySize, curve: r.curve,
-      signatureAlgorithm: r.signatureAlgorithm, sans: r.sans, isCA: r.isCA,
-      endpoints: [...(seen?.endpoints ?? [])], files: [...(seen?.files ?? [])], sources,
-      trustedPath: paths.get(r.sha256)?.trustedPath ?? null,
-      crlDistributionPoints: r.crlDistributionPoints, ocspUrls: r.ocspUrls, caIssuersUrls: r.caIssuersUrls,
-      certificatePolicies: r.certificatePolicies, extendedKeyUsage: r.extendedKeyUsage, keyUsage: r.keyUsage,
-    });
-  }
-
-  const cas: ReportCa[] = certificates
-    .filter((c) => c.isCA || anchors.has(c.sha256))
+  const certificates: ReportCertificate[] = view.certificates.map(({ record: r, ...c }) => ({
+    sha256: r.sha256, subject: r.subject, issuer: r.issuer, serialNumber: r.serialNumber,
+    notBefore: r.notBefore, notAfter: r.notAfter, keyAlgorithm: r.keyAlgorithm, keySize: r.keySize, curve: r.curve,
+    signatureAlgorithm: r.signatureAlgorithm, sans: r.sans, isCA: r.isCA,
+    endpoints: c.endpoints, files: c.files, sources: [...c.sources],
+    trustedPath: c.path?.trustedPath ?? null,
+    crlDistributionPoints: r.crlDistributionPoints, ocspUrls: r.ocspUrls, caIssuersUrls: r.caIssuersUrls,
+    certificatePolicies: r.certificatePolicies, extendedKeyUsage: r.extendedKeyUsage, keyUsage: r.keyUsage,
+  }));
+  const cas: ReportCa[] = view.certificates
+    .filter((c) => c.record.isCA || c.isAnchor)
     .map((c) => {
-      const path = paths.get(c.sha256);
-      const chain = path?.trustedPath ?? path?.partialPath ?? [];
+      const chain = c.path?.trustedPath ?? c.path?.partialPath ?? [];
       return {
-        sha256: c.sha256, subject: c.subject, issuer: c.issuer, notAfter: c.notAfter,
-        sanctioned: anchors.has(c.sha256) || !!path?.trustedPath,
-        anchor: anchors.has(c.sha256),
+        sha256: c.sha256, subject: c.record.subject, issuer: c.record.issuer, notAfter: c.record.notAfter,
+        sanctioned: c.isAnchor || !!c.path?.trustedPath,
+        anchor: c.isAnchor,
         issued: issuedCount.get(c.sha256) ?? 0,
         parent: chain[1] ?? null,
       };
     });
 
-  const endpoints: ReportEndpoint[] = contents.endpoints.map((e) => ({
+  const endpoints: ReportEndpoint[] = view.endpoints.map((e) => ({
     id: e.id, address: e.address, port: e.port, sni: e.sni, status: e.status, error: e.error,
     tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp !== null, observedAt: e.observedAt,
     durationMs: e.durationMs,
@@ -160,38 +141,45 @@ export function buildReport(contents: RunContents): Report {
   const endpointsByStatus: Record<string, number> = {};
   for (const e of endpoints) endpointsByStatus[e.status] = (endpointsByStatus[e.status] ?? 0) + 1;
   const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of contents.findings) findingsBySeverity[f.severity]++;
-  const findings = [...contents.findings].sort(
-    (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.ruleId.localeCompare(b.ruleId),
+  for (const f of conclusions.findings) findingsBySeverity[f.severity]++;
+  const findings = [...conclusions.findings].sort(
+    (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.ruleId.localeCompare(b.ruleId) || a.id.localeCompare(b.id),
   );
+  const metaOf = new Map(conclusions.rules.map((m) => [m.id, m]));
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     scan: {
-      id: contents.run.id,
-      startedAt: contents.run.startedAt,
-      finishedAt: contents.run.finishedAt,
-      complete: contents.run.complete,
-      targets: contents.run.targets,
-      ports: contents.run.ports,
-      trustAnchors: typeof contents.run.options.trustAnchors === "string" ? contents.run.options.trustAnchors : null,
-      stats: contents.run.stats,
+      id: run.id,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      complete: run.complete,
+      targets: run.targets,
+      ports: run.ports,
+      trustAnchors: typeof run.options.trustAnchors === "string" ? run.options.trustAnchors : null,
+      stats: run.stats,
     },
     summary: {
       endpointsByStatus,
-      probesByOutcome: probeTally(contents.run.stats),
+      probesByOutcome: probeTally(run.stats),
       certificates: certificates.length,
       cas: cas.length,
-      unparsable: unparsable.length,
+      unparsable: view.unparsable.length,
       findingsBySeverity,
     },
     inventory: {
-      endpoints, certificates, cas, unparsable, crls: contents.crls, ocsp: contents.ocsp,
-      adcs: adcsReportSection(buildAdcsInventories(contents.snapshots, sanctionedCertificates(contents))),
+      endpoints, certificates, cas,
+      unparsable: view.unparsable.map((u) => ({ sha256: u.sha256, error: u.error, locations: u.locations })),
+      crls: [...view.crls], ocsp: [...view.ocsp],
+      adcs: adcsReportSection(view.adcs),
     },
     findings,
-    rules: RULES.map((r) => r.meta).filter((meta) => findings.some((f) => f.ruleId === meta.id)),
-    ruleFailures: contents.ruleFailures,
+    rules: conclusions.rules.filter((meta) => findings.some((f) => f.ruleId === meta.id)),
+    ruleOutcomes: conclusions.ruleOutcomes.map((o) => ({
+      ...o, title: metaOf.get(o.ruleId)?.title ?? o.ruleId, category: metaOf.get(o.ruleId)?.category ?? "security",
+    })),
+    ruleFailures: conclusions.ruleFailures,
+    analysis: { pkiscopeVersion: conclusions.pkiscopeVersion, analysedAt: conclusions.analysedAt, thresholds: conclusions.thresholds },
   };
 }
 
@@ -200,4 +188,9 @@ function probeTally(stats: Record<string, unknown>): Record<string, number> {
   const tls = (stats.collectors as Record<string, unknown> | undefined)?.tls;
   if (!tls || typeof tls !== "object") return {};
   return Object.fromEntries(Object.entries(tls).filter((e): e is [string, number] => typeof e[1] === "number"));
+}
+
+/** The report of a stored run, exactly as its scan reported it. */
+export function storedRunReport(contents: RunContents): Report {
+  return buildReport(storedRunView(contents), contents);
 }

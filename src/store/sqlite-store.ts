@@ -5,54 +5,24 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
-import type { CrlObservation, OcspObservation } from "../model/revocation.js";
-import type { Finding, PathResult, RunInfo } from "../model/types.js";
+import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
+import type { Finding, RunInfo } from "../model/types.js";
+import { SCHEMA_VERSION, migrate } from "./migrations.js";
 import type {
+  CertificateLead,
+  DirectorySnapshotRow,
   EndpointRow,
   NewRun,
   ObservationBatch,
-  RuleFailure,
+  RunAnalysis,
+  RunConclusions,
   RunContents,
+  RunObservations,
   SightingRow,
   Store,
   StoredCertificate,
 } from "./store.js";
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, complete INTEGER NOT NULL DEFAULT 0,
-  targets TEXT NOT NULL, ports TEXT NOT NULL, options TEXT NOT NULL, stats TEXT NOT NULL DEFAULT '{}');
-CREATE TABLE IF NOT EXISTS certificates (
-  sha256 TEXT PRIMARY KEY, der BLOB NOT NULL, record TEXT, parse_error TEXT,
-  subject_name_hash TEXT, issuer_name_hash TEXT, is_ca INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS certificates_ca_subject ON certificates (subject_name_hash) WHERE is_ca = 1;
-CREATE TABLE IF NOT EXISTS endpoints (
-  run_id TEXT NOT NULL REFERENCES runs(id), id TEXT NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL,
-  sni TEXT, status TEXT NOT NULL, error TEXT, tls_version TEXT, cipher TEXT, chain TEXT NOT NULL,
-  stapled_ocsp BLOB, observed_at TEXT NOT NULL, duration_ms REAL NOT NULL,
-  PRIMARY KEY (run_id, id));
-CREATE TABLE IF NOT EXISTS sightings (
-  run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL REFERENCES certificates(sha256),
-  source TEXT NOT NULL, location TEXT NOT NULL, position INTEGER, observed_at TEXT NOT NULL, error TEXT);
-CREATE INDEX IF NOT EXISTS sightings_run ON sightings (run_id);
-CREATE TABLE IF NOT EXISTS snapshots (
-  run_id TEXT NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, source TEXT NOT NULL, observed_at TEXT NOT NULL,
-  snapshot TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS revocation (
-  run_id TEXT NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS anchors (run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, PRIMARY KEY (run_id, sha256));
-CREATE TABLE IF NOT EXISTS paths (
-  run_id TEXT NOT NULL REFERENCES runs(id), sha256 TEXT NOT NULL, trusted_path TEXT, partial_path TEXT NOT NULL,
-  self_signed INTEGER NOT NULL, stop_reason TEXT, PRIMARY KEY (run_id, sha256));
-CREATE TABLE IF NOT EXISTS findings (
-  run_id TEXT NOT NULL REFERENCES runs(id), id TEXT NOT NULL, rule_id TEXT NOT NULL, category TEXT NOT NULL,
-  severity TEXT NOT NULL, message TEXT NOT NULL, certificate TEXT, endpoints TEXT NOT NULL, url TEXT,
-  evidence TEXT NOT NULL, PRIMARY KEY (run_id, id));
-CREATE TABLE IF NOT EXISTS rule_failures (run_id TEXT NOT NULL REFERENCES runs(id), rule_id TEXT NOT NULL, error TEXT NOT NULL);
-`;
 
 interface RunRow {
   id: string;
@@ -72,10 +42,13 @@ interface CertificateRow {
   parse_error: string | null;
   subject_name_hash: string | null;
   issuer_name_hash: string | null;
+  parser_version: number;
 }
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** How many times a run was read whole (loadObservations, loadRun): one per analysis, one per re-render. */
+  runReads = 0;
 
   constructor(path: string) {
     try {
@@ -85,15 +58,17 @@ export class SqliteStore implements Store {
     }
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("foreign_keys = ON");
-    this.db.exec(SCHEMA);
-    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
-      | string
-      | undefined;
-    if (version === undefined) {
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    } else if (Number(version) > SCHEMA_VERSION) {
-      throw new StoreError(`store ${path} has schema ${version}, newer than this pkiscope (${SCHEMA_VERSION})`);
+    try {
+      migrate(this.db);
+    } catch (err) {
+      if (err instanceof StoreError) throw new StoreError(`store ${path}: ${err.message}`, { cause: err });
+      throw err;
     }
+  }
+
+  /** The schema version of this store (after migration). */
+  get schemaVersion(): number {
+    return SCHEMA_VERSION;
   }
 
   async createRun(run: NewRun): Promise<RunInfo> {
@@ -129,21 +104,18 @@ export class SqliteStore implements Store {
     return (this.db.prepare("SELECT * FROM runs ORDER BY started_at, rowid").all() as RunRow[]).map(toRunInfo);
   }
 
-  async storedParseErrors(ids: readonly string[]): Promise<Map<string, string | null>> {
-    const found = new Map<string, string | null>();
-    const query = this.db.prepare("SELECT parse_error FROM certificates WHERE sha256 = ?");
+  async storedParseState(ids: readonly string[]): Promise<Map<string, { error: string | null; parserVersion: number }>> {
+    const found = new Map<string, { error: string | null; parserVersion: number }>();
+    const query = this.db.prepare("SELECT parse_error, parser_version FROM certificates WHERE sha256 = ?");
     for (const id of ids) {
-      const row = query.get(id) as { parse_error: string | null } | undefined;
-      if (row) found.set(id, row.parse_error);
+      const row = query.get(id) as { parse_error: string | null; parser_version: number } | undefined;
+      if (row) found.set(id, { error: row.parse_error, parserVersion: row.parser_version });
     }
     return found;
   }
 
   async recordObservations(runId: string, batch: ObservationBatch): Promise<void> {
-    const insertCert = this.db.prepare(
-      `INSERT OR IGNORE INTO certificates (sha256, der, record, parse_error, subject_name_hash, issuer_name_hash, is_ca, first_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insertCert = this.certificateUpsert();
     const insertEndpoint = this.db.prepare(
       `INSERT OR REPLACE INTO endpoints (run_id, id, address, port, sni, status, error, tls_version, cipher, chain, stapled_ocsp, observed_at, duration_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -154,24 +126,14 @@ export class SqliteStore implements Store {
     const insertSnapshot = this.db.prepare(
       "INSERT INTO snapshots (run_id, kind, source, observed_at, snapshot) VALUES (?, ?, ?, ?, ?)",
     );
-    const insertRevocation = this.db.prepare("INSERT INTO revocation (run_id, kind, data) VALUES (?, ?, ?)");
+    const insertFetch = this.db.prepare("INSERT INTO fetches (run_id, kind, data) VALUES (?, ?, ?)");
+    const insertCrlBody = this.db.prepare("INSERT OR IGNORE INTO crl_bodies (sha256, der) VALUES (?, ?)");
     const now = new Date().toISOString();
     this.db.transaction(() => {
-      for (const c of batch.crls) insertRevocation.run(runId, "crl", JSON.stringify(c));
-      for (const o of batch.ocsp) insertRevocation.run(runId, "ocsp", JSON.stringify(o));
+      for (const f of batch.fetches) insertFetch.run(runId, f.kind, JSON.stringify(f.fetch));
+      for (const b of batch.crlBodies) insertCrlBody.run(b.sha256, b.der);
       for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
-      for (const c of batch.certificates) {
-        insertCert.run(
-          c.sha256,
-          c.der,
-          c.record ? JSON.stringify(c.record) : null,
-          c.parseError,
-          c.subjectNameHash,
-          c.issuerNameHash,
-          c.record?.isCA ? 1 : 0,
-          now,
-        );
-      }
+      for (const c of batch.certificates) insertCert(c, now);
       for (const e of batch.endpoints) {
         insertEndpoint.run(
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
@@ -184,60 +146,173 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async caCertificatesBySubject(subjectNameHash: string): Promise<StoredCertificate[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM certificates WHERE is_ca = 1 AND subject_name_hash = ?")
-      .all(subjectNameHash) as CertificateRow[];
-    return rows.map(toStoredCertificate);
+  /** Inserts a certificate, or replaces the record of one an older parser stored. */
+  private certificateUpsert(): (c: StoredCertificate, firstSeen: string) => void {
+    const statement = this.db.prepare(
+      `INSERT INTO certificates (sha256, der, record, parse_error, subject_name_hash, issuer_name_hash, is_ca, first_seen, parser_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sha256) DO UPDATE SET record = excluded.record, parse_error = excluded.parse_error,
+         subject_name_hash = excluded.subject_name_hash, issuer_name_hash = excluded.issuer_name_hash,
+         is_ca = excluded.is_ca, parser_version = excluded.parser_version
+       WHERE excluded.parser_version > certificates.parser_version`,
+    );
+    return (c, firstSeen) => {
+      statement.run(
+        c.sha256, c.der, c.record ? JSON.stringify(c.record) : null, c.parseError, c.subjectNameHash, c.issuerNameHash,
+        c.record?.isCA ? 1 : 0, firstSeen, c.parserVersion,
+      );
+    };
   }
 
-  async saveAnchors(runId: string, sha256s: readonly string[]): Promise<void> {
-    const insert = this.db.prepare("INSERT OR IGNORE INTO anchors (run_id, sha256) VALUES (?, ?)");
-    this.db.transaction(() => {
-      for (const id of sha256s) insert.run(runId, id);
-    })();
+  async certificateLeads(runId: string): Promise<CertificateLead[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.sha256, c.subject_name_hash, c.issuer_name_hash,
+           json_extract(c.record, '$.selfIssued') AS self_issued, json_extract(c.record, '$.serialNumber') AS serial,
+           json_extract(c.record, '$.caIssuersUrls') AS aia, json_extract(c.record, '$.crlDistributionPoints') AS cdp,
+           json_extract(c.record, '$.ocspUrls') AS ocsp,
+           EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = ? AND s.sha256 = c.sha256 AND s.source = 'tls' AND s.position = 0) AS leaf
+         FROM certificates c WHERE c.record IS NOT NULL AND c.sha256 IN (SELECT sha256 FROM sightings WHERE run_id = ?)
+         ORDER BY c.sha256`,
+      )
+      .all(runId, runId) as {
+        sha256: string; subject_name_hash: string; issuer_name_hash: string; self_issued: number; serial: string;
+        aia: string; cdp: string; ocsp: string; leaf: number;
+      }[];
+    return rows.map((r) => ({
+      sha256: r.sha256, subjectNameHash: r.subject_name_hash, issuerNameHash: r.issuer_name_hash, selfIssued: r.self_issued === 1,
+      serialNumber: r.serial, caIssuersUrls: JSON.parse(r.aia) as string[], crlDistributionPoints: JSON.parse(r.cdp) as string[],
+      ocspUrls: JSON.parse(r.ocsp) as string[], servedAsLeaf: r.leaf === 1,
+    }));
+  }
+
+  async certificates(ids: readonly string[]): Promise<StoredCertificate[]> {
+    const query = this.db.prepare("SELECT * FROM certificates WHERE sha256 = ?");
+    return ids.flatMap((id) => {
+      const row = query.get(id) as CertificateRow | undefined;
+      return row ? [toStoredCertificate(row)] : [];
+    });
+  }
+
+  async snapshots(runId: string): Promise<DirectorySnapshotRow[]> {
+    return this.snapshotsSync(runId);
+  }
+
+  private snapshotsSync(runId: string): DirectorySnapshotRow[] {
+    return (this.db.prepare("SELECT * FROM snapshots WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      kind: string; source: string; observed_at: string; snapshot: string;
+    }[]).map((r) => ({ kind: r.kind, source: r.source, observedAt: r.observed_at, snapshot: JSON.parse(r.snapshot) as unknown }));
   }
 
   async saveAnalysis(
     runId: string,
-    analysis: { paths: PathResult[]; findings: Finding[]; ruleFailures: RuleFailure[] },
+    analysis: RunAnalysis & { anchorCertificates: StoredCertificate[]; anchorSightings: SightingRow[] },
+    conclusions: RunConclusions,
   ): Promise<void> {
+    const insertCert = this.certificateUpsert();
+    const hasSighting = this.db.prepare("SELECT 1 FROM sightings WHERE run_id = ? AND sha256 = ? AND source = ?").pluck();
+    const insertSighting = this.db.prepare(
+      "INSERT INTO sightings (run_id, sha256, source, location, position, observed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    const insertAnchor = this.db.prepare("INSERT OR IGNORE INTO anchors (run_id, sha256) VALUES (?, ?)");
     const insertPath = this.db.prepare(
       "INSERT OR REPLACE INTO paths (run_id, sha256, trusted_path, partial_path, self_signed, stop_reason) VALUES (?, ?, ?, ?, ?, ?)",
     );
+    const insertRevocation = this.db.prepare("INSERT INTO revocation (run_id, kind, data) VALUES (?, ?, ?)");
     const insertFinding = this.db.prepare(
       `INSERT OR REPLACE INTO findings (run_id, id, rule_id, category, severity, message, certificate, endpoints, url, evidence)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertFailure = this.db.prepare("INSERT INTO rule_failures (run_id, rule_id, error) VALUES (?, ?, ?)");
+    const { findings, ruleFailures, ...rest } = conclusions;
     this.db.transaction(() => {
-      // Re-analysing a run replaces its earlier analysis.
-      for (const table of ["paths", "findings", "rule_failures"]) {
+      // Analysing a run again replaces its earlier analysis.
+      for (const table of ["anchors", "paths", "revocation", "findings", "rule_failures", "conclusions"]) {
         this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
       }
+      for (const c of analysis.anchorCertificates) insertCert(c, conclusions.analysedAt);
+      for (const s of analysis.anchorSightings) {
+        if (!hasSighting.get(runId, s.sha256, s.source)) {
+          insertSighting.run(runId, s.sha256, s.source, s.location, s.position, s.observedAt, s.error);
+        }
+      }
+      for (const id of analysis.anchors) insertAnchor.run(runId, id);
       for (const p of analysis.paths) {
         insertPath.run(
           runId, p.sha256, p.trustedPath ? JSON.stringify(p.trustedPath) : null, JSON.stringify(p.partialPath),
           p.selfSigned ? 1 : 0, p.stopReason,
         );
       }
-      for (const f of analysis.findings) {
+      for (const c of analysis.crls) insertRevocation.run(runId, "crl", JSON.stringify(c));
+      for (const o of analysis.ocsp) insertRevocation.run(runId, "ocsp", JSON.stringify(o));
+      for (const f of findings) {
         insertFinding.run(
           runId, f.id, f.ruleId, f.category, f.severity, f.message, f.certificate, JSON.stringify(f.endpoints),
           f.url, JSON.stringify(f.evidence),
         );
       }
-      for (const r of analysis.ruleFailures) insertFailure.run(runId, r.ruleId, r.error);
+      for (const r of ruleFailures) insertFailure.run(runId, r.ruleId, r.error);
+      this.db.prepare("INSERT INTO conclusions (run_id, data) VALUES (?, ?)").run(runId, JSON.stringify(rest));
     })();
   }
 
-  async finishRun(runId: string, complete: boolean, stats: Record<string, unknown>): Promise<void> {
+  async finishRun(runId: string, complete: boolean, stats: Record<string, unknown>): Promise<RunInfo> {
     this.db
       .prepare("UPDATE runs SET finished_at = ?, complete = ?, stats = ? WHERE id = ?")
       .run(new Date().toISOString(), complete ? 1 : 0, JSON.stringify(stats), runId);
+    const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined;
+    if (!row) throw new StoreError(`no run ${runId} in the store`);
+    return toRunInfo(row);
+  }
+
+  async loadObservations(runId: string): Promise<RunObservations> {
+    this.runReads++;
+    const observations = this.readObservations(runId);
+    const body = this.db.prepare("SELECT der FROM crl_bodies WHERE sha256 = ?").pluck();
+    const crlBodies = new Map<string, Buffer>();
+    for (const f of observations.fetches) {
+      if (f.kind !== "crl" || !f.fetch.crl || crlBodies.has(f.fetch.crl.sha256)) continue;
+      const der = body.get(f.fetch.crl.sha256) as Buffer | undefined;
+      if (der) crlBodies.set(f.fetch.crl.sha256, der);
+    }
+    return { ...observations, crlBodies };
   }
 
   async loadRun(runId: string): Promise<RunContents> {
+    this.runReads++;
+    const observations = this.readObservations(runId);
+    const paths = (this.db.prepare("SELECT * FROM paths WHERE run_id = ? ORDER BY sha256").all(runId) as {
+      sha256: string; trusted_path: string | null; partial_path: string; self_signed: number; stop_reason: string | null;
+    }[]).map((r) => ({
+      sha256: r.sha256,
+      trustedPath: r.trusted_path ? (JSON.parse(r.trusted_path) as string[]) : null,
+      partialPath: JSON.parse(r.partial_path) as string[],
+      selfSigned: r.self_signed === 1,
+      stopReason: r.stop_reason,
+    }));
+    const revocation = this.db.prepare("SELECT kind, data FROM revocation WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      kind: string; data: string;
+    }[];
+    const crls = revocation.filter((r) => r.kind === "crl").map((r) => JSON.parse(r.data) as CrlObservation);
+    const ocsp = revocation.filter((r) => r.kind === "ocsp").map((r) => JSON.parse(r.data) as OcspObservation);
+    const anchors = this.db.prepare("SELECT sha256 FROM anchors WHERE run_id = ? ORDER BY sha256").pluck().all(runId) as string[];
+    const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      id: string; rule_id: string; category: Finding["category"]; severity: Finding["severity"]; message: string;
+      certificate: string | null; endpoints: string; url: string | null; evidence: string;
+    }[]).map((r) => ({
+      id: r.id, ruleId: r.rule_id, category: r.category, severity: r.severity, message: r.message,
+      certificate: r.certificate, endpoints: JSON.parse(r.endpoints) as string[], url: r.url,
+      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+    }));
+    const ruleFailures = (this.db.prepare("SELECT rule_id, error FROM rule_failures WHERE run_id = ?").all(runId) as {
+      rule_id: string; error: string;
+    }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
+    const saved = this.db.prepare("SELECT data FROM conclusions WHERE run_id = ?").pluck().get(runId) as string | undefined;
+    const conclusions = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : legacyConclusions(observations.run);
+    return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...conclusions };
+  }
+
+  private readObservations(runId: string): Omit<RunObservations, "crlBodies"> {
     const runRow = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined;
     if (!runRow) throw new StoreError(`no run ${runId} in the store`);
     const endpoints = (this.db.prepare("SELECT * FROM endpoints WHERE run_id = ? ORDER BY rowid").all(runId) as {
@@ -263,36 +338,10 @@ export class SqliteStore implements Store {
          ORDER BY c.sha256`,
       )
       .all(runId, runId) as CertificateRow[]).map(toStoredCertificate);
-    const paths = (this.db.prepare("SELECT * FROM paths WHERE run_id = ? ORDER BY sha256").all(runId) as {
-      sha256: string; trusted_path: string | null; partial_path: string; self_signed: number; stop_reason: string | null;
-    }[]).map((r) => ({
-      sha256: r.sha256,
-      trustedPath: r.trusted_path ? (JSON.parse(r.trusted_path) as string[]) : null,
-      partialPath: JSON.parse(r.partial_path) as string[],
-      selfSigned: r.self_signed === 1,
-      stopReason: r.stop_reason,
-    }));
-    const snapshots = (this.db.prepare("SELECT * FROM snapshots WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      kind: string; source: string; observed_at: string; snapshot: string;
-    }[]).map((r) => ({ kind: r.kind, source: r.source, observedAt: r.observed_at, snapshot: JSON.parse(r.snapshot) as unknown }));
-    const revocation = this.db.prepare("SELECT kind, data FROM revocation WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      kind: string; data: string;
-    }[];
-    const crls = revocation.filter((r) => r.kind === "crl").map((r) => JSON.parse(r.data) as CrlObservation);
-    const ocsp = revocation.filter((r) => r.kind === "ocsp").map((r) => JSON.parse(r.data) as OcspObservation);
-    const anchors = this.db.prepare("SELECT sha256 FROM anchors WHERE run_id = ? ORDER BY sha256").pluck().all(runId) as string[];
-    const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      id: string; rule_id: string; category: Finding["category"]; severity: Finding["severity"]; message: string;
-      certificate: string | null; endpoints: string; url: string | null; evidence: string;
-    }[]).map((r) => ({
-      id: r.id, ruleId: r.rule_id, category: r.category, severity: r.severity, message: r.message,
-      certificate: r.certificate, endpoints: JSON.parse(r.endpoints) as string[], url: r.url,
-      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
-    }));
-    const ruleFailures = (this.db.prepare("SELECT rule_id, error FROM rule_failures WHERE run_id = ?").all(runId) as {
-      rule_id: string; error: string;
-    }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
-    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots, crls, ocsp, paths, anchors, findings, ruleFailures };
+    const fetches = (this.db.prepare("SELECT kind, data FROM fetches WHERE run_id = ? ORDER BY rowid").all(runId) as {
+      kind: UrlFetchRecord["kind"]; data: string;
+    }[]).map((r) => ({ kind: r.kind, fetch: JSON.parse(r.data) }) as UrlFetchRecord);
+    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots: this.snapshotsSync(runId), fetches };
   }
 
   async close(): Promise<void> {
@@ -321,5 +370,15 @@ function toStoredCertificate(row: CertificateRow): StoredCertificate {
     parseError: row.parse_error,
     subjectNameHash: row.subject_name_hash,
     issuerNameHash: row.issuer_name_hash,
+    parserVersion: row.parser_version,
   };
+}
+
+/** Runs analysed before conclusions were saved (schema 1): their thresholds, no rule texts or outcomes. */
+function legacyConclusions(run: RunInfo): Omit<RunConclusions, "findings" | "ruleFailures"> {
+  const settings = run.options.settings;
+  const thresholds = settings && typeof settings === "object"
+    ? Object.fromEntries(Object.entries(settings).filter((e): e is [string, number] => typeof e[1] === "number"))
+    : {};
+  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt: run.finishedAt ?? run.startedAt };
 }

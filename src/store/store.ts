@@ -1,6 +1,7 @@
 // The store's contract. Every method is async so a PostgreSQL store (for /8 address plans and
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
-import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
+import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type {
   CertificateRecord,
   EndpointObservation,
@@ -18,6 +19,8 @@ export interface StoredCertificate {
   parseError: string | null;
   subjectNameHash: string | null;
   issuerNameHash: string | null;
+  /** PARSER_VERSION of the parser that produced `record`. */
+  parserVersion: number;
 }
 
 export interface SightingRow {
@@ -50,8 +53,10 @@ export interface ObservationBatch {
   certificates: StoredCertificate[];
   sightings: SightingRow[];
   snapshots: DirectorySnapshotRow[];
-  crls: CrlObservation[];
-  ocsp: OcspObservation[];
+  /** CRL, OCSP and AIA fetches as the collectors saw them. */
+  fetches: UrlFetchRecord[];
+  /** CRL DER by sha256, stored once however many runs fetch the same CRL. */
+  crlBodies: { sha256: string; der: Buffer }[];
 }
 
 export interface RuleFailure {
@@ -59,19 +64,56 @@ export interface RuleFailure {
   error: string;
 }
 
-export interface RunContents {
+/** What the collectors recorded for a run: the input of its analysis. */
+export interface RunObservations {
   run: RunInfo;
   endpoints: EndpointRow[];
   sightings: SightingRow[];
   certificates: StoredCertificate[];
   snapshots: DirectorySnapshotRow[];
-  crls: CrlObservation[];
-  ocsp: OcspObservation[];
+  fetches: UrlFetchRecord[];
+  /** DER of the CRLs fetched, by sha256 (loaded only when asked: analysis needs it, reports do not). */
+  crlBodies: Map<string, Buffer>;
+}
+
+/** What the analysis derived from a run's observations; stored with the run, never recomputed for a report. */
+export interface RunAnalysis {
   paths: PathResult[];
   /** sha256 of the trust anchors sanctioned for this run. */
   anchors: string[];
+  /** CRLs judged against the run's certificates. */
+  crls: CrlObservation[];
+  /** OCSP answers (responders' and staples) judged. */
+  ocsp: OcspObservation[];
+}
+
+/** What ran over the analysis, saved with it so an old run re-renders as it was reported. */
+export interface RunConclusions {
   findings: Finding[];
   ruleFailures: RuleFailure[];
+  ruleOutcomes: RuleOutcome[];
+  /** Metadata of every rule that ran, as that version of pkiscope had it. */
+  rules: RuleMeta[];
+  thresholds: Record<string, number>;
+  pkiscopeVersion: string;
+  analysedAt: string;
+}
+
+/** A run as stored: observations (without CRL bodies), analysis and conclusions. */
+export type RunContents = Omit<RunObservations, "crlBodies"> & RunAnalysis & RunConclusions;
+
+/** A certificate of a run with the fields the collection passes plan from (no DER). */
+export interface CertificateLead {
+  sha256: string;
+  subjectNameHash: string;
+  issuerNameHash: string;
+  selfIssued: boolean;
+  serialNumber: string;
+  caIssuersUrls: string[];
+  crlDistributionPoints: string[];
+  ocspUrls: string[];
+  /** Served by an endpoint as its leaf. */
+  servedAsLeaf: boolean;
 }
 
 export interface NewRun {
@@ -85,15 +127,31 @@ export interface Store {
   /** Resolves "latest" or a run id (a unique prefix is enough). */
   findRun(ref: string): Promise<RunInfo | null>;
   listRuns(): Promise<RunInfo[]>;
-  /** Of these certificate ids, the stored ones with their parse error (so each is parsed once). */
-  storedParseErrors(ids: readonly string[]): Promise<Map<string, string | null>>;
+  /** Of these certificate ids, the stored ones with their parse error and parser version (so each is parsed once). */
+  storedParseState(ids: readonly string[]): Promise<Map<string, { error: string | null; parserVersion: number }>>;
   /** Writes one batch atomically: a crash loses at most the batch in flight. */
   recordObservations(runId: string, batch: ObservationBatch): Promise<void>;
-  /** Stored CA certificates whose subject name hashes to this value (issuer candidates). */
-  caCertificatesBySubject(subjectNameHash: string): Promise<StoredCertificate[]>;
-  saveAnchors(runId: string, sha256s: readonly string[]): Promise<void>;
-  saveAnalysis(runId: string, analysis: { paths: PathResult[]; findings: Finding[]; ruleFailures: RuleFailure[] }): Promise<void>;
-  finishRun(runId: string, complete: boolean, stats: Record<string, unknown>): Promise<void>;
+  /** Parsed certificates of the run, for planning the next collection pass (AIA, CDPs, OCSP). */
+  certificateLeads(runId: string): Promise<CertificateLead[]>;
+  /** These certificates (DER and record), e.g. to build OCSP requests. */
+  certificates(ids: readonly string[]): Promise<StoredCertificate[]>;
+  /** The run's directory snapshots so far. */
+  snapshots(runId: string): Promise<DirectorySnapshotRow[]>;
+  /** The run's observations in one read, the input of its analysis. */
+  loadObservations(runId: string): Promise<RunObservations>;
+  /**
+   * Stores the analysis and its conclusions, replacing any earlier one. Anchor certificates the
+   * run's paths end at that it did not observe (roots of the default store) join the run as
+   * "anchor" sightings, so every certificate a path names is part of the run.
+   */
+  saveAnalysis(
+    runId: string,
+    analysis: RunAnalysis & { anchorCertificates: StoredCertificate[]; anchorSightings: SightingRow[] },
+    conclusions: RunConclusions,
+  ): Promise<void>;
+  /** Marks the run finished (complete or interrupted) with its statistics; returns it as stored. */
+  finishRun(runId: string, complete: boolean, stats: Record<string, unknown>): Promise<RunInfo>;
+  /** A run with its analysis and conclusions, in one read, for reports. */
   loadRun(runId: string): Promise<RunContents>;
   close(): Promise<void>;
 }

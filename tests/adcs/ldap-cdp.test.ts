@@ -23,7 +23,7 @@ async function collect(urls: string[]): Promise<CrlObservation[]> {
   const seen: CrlObservation[] = [];
   const recorder = { addCrl: async (o: CrlObservation) => void seen.push(o) };
   await crlCollector.collect(
-    { targets: urls.map((url) => ({ url, source: "cdp", certificates: [] })), files: [], fetcher, certificates: [], issuersNamed: () => [] },
+    { targets: urls.map((url) => ({ url, source: "cdp", certificates: [] })), files: [], fetcher },
     {
       recorder: recorder as never, log: silentLogger, signal: new AbortController().signal, exclusions: new ExclusionList([]),
       timeouts: { connectMs: 1000, handshakeMs: 1000 }, concurrency: 2, onProgress: () => {},

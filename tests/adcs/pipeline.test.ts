@@ -26,7 +26,7 @@ describe("AD CS collection in a scan", () => {
   });
 
   it("hands the ldap:/// CDP an AD CS leaf names to the revocation pass", () => {
-    const cdp = scan.contents.crls.find((c) => c.url.startsWith("ldap:///"));
+    const cdp = scan.view.crls.find((c) => c.url.startsWith("ldap:///"));
     expect(cdp?.url).toContain("CN=PkiLab-CA1,CN=dc1,CN=CDP");
     expect(cdp?.certificates).toEqual([scan.leaf]);
     // Read from CN=CDP by the AD CS collector, not fetched: the URL names no host.

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { type Logger, createLogger } from "../../src/log.js";
-import { buildReport } from "../../src/reports/report-model.js";
+import { storedRunReport } from "../../src/reports/report-model.js";
 import { REPORT_FORMATS, renderReport } from "../../src/reports/write.js";
 import { type Collected, collect, labOptions } from "./collect.js";
 import { adcsLab, labPassword } from "./lab.js";
@@ -36,7 +36,7 @@ function tee(a: Logger, b: Logger): Logger {
 
 /** Every report format rendered from the stored run, as a scan would write them. */
 function reports(run: Collected): string {
-  const report = buildReport(run.contents);
+  const report = storedRunReport(run.contents);
   return REPORT_FORMATS.map((format) => renderReport(report, format)).join("\n");
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { type ScanPlan, runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
-import { type Report, buildReport } from "../../src/reports/report-model.js";
+import { type Report, storedRunReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/corpora/pyca-x509/custom", import.meta.url));
@@ -33,7 +33,7 @@ afterAll(async () => {
 async function scan(change: (plan: ScanPlan) => ScanPlan): Promise<Report> {
   const store = new SqliteStore(join(dir, `${Math.random()}.db`));
   const outcome = await runScan(store, change(sampleScanPlan(network, 800)), { log: silentLogger, signal: new AbortController().signal });
-  const report = buildReport(await store.loadRun(outcome.run.id));
+  const report = storedRunReport(await store.loadRun(outcome.run.id));
   await store.close();
   return report;
 }

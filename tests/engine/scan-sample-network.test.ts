@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
-import { type Report, buildReport } from "../../src/reports/report-model.js";
+import { type Report, storedRunReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 
 const HANDSHAKE_TIMEOUT_MS = 1200;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const started = performance.now();
   const outcome = await runScan(store, sampleScanPlan(network, HANDSHAKE_TIMEOUT_MS), { log: silentLogger, signal: new AbortController().signal });
   scanMs = performance.now() - started;
-  report = buildReport(await store.loadRun(outcome.run.id));
+  report = storedRunReport(await store.loadRun(outcome.run.id));
   await store.close();
 });
 

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_FETCH, DEFAULT_REVOCATION, DEFAULT_SETTINGS } from "../../src/engine/defaults.js";
+import { DEFAULT_FETCH, DEFAULT_REVOCATION, DEFAULT_THRESHOLDS } from "../../src/engine/defaults.js";
 import { runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
-import { type Report, buildReport } from "../../src/reports/report-model.js";
+import { type Report, storedRunReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 
 const CORPUS = fileURLToPath(new URL("../../../shared/corpora/pyca-x509", import.meta.url));
@@ -25,14 +25,14 @@ beforeAll(async () => {
     store,
     {
       targetTexts: [], specs: [], ports: [], exclude: [], files: [CORPUS], trustAnchors: null, concurrency: 1,
-      timeouts: { connectMs: 1000, handshakeMs: 1000 }, settings: DEFAULT_SETTINGS,
+      timeouts: { connectMs: 1000, handshakeMs: 1000 }, thresholds: DEFAULT_THRESHOLDS,
       fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: DEFAULT_REVOCATION,
     },
     { log: silentLogger, signal: new AbortController().signal },
   );
   const contents = await store.loadRun(outcome.run.id);
   sightingErrors = contents.sightings.filter((s) => s.source === "file").map((s) => ({ location: s.location, error: s.error }));
-  report = buildReport(contents);
+  report = storedRunReport(contents);
   await store.close();
 });
 

@@ -126,6 +126,13 @@ function sampleReport(): Report {
       rationale: "A weak key <lets> attackers in.", remediation: "Re-key & re-issue.", references: ["NIST SP 800-131A"],
     }],
     ruleFailures: [{ ruleId: "ocsp-stapling", error: "TypeError: cannot read <undefined> & more" }],
+    ruleOutcomes: [
+      { ruleId: "weak-key", title: "Weak public key", category: "security", status: "evaluated", examined: 3, findings: 1, failures: 0 },
+      { ruleId: "missing-san", title: "No <subjectAltName>", category: "reliability", status: "evaluated", examined: 1, findings: 0, failures: 0 },
+      { ruleId: "adcs-esc1", title: "ESC1", category: "security", status: "not-applicable", examined: 0, findings: 0, failures: 0 },
+      { ruleId: "ocsp-stapling", title: "OCSP stapling", category: "reliability", status: "failed", examined: 0, findings: 0, failures: 1 },
+    ],
+    analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
   };
 }
 

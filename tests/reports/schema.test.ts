@@ -1,4 +1,4 @@
-// docs/report.schema.json against what buildReport really produces. The report is built from a
+// docs/report.schema.json against what storedRunReport really produces. The report is built from a
 // stored run (not written by hand), so a key added to or dropped from the Report without the
 // schema following fails here: every defined object in the schema is closed and lists all keys.
 import { createHash } from "node:crypto";
@@ -7,7 +7,8 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 
 import type { CertificateRecord } from "../../src/model/types.js";
-import { buildReport, type Report } from "../../src/reports/report-model.js";
+import { RULES } from "../../rules/index.js";
+import { type Report, storedRunReport } from "../../src/reports/report-model.js";
 import type { RunContents, StoredCertificate } from "../../src/store/store.js";
 
 const schema: unknown = JSON.parse(readFileSync(new URL("../../docs/report.schema.json", import.meta.url), "utf8"));
@@ -33,7 +34,7 @@ function record(sha256: string, fields: Pick<CertificateRecord, "subject" | "iss
 function stored(sha256: string, rec: CertificateRecord | null): StoredCertificate {
   return {
     sha256, der: Buffer.from(sha256, "hex"), record: rec, parseError: rec ? null : "ASN.1 decode failed",
-    subjectNameHash: rec ? sha(rec.subject) : null, issuerNameHash: rec ? sha(rec.issuer) : null,
+    subjectNameHash: rec ? sha(rec.subject) : null, issuerNameHash: rec ? sha(rec.issuer) : null, parserVersion: 2,
   };
 }
 
@@ -93,19 +94,29 @@ function storedRun(): RunContents {
       },
     ],
     ruleFailures: [{ ruleId: "ocsp-stapling", error: "TypeError: boom" }],
+    fetches: [],
+    ruleOutcomes: [
+      { ruleId: "expiring-soon", status: "evaluated", examined: 3, findings: 1, failures: 0 },
+      { ruleId: "adcs-esc1", status: "not-applicable", examined: 0, findings: 0, failures: 0 },
+      { ruleId: "ocsp-stapling", status: "failed", examined: 0, findings: 0, failures: 1 },
+    ],
+    rules: RULES.map((r) => r.meta),
+    thresholds: { expiryDays: 30, crlExpiryHours: 24, slowMs: 2000 },
+    pkiscopeVersion: "0.2.0",
+    analysedAt: "2025-06-01T10:05:00.000Z",
   };
 }
 
 /** Validation error paths of a report changed by `mutate` (an empty list means it validates). */
 function errorsAfter(mutate: (report: Record<string, any>) => void): string[] {
-  const report = structuredClone(buildReport(storedRun())) as Record<string, any>;
+  const report = structuredClone(storedRunReport(storedRun())) as Record<string, any>;
   mutate(report);
   return validate(report) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
 }
 
 describe("docs/report.schema.json", () => {
-  it("accepts the report buildReport makes of a finished run", () => {
-    const report: Report = buildReport(storedRun());
+  it("accepts the report storedRunReport makes of a finished run", () => {
+    const report: Report = storedRunReport(storedRun());
     expect(report.inventory.certificates).toHaveLength(3);
     expect(report.inventory.unparsable).toHaveLength(1);
     expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);

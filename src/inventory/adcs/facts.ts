@@ -160,7 +160,7 @@ export function ekuName(oid: string): string {
   return EKU_NAMES[oid] ?? oid;
 }
 
-function isAdcsSnapshot(value: unknown): value is AdcsSnapshot {
+export function isAdcsSnapshot(value: unknown): value is AdcsSnapshot {
   return typeof value === "object" && value !== null && (value as { version?: unknown }).version === ADCS_SNAPSHOT_VERSION;
 }
 

@@ -2,12 +2,23 @@
 // "ldap:///CN=<CA>,CN=<host>,CN=CDP,CN=Public%20Key%20Services,...?certificateRevocationList?base?objectClass=cRLDistributionPoint".
 // Such URLs usually have no host (clients ask their own DC), so they cannot be fetched as they
 // stand; the LDAP collector has already read the CRL, and this is how the revocation stage finds it.
-import type { AdcsInventory } from "./facts.js";
 import { parseLdapUrl } from "../../net/fetcher.js";
 import type { PublishedCrl } from "../../model/adcs.js";
+import { isAdcsSnapshot } from "./facts.js";
+
+type Published = PublishedCrl & { dn: string };
+
+/** The CRLs each directory snapshot of a run holds (kind "adcs"), as `findPublishedCrl` reads them. */
+export function publishedCrls(snapshots: readonly { kind: string; snapshot: unknown }[]): { crls: Published[] }[] {
+  return snapshots.flatMap((row) =>
+    row.kind === "adcs" && isAdcsSnapshot(row.snapshot)
+      ? [{ crls: row.snapshot.cdp.flatMap((entry) => entry.crls.map((crl) => ({ ...crl, dn: entry.dn }))) }]
+      : [],
+  );
+}
 
 /** The CRL the directory holds at the DN and attribute `url` names, from any forest read. */
-export function findPublishedCrl(inventories: readonly AdcsInventory[], url: string): (PublishedCrl & { dn: string }) | null {
+export function findPublishedCrl(inventories: readonly { crls: readonly Published[] }[], url: string): Published | null {
   const wanted = parseLdapUrl(url);
   if ("error" in wanted) return null;
   const dn = normalizeDn(wanted.dn);
