@@ -66,8 +66,8 @@ const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** Brings the store to SCHEMA_VERSION; throws StoreError for a store newer than this pkiscope. */
-export function migrate(db: Database.Database): void {
+/** Brings the store to `target` (SCHEMA_VERSION; tests build older stores); throws StoreError for a store newer than this pkiscope. */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const read = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck();
   const current = Number((read.get() as string | undefined) ?? 0);
@@ -75,7 +75,7 @@ export function migrate(db: Database.Database): void {
   if (current > SCHEMA_VERSION) throw new StoreError(`schema ${current} is newer than this pkiscope's (${SCHEMA_VERSION})`);
   const write = db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   for (const step of MIGRATIONS) {
-    if (step.version <= current) continue;
+    if (step.version <= current || step.version > target) continue;
     db.transaction(() => {
       step.up(db);
       write.run(String(step.version));

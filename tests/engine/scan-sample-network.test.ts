@@ -132,6 +132,29 @@ describe("scan of the sample network", () => {
     expect(main.signature.status).toBe("valid");
   });
 
+  it("lets a forged CRL revoke nothing, though it lists a served certificate's serial", () => {
+    const forged = report.inventory.crls.find((c) => c.url.endsWith("/issuing-forged.crl"))!;
+    expect(forged.signature.status).toBe("invalid");
+    expect(forged.crl?.entryCount).toBe(1);
+    expect(forged.revoked).toEqual([]);
+    for (const f of report.findings.filter((x) => x.ruleId === "revoked-in-use")) {
+      const cited = (f.evidence.revokedBy as { url: string | null }[]).map((r) => r.url);
+      expect(cited).not.toContain(forged.url);
+    }
+  });
+
+  it("reports what every rule did: checked and clean, findings, or nothing to check", () => {
+    const outcome = (id: string) => report.ruleOutcomes.find((o) => o.ruleId === id)!;
+    // Every rule of the registry ran; those with findings are the ones whose texts the report carries.
+    expect(report.ruleOutcomes.filter((o) => o.findings > 0).map((o) => o.ruleId).sort()).toEqual(report.rules.map((r) => r.id).sort());
+    expect(outcome("weak-key")).toMatchObject({ status: "evaluated", examined: report.inventory.certificates.length });
+    expect(outcome("crl-stale")).toMatchObject({ status: "evaluated", findings: 1 });
+    expect(outcome("crl-stale").examined).toBe(report.inventory.crls.filter((c) => c.crl !== null).length);
+    // No AD CS source in this scan: its rules had nothing to look at, which is not "clean".
+    expect(outcome("adcs-esc1")).toMatchObject({ status: "not-applicable", examined: 0, findings: 0 });
+    expect(report.analysis.thresholds.slowMs).toBeGreaterThan(0);
+  });
+
   it("verifies a stapled OCSP response", () => {
     const stapling = network.endpoints.find((e) => e.identity?.staples)!;
     const served = report.inventory.endpoints.find((e) => e.id === endpointId(stapling.address, stapling.port))!;
