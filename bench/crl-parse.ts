@@ -1,4 +1,4 @@
-// Benchmark: pkiscope's CRL reader (src/inventory/crl.ts) on 100k- and 1M-entry CRLs beside
+// Benchmark: pkiscope's CRL reader (src/pki/crl.ts) on 100k- and 1M-entry CRLs beside
 // `openssl crl -inform DER -noout -text` on the same files. Each tool runs as its own process so
 // wall time and peak RSS are measured the same way for both (bench/lib/measure.ts); the reader
 // also reports its in-process time, and the match lookup of 1,000 wanted serials is a row of its own.
@@ -245,13 +245,13 @@ function rssRatioLine(a: ToolMeasurement, b: ToolMeasurement): string {
 async function readerRuntime(): Promise<ReaderRuntime> {
   // pkiscopeCli brings dist/ up to date (npm run build) when the sources are newer.
   const cli = await pkiscopeCli(REPO_ROOT);
-  const built = join(REPO_ROOT, "dist/src/inventory/crl.js");
-  const source = join(REPO_ROOT, "src/inventory/crl.ts");
+  const built = join(REPO_ROOT, "dist/src/pki/crl.js");
+  const source = join(REPO_ROOT, "src/pki/crl.ts");
   if (existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs) {
-    return { nodeArgs: [], module: built, how: "built module dist/src/inventory/crl.js under plain node" };
+    return { nodeArgs: [], module: built, how: "built module dist/src/pki/crl.js under plain node" };
   }
-  const why = cli.warning ?? "dist/src/inventory/crl.js is missing or older than its source";
-  return { nodeArgs: ["--import", "tsx"], module: source, how: `src/inventory/crl.ts through tsx, slower to start (${why})` };
+  const why = cli.warning ?? "dist/src/pki/crl.js is missing or older than its source";
+  return { nodeArgs: ["--import", "tsx"], module: source, how: `src/pki/crl.ts through tsx, slower to start (${why})` };
 }
 
 async function opensslVersion(): Promise<{ available: boolean; version?: string; reason?: string }> {

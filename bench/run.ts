@@ -12,9 +12,10 @@ import { type BenchResult, type Benchmark, printResult } from "./lib/bench.js";
 import { killStartedProcesses } from "./lib/measure.js";
 import { toolStatus } from "./lib/tools.js";
 import { crlParse } from "./crl-parse.js";
+import { importAnalysis } from "./import-analysis.js";
 import { tlsSweep } from "./tls-sweep.js";
 
-const BENCHMARKS: readonly Benchmark[] = [tlsSweep, crlParse];
+const BENCHMARKS: readonly Benchmark[] = [tlsSweep, crlParse, importAnalysis];
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -26,7 +27,9 @@ async function main(argv: readonly string[]): Promise<number> {
       "\nenvironment:\n" +
         "  BENCH_RUNS               timed runs per tool and scenario (default 3, 1-15)\n" +
         "  BENCH_NMAP_DEFAULT_RUNS  runs of tls-sweep's nmap-at-NSE-defaults row, about 60 s each (default 1, 0 skips it)\n" +
-        "  BENCH_TLS_PREFIX         loopback /24 for tls-sweep (default 127.91.0)\n",
+        "  BENCH_TLS_PREFIX         loopback /24 for tls-sweep (default 127.91.0)\n" +
+        "  BENCH_IMPORT_CERTS       certificates in import-analysis's corpus (default 100000)\n" +
+        "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n",
     );
     return 0;
   }

@@ -53,6 +53,7 @@ export async function collectRevocation(
   fetcher: UrlFetcher | null,
   ctx: FollowUpContext,
 ): Promise<Record<string, CollectorTally>> {
+  if (!plan.enabled && plan.crlUrls.length + plan.crlFiles.length === 0) return {};
   await ctx.recorder.flush();
   const leads = await ctx.store.certificateLeads(ctx.runId);
   const targets = new Map<string, CrlTarget>();

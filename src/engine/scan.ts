@@ -77,6 +77,14 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
   });
   log.info(`run ${run.id} started`);
   const recorder = new ObservationRecorder(store, run.id);
+  // Wall time of each stage, in the run's statistics (benchmarks read them).
+  const timingsMs: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (stage: string): void => {
+    const now = performance.now();
+    timingsMs[stage] = Math.round(now - mark);
+    mark = now;
+  };
   try {
     // An explicit bundle is part of what the scan was given: it enters the inventory whole.
     if (trust.explicit) {
@@ -97,14 +105,17 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       tallies[collector.meta.name] = await collector.collect(sources, ctx);
     }
     hooks.onCollected?.();
+    lap("collection");
 
     const followUp = { ...ctx, recorder, store, runId: run.id, trust };
     if (fetcher && !signal.aborted) tallies.aia = await collectIssuers(fetcher, followUp);
     if (!signal.aborted) Object.assign(tallies, await collectRevocation(plan.revocation, signal.aborted ? null : fetcher, followUp));
     await recorder.close();
+    lap("followUp");
 
     // The analysis reads the run once; rules and reports share the view built from it.
     const observations = await store.loadObservations(run.id);
+    lap("load");
     const now = new Date();
     const analysis = await analyseRun(observations, trust, { checkStaples: plan.revocation.enabled, now });
     const view = buildInventoryView(
@@ -117,13 +128,16 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       plan.thresholds,
       now,
     );
+    lap("analysis");
     const { findings, failures, outcomes } = runRules(RULES, view);
+    lap("rules");
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     const conclusions: RunConclusions = {
       findings, ruleFailures: failures, ruleOutcomes: outcomes, rules: RULES.map((r) => r.meta),
       thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(),
     };
     await store.saveAnalysis(run.id, analysis, conclusions);
+    lap("save");
 
     const complete = !signal.aborted;
     const stats = {
@@ -133,6 +147,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       unparsableCertificates: view.unparsable.length,
       aiaFetches: observations.fetches.flatMap((f) => (f.kind === "aia" ? [{ url: f.fetch.url, error: f.fetch.error }] : [])),
       interrupted: !complete,
+      timingsMs,
     };
     const finished = await store.finishRun(run.id, complete, stats);
     log.info(`run ${run.id} ${complete ? "complete" : "interrupted"}: ${findings.length} findings`);

@@ -170,9 +170,12 @@ export class SqliteStore implements Store {
         `SELECT c.sha256, c.subject_name_hash, c.issuer_name_hash,
            json_extract(c.record, '$.selfIssued') AS self_issued, json_extract(c.record, '$.serialNumber') AS serial,
            json_extract(c.record, '$.caIssuersUrls') AS aia, json_extract(c.record, '$.crlDistributionPoints') AS cdp,
-           json_extract(c.record, '$.ocspUrls') AS ocsp,
-           EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = ? AND s.sha256 = c.sha256 AND s.source = 'tls' AND s.position = 0) AS leaf
-         FROM certificates c WHERE c.record IS NOT NULL AND c.sha256 IN (SELECT sha256 FROM sightings WHERE run_id = ?)
+           json_extract(c.record, '$.ocspUrls') AS ocsp, leaves.sha256 IS NOT NULL AS leaf
+         FROM (SELECT DISTINCT sha256 FROM sightings WHERE run_id = ?) seen
+         JOIN certificates c ON c.sha256 = seen.sha256
+         LEFT JOIN (SELECT DISTINCT sha256 FROM sightings WHERE run_id = ? AND source = 'tls' AND position = 0) leaves
+           ON leaves.sha256 = c.sha256
+         WHERE c.record IS NOT NULL
          ORDER BY c.sha256`,
       )
       .all(runId, runId) as {

@@ -1,0 +1,140 @@
+// Benchmark: `pkiscope scan --files` over 100,000 imported certificates (BENCH_IMPORT_CERTS),
+// this pkiscope beside an earlier one (BENCH_BASELINE_REF, default the commit before the run
+// analysis was rebuilt around one read), each as its own process, wall time and peak RSS.
+// Each tool first imports the corpus into its own store (parsing every certificate once: the
+// "import" row); the timed runs then scan the same files into that store again, so what is
+// measured is the analysis (reading the run, paths, rules, saving) plus reading the files, not
+// certificate parsing. The baseline is built in a git worktree under .tmp, sharing node_modules.
+import { existsSync, symlinkSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { type BenchResult, type Benchmark, type ToolMeasurement, boundedInt, formatMs, ratioLine } from "./lib/bench.js";
+import { importCorpus } from "./lib/import-corpus.js";
+import { measureCommand, runFailure, runQuiet } from "./lib/measure.js";
+import { pkiscopeCli } from "./lib/pkiscope-cli.js";
+
+const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const WORK = join(REPO_ROOT, ".tmp", "bench");
+const RUNS = boundedInt(process.env.BENCH_RUNS, 3, 1, 15);
+const COUNT = boundedInt(process.env.BENCH_IMPORT_CERTS, 100_000, 1_000, 1_000_000);
+/** fa1906d: the last commit before one analysis product per run (issue 7). */
+const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? "fa1906d";
+const RUN_TIMEOUT_MS = 30 * 60_000;
+
+export const importAnalysis: Benchmark = {
+  name: "import-analysis",
+  description: `analysis of ${COUNT.toLocaleString("en")} imported certificates (scan --files), this pkiscope vs ${BASELINE_REF}`,
+  run,
+};
+
+interface Subject {
+  row: ToolMeasurement;
+  importRow: ToolMeasurement;
+  main: string;
+  db: string;
+}
+
+async function run(): Promise<BenchResult> {
+  await mkdir(WORK, { recursive: true });
+  process.stderr.write(`bench import-analysis: corpus of ${COUNT.toLocaleString("en")} certificates...\n`);
+  const corpus = await importCorpus(WORK, COUNT);
+  const failures: string[] = [];
+  const notes: string[] = [];
+  const current = await pkiscopeCli(REPO_ROOT);
+  if (current.warning) notes.push(current.warning);
+  const baseline = await baselineCli(BASELINE_REF);
+  const args = (db: string) => ["scan", "--files", corpus.dir, "--no-fetch", "--no-revocation", "--no-report", "--db", db, "-q"];
+  const subjects: Subject[] = [];
+  for (const [tool, main] of [["pkiscope (this)", current.prefixArgs.at(-1)!], [`pkiscope ${BASELINE_REF}`, baseline]] as const) {
+    if (!main) continue;
+    const db = join(WORK, `import-${COUNT}-${tool.replace(/\W+/g, "_")}.db`);
+    await rm(db, { force: true });
+    await rm(`${db}-wal`, { force: true });
+    const command = `node ${[main, ...args(db)].join(" ")}`;
+    subjects.push({
+      main, db,
+      row: { tool, command, runsMs: [], peakRssKiB: [], found: "" },
+      importRow: { tool: `${tool}, first import`, command, runsMs: [], peakRssKiB: [], found: "" },
+    });
+  }
+  if (!baseline) failures.push(`baseline ${BASELINE_REF} could not be built`);
+
+  const measure = async (s: Subject, into: ToolMeasurement): Promise<void> => {
+    const r = await measureCommand(process.execPath, [s.main, ...args(s.db)], { cwd: REPO_ROOT, timeoutMs: RUN_TIMEOUT_MS, scratchDir: WORK });
+    const failure = runFailure(r, RUN_TIMEOUT_MS);
+    if (failure) {
+      into.error = failure;
+      failures.push(`${into.tool}: ${failure}`);
+      return;
+    }
+    into.runsMs.push(r.wallMs);
+    into.peakRssKiB.push(r.peakRssKiB);
+    into.found = lastRunSummary(s.db);
+  };
+  for (const s of subjects) {
+    process.stderr.write(`bench import-analysis: ${s.row.tool} imports the corpus (parses each certificate once)...\n`);
+    await measure(s, s.importRow);
+  }
+  for (let i = 0; i < RUNS; i++) {
+    for (const s of i % 2 === 0 ? subjects : [...subjects].reverse()) {
+      process.stderr.write(`bench import-analysis: ${s.row.tool}, run ${i + 1} of ${RUNS}...\n`);
+      await measure(s, s.row);
+    }
+  }
+  const [mine, theirs] = subjects;
+  const comparisons = mine && theirs ? [ratioLine(mine.row, theirs.row)] : [];
+  const stages = mine ? lastRunStages(mine.db) : null;
+  if (stages) notes.push(`this pkiscope's stages in its last run: ${stages}`);
+  notes.push(
+    "Timed runs scan the same files into the store the import filled, so certificates are not parsed again; each run is a new run of that store.",
+    `Corpus: an Ed25519 root and issuing CA and ${COUNT.toLocaleString("en")} P-256 server certificates, each with its own key, in ${Math.ceil(COUNT / 1000)} PEM files (${corpus.buildMs === null ? "cached" : `built in ${formatMs(corpus.buildMs)}`}, ${corpus.dir}).`,
+  );
+  return {
+    name: importAnalysis.name,
+    title: importAnalysis.description,
+    setup: [`this pkiscope: ${current.how}`, `baseline: ${BASELINE_REF} built in ${join(WORK, `baseline-${BASELINE_REF}`)}`, `${RUNS} interleaved runs each`],
+    sections: [
+      { title: "scan --files again (analysis)", rows: subjects.map((s) => s.row), comparisons },
+      { title: "first import (parses every certificate)", rows: subjects.map((s) => s.importRow), comparisons: mine && theirs ? [ratioLine(mine.importRow, theirs.importRow)] : [] },
+    ],
+    notes,
+    failures,
+  };
+}
+
+/** The baseline's built CLI, from a git worktree at `ref` sharing this checkout's node_modules; null if it cannot be built. */
+async function baselineCli(ref: string): Promise<string | null> {
+  const dir = join(WORK, `baseline-${ref}`);
+  const main = join(dir, "dist/src/cli/main.js");
+  if (existsSync(main)) return main;
+  process.stderr.write(`bench import-analysis: building ${ref} in ${dir}...\n`);
+  await rm(dir, { recursive: true, force: true });
+  await runQuiet("git", ["worktree", "prune"], { cwd: REPO_ROOT, timeoutMs: 60_000 });
+  const added = await runQuiet("git", ["worktree", "add", "--detach", dir, ref], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+  if (added.code !== 0) return null;
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  const built = await runQuiet(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: dir, timeoutMs: 300_000 });
+  return built.code === 0 || existsSync(main) ? main : null;
+}
+
+function lastRun(db: string): { stats: string } | undefined {
+  const store = new Database(db, { readonly: true });
+  try {
+    return store.prepare("SELECT stats FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").get() as { stats: string } | undefined;
+  } finally {
+    store.close();
+  }
+}
+
+function lastRunSummary(db: string): string {
+  const stats = JSON.parse(lastRun(db)?.stats ?? "{}") as { collectors?: { files?: Record<string, number> }; certificatesParsed?: number };
+  const files = stats.collectors?.files ?? {};
+  return `${Object.entries(files).map(([k, v]) => `${v} ${k}`).join(", ")}; ${stats.certificatesParsed ?? 0} parsed`;
+}
+
+function lastRunStages(db: string): string | null {
+  const timings = (JSON.parse(lastRun(db)?.stats ?? "{}") as { timingsMs?: Record<string, number> }).timingsMs;
+  return timings ? Object.entries(timings).map(([k, v]) => `${k} ${formatMs(v)}`).join(", ") : null;
+}
