@@ -3,7 +3,7 @@
 // prompt, never from the command line.
 import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
-import { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/adcs/index.js";
+import { type AdcsCollectorOptions, parseLdapUrl } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { splitList } from "../targets/targets.js";
 import { positiveInt } from "./support.js";

@@ -22,6 +22,9 @@ import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { runRules } from "./rule-runner.js";
 
+// The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
+export { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/index.js";
+
 export interface ScanPlan {
   /** The target items as given, for the record. */
   targetTexts: string[];
