@@ -3,7 +3,7 @@
 // (fetched or stapled) can be trusted. A CRL that no certificate of the CA it names verifies
 // revokes nothing: a forged CRL must never raise a finding on a healthy certificate.
 import { X509Certificate } from "node:crypto";
-import type { CrlFetch, CrlObservation, OcspExchange, OcspObservation } from "../model/revocation.js";
+import type { CrlFetch, CrlObservation, OcspExchange, OcspObservation, OcspTransport } from "../model/revocation.js";
 import type { PathResult } from "../model/types.js";
 import { type CrlInfo, normalizeSerial, readCrl, verifyCrlSignature } from "../pki/crl.js";
 import type { OcspResult } from "../pki/ocsp.js";
@@ -136,12 +136,10 @@ function judgeExchange(
   return ocspObservation(base, result);
 }
 
-type OcspTransport = Pick<
-  OcspObservation,
-  "url" | "source" | "endpoint" | "certificate" | "issuer" | "fetchedAt" | "latencyMs" | "httpStatus" | "error" | "skipped"
->;
-
-function ocspObservation(transport: OcspTransport, result: OcspResult | null): OcspObservation {
+function ocspObservation(
+  transport: OcspTransport & Pick<OcspObservation, "url" | "source" | "endpoint">,
+  result: OcspResult | null,
+): OcspObservation {
   return {
     ...transport,
     responseStatus: result?.responseStatus ?? null,

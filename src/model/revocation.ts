@@ -57,17 +57,23 @@ export interface CrlObservation extends CrlFetch {
   revoked: CrlRevocation[];
 }
 
-/** One OCSP request sent to a responder, as the collector saw it (the response kept as received). */
-export interface OcspExchange {
-  url: string;
+/** How an OCSP answer was obtained, for one certificate: what a fetched and a judged answer share. */
+export interface OcspTransport {
   certificate: string;
-  /** The issuing CA certificate the request was built for; null when none was known (skipped). */
+  /** The issuing CA certificate the request was built for; null when none was known. */
   issuer: string | null;
   fetchedAt: string;
   latencyMs: number;
   httpStatus: number | null;
+  /** Why there is no usable answer at the transport level (refused, timeout, HTTP error). */
   error: string | null;
+  /** Why no request was sent (no issuer certificate to build it, --no-fetch, fetch policy). */
   skipped: string | null;
+}
+
+/** One OCSP request sent to a responder, as the collector saw it (the response kept as received). */
+export interface OcspExchange extends OcspTransport {
+  url: string;
   /** The response body, base64, as received. */
   response: string | null;
   /** The nonce the request carried, base64. */
@@ -92,21 +98,12 @@ export type UrlFetchRecord =
 export type OcspCertStatus = "good" | "revoked" | "unknown";
 
 /** An OCSP answer as the analysis judged it: a responder's reply or a staple (the report's shape). */
-export interface OcspObservation {
+export interface OcspObservation extends OcspTransport {
   /** Responder URL; null for a response stapled in a TLS handshake. */
   url: string | null;
   source: "responder" | "staple";
   /** The endpoint that stapled it (staples only). */
   endpoint: string | null;
-  certificate: string;
-  issuer: string | null;
-  fetchedAt: string;
-  latencyMs: number;
-  httpStatus: number | null;
-  /** Why there is no usable answer at the transport level (refused, timeout, HTTP error). */
-  error: string | null;
-  /** Why no request was sent (no issuer certificate to build it, --no-fetch, fetch policy). */
-  skipped: string | null;
   responseStatus: string | null;
   certStatus: OcspCertStatus | null;
   revocationTime: string | null;
