@@ -10,15 +10,20 @@ export const weakSignature: CertificateRule = {
     category: "security",
     severity: "high",
     rationale:
-      "Collisions in MD5 and SHA-1 let an attacker obtain a CA signature on one certificate and transplant it onto another (the 2008 rogue CA, SHAttered). A trust anchor's own signature is not relied on, so anchors are exempt.",
+      "Collisions in MD5 and SHA-1 let an attacker obtain a CA signature on one certificate and transplant it onto another (the 2008 rogue CA, SHAttered). A self-signature is never verified by a relying party (a root is trusted as a key, not for its signature), so trust anchors and self-signed certificates are exempt, as zlint and the CA/Browser Forum exempt them.",
     remediation: "Re-issue the certificate with a SHA-256 (or stronger) signature, and stop the issuing CA from signing with MD5 or SHA-1.",
-    references: ["RFC 6151", "RFC 9155", "CA/Browser Forum Baseline Requirements §7.1.3.2", "Stevens et al., SHAttered, 2017"],
+    references: ["RFC 6151", "RFC 9155", "CA/Browser Forum Baseline Requirements §7.1.3.2", "Stevens et al., SHAttered, 2017", "zlint e_sub_cert_or_sub_ca_using_sha1"],
   },
   scope: "certificate",
-  appliesTo: (c) => !c.isAnchor && c.record.signatureHash !== null && c.record.signatureHash in WEAK_HASHES,
-  check: (c) => ({
-    severity: WEAK_HASHES[c.record.signatureHash!]!,
-    message: `signed with ${c.record.signatureAlgorithm}`,
-    evidence: { signatureAlgorithm: c.record.signatureAlgorithm, hash: c.record.signatureHash },
-  }),
+  // Every signature someone relies on: not an anchor's, not a verified self-signature.
+  appliesTo: (c) => !c.isAnchor && !c.path?.selfSigned,
+  check: (c) => {
+    const severity = c.record.signatureHash === null ? undefined : WEAK_HASHES[c.record.signatureHash];
+    if (!severity) return null;
+    return {
+      severity,
+      message: `signed with ${c.record.signatureAlgorithm}`,
+      evidence: { signatureAlgorithm: c.record.signatureAlgorithm, hash: c.record.signatureHash },
+    };
+  },
 };
