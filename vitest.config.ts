@@ -1,12 +1,40 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
+/**
+ * The AD CS tests that talk to the Samba domain controller: every test file under tests/adcs/
+ * except these, which decode hand-built input and need no DC. A new file there runs against the
+ * DC unless it is named here.
+ */
+const ADCS_TESTS_WITHOUT_DC = ["facts", "pki-objects", "rule-metadata", "template-decoding"];
+const ADCS_DC_TESTS = `tests/adcs/**/!(${ADCS_TESTS_WITHOUT_DC.join("|")}).test.ts`;
+
+// Two projects, so that only the tests that need it pay for tests/adcs/global-setup.ts (it
+// installs Samba if missing and provisions a domain controller, ten seconds and more): `unit` is
+// every other test file, `adcs` the DC tests with the global setup. Each file is in exactly one.
+// `vitest run` runs both; `--project unit` or `--project adcs` one of them.
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     setupFiles: ["tests/setup.ts"],
-    globalSetup: ["tests/adcs/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["tests/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ADCS_DC_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "adcs",
+          include: [ADCS_DC_TESTS],
+          globalSetup: ["tests/adcs/global-setup.ts"],
+        },
+      },
+    ],
   },
 });
