@@ -1,0 +1,162 @@
+// Behaviour tables of the rules that judge one certificate at a time: key, signature, validity,
+// subjectAltName and self-signed leaves. Each row: case, inventory, what fires (CN → severity),
+// outcome (status, certificates examined). Unless a row says otherwise, the leaf "leaf" is
+// issued by a sanctioned root "Root CA" that the endpoint does not serve; the root joins the
+// run as an anchor, so rules that examine every certificate count it.
+import { expired } from "../../rules/expired.js";
+import { expiringSoon } from "../../rules/expiring-soon.js";
+import { longValidity } from "../../rules/long-validity.js";
+import { missingSan } from "../../rules/missing-san.js";
+import { selfSignedLeaf } from "../../rules/self-signed-leaf.js";
+import { weakKey } from "../../rules/weak-key.js";
+import { weakSignature } from "../../rules/weak-signature.js";
+import { NOT_APPLICABLE, type RuleCase, SILENT, casesOf, examined } from "./cases.js";
+import {
+  type CertificateOptions, type KeyPair, type Keys, type ViewSpec,
+  NOW, caProfile, daysFromNow, inFile, issued, selfSigned, served, serverProfile, viaAia,
+} from "./inventory.js";
+
+const WWW = "192.0.2.10:443";
+
+/** "leaf" issued by the sanctioned "Root CA", served alone by WWW. */
+function servedLeaf(k: Keys, options: CertificateOptions = {}, keys: { leaf?: KeyPair; root?: KeyPair; rootOptions?: CertificateOptions } = {}): ViewSpec {
+  const root = selfSigned("Root CA", keys.root ?? k.ec(), caProfile(keys.rootOptions));
+  const leaf = issued("leaf", keys.leaf ?? k.ec(), root, serverProfile("leaf.test", options));
+  return { certificates: served(WWW, leaf), anchors: [root] };
+}
+
+/** The same leaf, imported from a file instead of served. */
+function importedLeaf(k: Keys, options: CertificateOptions = {}): ViewSpec {
+  const root = selfSigned("Root CA", k.ec(), caProfile());
+  return { certificates: inFile("/etc/ssl/leaf.pem", issued("leaf", k.ec(), root, serverProfile("leaf.test", options))), anchors: [root] };
+}
+
+/** Valid `days` days in all, from ten days ago. */
+const validFor = (days: number): CertificateOptions => ({ notBefore: daysFromNow(-10), notAfter: daysFromNow(days - 10) });
+/** Expires `days` from now (fractions allowed), issued 60 days ago. */
+const expiresIn = (days: number): CertificateOptions => ({ notBefore: daysFromNow(-60), notAfter: daysFromNow(days) });
+
+const weakKeyCases = casesOf(weakKey, [
+  ["RSA-1024 leaf", (k) => servedLeaf(k, {}, { leaf: k.rsa1024 }), { leaf: "high" }, examined(2)],
+  ["RSA-512 leaf is critical", (k) => servedLeaf(k, {}, { leaf: k.rsa512 }), { leaf: "critical" }, examined(2)],
+  ["RSA-2048 leaf", (k) => servedLeaf(k, {}, { leaf: k.rsa2048 }), SILENT, examined(2)],
+  ["P-256 leaf", (k) => servedLeaf(k), SILENT, examined(2)],
+  ["P-384 leaf", (k) => servedLeaf(k, {}, { leaf: k.ec("P-384") }), SILENT, examined(2)],
+  ["P-224 leaf", (k) => servedLeaf(k, {}, { leaf: k.ec("P-224") }), { leaf: "high" }, examined(2)],
+  ["DSA leaf", (k) => servedLeaf(k, {}, { leaf: k.dsa1024 }), { leaf: "high" }, examined(2)],
+  ["ROCA-fingerprinted RSA-2048 leaf is critical", (k) => servedLeaf(k, {}, { leaf: k.roca2048 }), { leaf: "critical" }, examined(2)],
+  ["Fermat-factorable RSA-2048 leaf is critical", (k) => servedLeaf(k, {}, { leaf: k.fermat2048 }), { leaf: "critical" }, examined(2)],
+  ["RSA-1024 sanctioned root: anchors are examined too", (k) => servedLeaf(k, {}, { root: k.rsa1024 }), { "Root CA": "high" }, examined(2)],
+  ["empty inventory", () => ({}), SILENT, NOT_APPLICABLE],
+]);
+
+const weakSignatureCases: RuleCase[] = casesOf(weakSignature, [
+  ["ECDSA-SHA1 leaf", (k) => servedLeaf(k, { hash: "sha1" }), { leaf: "high" }, examined(1)],
+  ["RSA-MD5 leaf is critical", (k) => servedLeaf(k, { hash: "md5" }, { root: k.rsa2048 }), { leaf: "critical" }, examined(1)],
+  ["SHA-256 leaf", (k) => servedLeaf(k), SILENT, examined(1)],
+  ["SHA-1 signed intermediate", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    const issuing = issued("Issuing CA", k.ec(), root, caProfile({ hash: "sha1" }));
+    return { certificates: served(WWW, issued("leaf", k.ec(), issuing, serverProfile("leaf.test")), issuing), anchors: [root] };
+  }, { "Issuing CA": "high" }, examined(2)],
+  ["SHA-1 self-signed sanctioned root, served too", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile({ hash: "sha1" }));
+    return { certificates: served(WWW, issued("leaf", k.ec(), root, serverProfile("leaf.test")), root), anchors: [root] };
+  }, SILENT, examined(1)],
+  ["SHA-1 self-signed root that is not sanctioned", (k) => {
+    const shadow = selfSigned("Shadow Root", k.ec(), caProfile({ hash: "sha1" }));
+    return { certificates: served(WWW, issued("leaf", k.ec(), shadow, serverProfile("leaf.test")), shadow) };
+  }, SILENT, examined(1)],
+  ["MD5 self-signed root in an imported trust store", (k) => ({
+    certificates: inFile("/etc/ssl/certs/legacy.pem", selfSigned("Legacy Root", k.rsa2048, caProfile({ hash: "md5" }))),
+  }), SILENT, NOT_APPLICABLE],
+  ["SHA-1 self-signed served leaf", (k) => ({
+    certificates: served(WWW, selfSigned("self.test", k.ec(), serverProfile("self.test", { hash: "sha1" }))),
+  }), SILENT, NOT_APPLICABLE],
+  // Self-issued (same name) but signed by the old key, not its own: that signature is relied on.
+  ["SHA-1 key-rollover certificate (new root key signed by the old one)", (k) => {
+    const old = selfSigned("Root CA", k.ec(), caProfile());
+    return { certificates: inFile("/etc/ssl/rollover.pem", issued("Root CA", k.ec(), old, caProfile({ hash: "sha1" }))), anchors: [old] };
+  }, { "Root CA": "high" }, examined(1)],
+]);
+
+const expiredCases = casesOf(expired, [
+  ["served leaf expired yesterday", (k) => servedLeaf(k, expiresIn(-1)), { leaf: "high" }, examined(1)],
+  ["served leaf expired a second ago", (k) => servedLeaf(k, { notBefore: daysFromNow(-60), notAfter: new Date(NOW.getTime() - 1000) }), { leaf: "high" }, examined(1)],
+  ["served leaf whose notAfter is this very second", (k) => servedLeaf(k, { notBefore: daysFromNow(-60), notAfter: NOW }), SILENT, examined(1)],
+  ["served leaf valid 80 more days", (k) => servedLeaf(k), SILENT, examined(1)],
+  ["imported leaf expired ten days ago", (k) => importedLeaf(k, expiresIn(-10)), { leaf: "high" }, examined(1)],
+  ["expired leaf only fetched over AIA: not in use", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    return { certificates: viaAia("http://pki.test/leaf.cer", issued("leaf", k.ec(), root, serverProfile("leaf.test", expiresIn(-10)))), anchors: [root] };
+  }, SILENT, NOT_APPLICABLE],
+  ["expired sanctioned root: anchors are not examined", (k) => servedLeaf(k, {}, { rootOptions: { notBefore: daysFromNow(-3650), notAfter: daysFromNow(-1) } }), SILENT, examined(1)],
+]);
+
+const expiringSoonCases = casesOf(expiringSoon, [
+  ["29 days left (threshold 30)", (k) => servedLeaf(k, expiresIn(29)), { leaf: "medium" }, examined(1)],
+  ["31 days left (threshold 30)", (k) => servedLeaf(k, expiresIn(31)), SILENT, examined(1)],
+  ["exactly 30 days left: the threshold is inclusive", (k) => servedLeaf(k, expiresIn(30)), { leaf: "medium" }, examined(1)],
+  ["7 days left is high", (k) => servedLeaf(k, expiresIn(7)), { leaf: "high" }, examined(1)],
+  ["8 days left is medium", (k) => servedLeaf(k, expiresIn(8)), { leaf: "medium" }, examined(1)],
+  ["45 days left with expiryDays 60", (k) => ({ ...servedLeaf(k, expiresIn(45)), thresholds: { expiryDays: 60 } }), { leaf: "medium" }, examined(1)],
+  ["20 days left with expiryDays 10", (k) => ({ ...servedLeaf(k, expiresIn(20)), thresholds: { expiryDays: 10 } }), SILENT, examined(1)],
+  ["imported leaf with 10 days left", (k) => importedLeaf(k, expiresIn(10)), { leaf: "medium" }, examined(1)],
+  ["already expired: expired's case", (k) => servedLeaf(k, expiresIn(-1)), SILENT, NOT_APPLICABLE],
+  ["sanctioned root with 10 days left: anchors are not examined", (k) => servedLeaf(k, expiresIn(5), { rootOptions: expiresIn(10) }), { leaf: "high" }, examined(1)],
+]);
+
+const longValidityCases = casesOf(longValidity, [
+  ["served leaf valid 398 days", (k) => servedLeaf(k, validFor(398)), SILENT, examined(1)],
+  ["served leaf valid 399 days", (k) => servedLeaf(k, validFor(399)), { leaf: "low" }, examined(1)],
+  ["served leaf without EKU valid 825 days", (k) => servedLeaf(k, { ...validFor(825), extKeyUsage: undefined }), { leaf: "low" }, examined(1)],
+  ["imported serverAuth certificate valid 825 days", (k) => importedLeaf(k, validFor(825)), { leaf: "low" }, examined(1)],
+  ["imported clientAuth-only certificate valid 825 days: not a TLS server certificate", (k) => importedLeaf(k, { ...validFor(825), extKeyUsage: ["clientAuth"] }), SILENT, NOT_APPLICABLE],
+  ["ten-year CA served in the chain: not a TLS server certificate", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    const issuing = issued("Issuing CA", k.ec(), root, caProfile());
+    return { certificates: served(WWW, issued("leaf", k.ec(), issuing, serverProfile("leaf.test")), issuing), anchors: [root] };
+  }, SILENT, examined(1)],
+]);
+
+const missingSanCases = casesOf(missingSan, [
+  ["served leaf without subjectAltName", (k) => servedLeaf(k, { dnsNames: undefined }), { leaf: "medium" }, examined(1)],
+  ["served leaf with a DNS name", (k) => servedLeaf(k), SILENT, examined(1)],
+  ["served leaf with only an IP address", (k) => servedLeaf(k, { dnsNames: undefined, ipAddresses: ["192.0.2.10"] }), SILENT, examined(1)],
+  ["imported serverAuth certificate without subjectAltName", (k) => importedLeaf(k, { dnsNames: undefined }), { leaf: "medium" }, examined(1)],
+  ["imported clientAuth certificate without subjectAltName: not a TLS server certificate", (k) => importedLeaf(k, { dnsNames: undefined, extKeyUsage: ["clientAuth"] }), SILENT, NOT_APPLICABLE],
+  ["CA without subjectAltName served in the chain", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    const issuing = issued("Issuing CA", k.ec(), root, caProfile());
+    return { certificates: served(WWW, issued("leaf", k.ec(), issuing, serverProfile("leaf.test")), issuing), anchors: [root] };
+  }, SILENT, examined(1)],
+]);
+
+const selfSignedLeafCases: RuleCase[] = [
+  ...casesOf(selfSignedLeaf, [
+    ["served self-signed leaf", (k) => ({ certificates: served(WWW, selfSigned("self.test", k.ec(), serverProfile("self.test"))) }), { "self.test": "medium" }, examined(1)],
+    ["served CA-issued leaf", (k) => servedLeaf(k), SILENT, examined(1)],
+    ["served self-signed leaf pinned as a sanctioned anchor", (k) => {
+      const pinned = selfSigned("self.test", k.ec(), serverProfile("self.test"));
+      return { certificates: served(WWW, pinned), anchors: [pinned] };
+    }, SILENT, examined(1)],
+    ["self-signed leaf only in a file: not served", (k) => ({ certificates: inFile("/etc/ssl/self.pem", selfSigned("self.test", k.ec(), serverProfile("self.test"))) }), SILENT, NOT_APPLICABLE],
+    // Same subject and issuer name, but another key signed it: self-issued, not self-signed.
+    ["served self-issued leaf signed by a CA of the same name", (k) => {
+      const ca = selfSigned("appliance.test", k.ec(), caProfile());
+      return { certificates: served(WWW, issued("appliance.test", k.ec(), ca, serverProfile("appliance.test"))) };
+    }, SILENT, examined(1)],
+  ]),
+  {
+    rule: selfSignedLeaf,
+    name: "served self-signed certificate with CA:TRUE as the endpoint's leaf",
+    bug: "openssl req -x509 marks its self-signed certificates CA:TRUE by default; served at position 0 it is the server's own certificate, yet appliesTo skips every CA, so neither this rule nor untrusted-issuer looks at it",
+    view: (k) => ({ certificates: served(WWW, selfSigned("appliance.test", k.ec(), serverProfile("appliance.test", { isCA: true }))) }),
+    fires: { "appliance.test": "medium" },
+    outcome: examined(1),
+  },
+];
+
+export const CERTIFICATE_CASES: readonly RuleCase[] = [
+  ...weakKeyCases, ...weakSignatureCases, ...expiredCases, ...expiringSoonCases, ...longValidityCases, ...missingSanCases, ...selfSignedLeafCases,
+];
