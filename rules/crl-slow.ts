@@ -16,7 +16,7 @@ export const crlSlow: InventoryRule = {
     thresholds: [SLOW_MS],
   },
   scope: "inventory",
-  examines: (inv) => inv.crls.filter((c) => c.source !== "file").length,
+  examines: (inv) => inv.crls.filter((c) => c.source !== "file" && c.skipped === null).length,
   evaluate: (inv) =>
     inv.crls
       .filter((c) => c.source !== "file" && c.error === null && c.latencyMs > threshold(inv, "slowMs"))

@@ -13,7 +13,7 @@ export const crlUnreachable: InventoryRule = {
     references: ["RFC 5280 §4.2.1.13", "Keyfactor PKI maturity model: Reliability level 0"],
   },
   scope: "inventory",
-  examines: (inv) => inv.crls.filter((c) => c.source !== "file").length,
+  examines: (inv) => inv.crls.filter((c) => c.source !== "file" && c.skipped === null).length,
   evaluate: (inv) =>
     inv.crls
       .filter((c) => c.error !== null && c.source !== "file")

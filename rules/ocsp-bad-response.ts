@@ -1,5 +1,6 @@
 import type { InventoryRule } from "../src/engine/rule.js";
 import { label } from "../src/inventory/inventory.js";
+import { answered } from "../src/inventory/revocation-facts.js";
 import type { OcspObservation } from "../src/model/revocation.js";
 
 /** Why an OCSP answer that arrived cannot be relied on, or an empty list. */
@@ -23,7 +24,7 @@ export const ocspBadResponse: InventoryRule = {
     references: ["RFC 6960 §3.2, §4.2.2.2", "RFC 6066 §8"],
   },
   scope: "inventory",
-  examines: (inv) => inv.ocsp.length,
+  examines: (inv) => answered(inv).length,
   evaluate: (inv) =>
     inv.ocsp.flatMap((o) => {
       const problems = responseProblems(o);

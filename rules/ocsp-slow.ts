@@ -1,6 +1,6 @@
 import { type InventoryRule, threshold } from "../src/engine/rule.js";
 import { SLOW_MS } from "./crl-slow.js";
-import { endpointsServing, ocspByUrl } from "../src/inventory/revocation-facts.js";
+import { endpointsServing, ocspByUrl, queriedResponders } from "../src/inventory/revocation-facts.js";
 
 export const ocspSlow: InventoryRule = {
   meta: {
@@ -14,7 +14,7 @@ export const ocspSlow: InventoryRule = {
     thresholds: [SLOW_MS],
   },
   scope: "inventory",
-  examines: (inv) => ocspByUrl(inv).size,
+  examines: queriedResponders,
   evaluate: (inv) =>
     [...ocspByUrl(inv).entries()].flatMap(([url, checks]) => {
       const answered = checks.filter((o) => o.error === null && o.skipped === null);

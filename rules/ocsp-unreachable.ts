@@ -1,5 +1,5 @@
 import type { InventoryRule } from "../src/engine/rule.js";
-import { endpointsServing, ocspByUrl } from "../src/inventory/revocation-facts.js";
+import { endpointsServing, ocspByUrl, queriedResponders } from "../src/inventory/revocation-facts.js";
 
 export const ocspUnreachable: InventoryRule = {
   meta: {
@@ -13,7 +13,7 @@ export const ocspUnreachable: InventoryRule = {
     references: ["RFC 6960", "Keyfactor PKI maturity model: Reliability level 2"],
   },
   scope: "inventory",
-  examines: (inv) => ocspByUrl(inv).size,
+  examines: queriedResponders,
   evaluate: (inv) =>
     [...ocspByUrl(inv).entries()].flatMap(([url, checks]) => {
       const failed = checks.filter((o) => o.error !== null);

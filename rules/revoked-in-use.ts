@@ -1,6 +1,6 @@
 import type { InventoryRule } from "../src/engine/rule.js";
 import { label } from "../src/inventory/inventory.js";
-import { readCrls } from "../src/inventory/revocation-facts.js";
+import { answered, readCrls } from "../src/inventory/revocation-facts.js";
 
 export const revokedInUse: InventoryRule = {
   meta: {
@@ -14,7 +14,7 @@ export const revokedInUse: InventoryRule = {
     references: ["RFC 5280 §5.3.1", "RFC 6960 §2.2"],
   },
   scope: "inventory",
-  examines: (inv) => (readCrls(inv).length + inv.ocsp.length > 0 ? inv.certificates.filter((c) => c.endpoints.length > 0).length : 0),
+  examines: (inv) => (readCrls(inv).length + answered(inv).length > 0 ? inv.certificates.filter((c) => c.endpoints.length > 0).length : 0),
   evaluate: (inv) => {
     const sources = new Map<string, { url: string | null; via: string; revocationDate: string | null; reason: string | null }[]>();
     const add = (certificate: string, entry: { url: string | null; via: string; revocationDate: string | null; reason: string | null }): void => {
@@ -24,7 +24,8 @@ export const revokedInUse: InventoryRule = {
       for (const r of crl.revoked) add(r.certificate, { url: crl.url, via: "crl", revocationDate: r.revocationDate, reason: r.reason });
     }
     for (const o of inv.ocsp) {
-      if (o.certStatus === "revoked" && o.signatureValid) {
+      // Only an answer the CA signed, or a responder it authorised: a rogue responder's own signature verifies too.
+      if (o.certStatus === "revoked" && o.signatureValid && (o.signer === "issuer" || o.signer === "delegated")) {
         add(o.certificate, { url: o.url, via: o.source === "staple" ? "ocsp-staple" : "ocsp", revocationDate: o.revocationTime, reason: o.revocationReason });
       }
     }

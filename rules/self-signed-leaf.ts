@@ -12,7 +12,8 @@ export const selfSignedLeaf: CertificateRule = {
     references: ["Keyfactor PKI maturity model: Efficiency and Agility level 0"],
   },
   scope: "certificate",
-  appliesTo: (c) => !c.record.isCA && c.endpoints.length > 0,
+  // A server's own certificate (position 0) even when marked CA:TRUE, as `openssl req -x509` does by default.
+  appliesTo: (c) => c.leafAt.length > 0 || (!c.record.isCA && c.endpoints.length > 0),
   check: (c) =>
     c.path?.selfSigned && !c.isAnchor
       ? { message: `self-signed certificate "${c.record.subject}" served`, evidence: { subject: c.record.subject, endpoints: c.endpoints } }

@@ -27,3 +27,13 @@ export function readCrls(inventory: InventoryView): (CrlObservation & { crl: Non
 export function hoursUntil(iso: string, now: Date): number {
   return (Date.parse(iso) - now.getTime()) / 3_600_000;
 }
+
+/** OCSP checks that happened (a request sent, or a staple read): skipped ones examined nothing. */
+export function answered(inventory: InventoryView): OcspObservation[] {
+  return inventory.ocsp.filter((o) => o.skipped === null);
+}
+
+/** Responder URLs at least one request was sent to. */
+export function queriedResponders(inventory: InventoryView): number {
+  return [...ocspByUrl(inventory).values()].filter((checks) => checks.some((o) => o.skipped === null)).length;
+}

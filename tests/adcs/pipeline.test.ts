@@ -42,6 +42,8 @@ describe("AD CS collection in a scan", () => {
     for (const e of [...manifest.expectedCertificateFindings, ...manifest.expectedFindings]) {
       expect(fired, `${e.ruleId} on ${e.subject}`).toContain(`${e.ruleId} ${e.subject.toLowerCase()}`);
     }
+    // The rogue CA's SHA-1 signature is its own: a self-signature nobody relies on.
+    expect(fired).not.toContain(`weak-signature ${manifest.cas.rogue.sha256.toLowerCase()}`);
     const adcsIds = new Set(ADCS_RULES.map((r) => r.meta.id));
     expect(findings.filter((f) => adcsIds.has(f.ruleId))).toHaveLength(manifest.expectedFindings.length);
   });

@@ -18,8 +18,6 @@ export interface RuleCase {
   fires: Record<string, Severity>;
   /** The rule's outcome: status and number of objects examined. */
   outcome: [RuleOutcome["status"], number];
-  /** Set on a case the rule gets wrong today: why the expected behaviour is the right one. */
-  bug?: string;
 }
 
 /**
@@ -51,22 +49,14 @@ export async function checkCase(c: RuleCase, keys: Keys): Promise<void> {
 
 const titled = (cases: readonly RuleCase[]) => cases.map((c) => [c.rule.meta.id, c.name, c] as const);
 
-/**
- * The tests of one table: every case in order, and the cases marked `bug` apart under
- * "known rule bugs" (plain tests that fail until the rule is fixed).
- */
+/** The tests of one table: every case in order. */
 export function ruleTable(title: string, cases: readonly RuleCase[]): void {
   let keys: Keys;
   beforeAll(() => {
     keys = testKeys();
   });
   describe(title, () => {
-    it.each(titled(cases.filter((c) => !c.bug)))("%s: %s", async (_id, _name, c) => checkCase(c, keys));
-  });
-  const bugs = cases.filter((c) => c.bug);
-  if (bugs.length === 0) return;
-  describe("known rule bugs", () => {
-    for (const [id, name, c] of titled(bugs)) it(`${id}: ${name} (${c.bug})`, async () => checkCase(c, keys));
+    it.each(titled(cases))("%s: %s", async (_id, _name, c) => checkCase(c, keys));
   });
 }
 

@@ -149,8 +149,8 @@ const selfSignedLeafCases: RuleCase[] = [
   ]),
   {
     rule: selfSignedLeaf,
+    // `openssl req -x509` marks its certificates CA:TRUE by default: served at position 0 it is still the server's own.
     name: "served self-signed certificate with CA:TRUE as the endpoint's leaf",
-    bug: "openssl req -x509 marks its self-signed certificates CA:TRUE by default; served at position 0 it is the server's own certificate, yet appliesTo skips every CA, so neither this rule nor untrusted-issuer looks at it",
     view: (k) => ({ certificates: served(WWW, selfSigned("appliance.test", k.ec(), serverProfile("appliance.test", { isCA: true }))) }),
     fires: { "appliance.test": "medium" },
     outcome: examined(1),
