@@ -420,9 +420,12 @@ function checks(report: Report): SafeHtml {
           : RULE_ID.test(o.ruleId) ? html`<a href="#rule-${o.ruleId}">${o.findings} finding(s)</a>` : html`${o.findings} finding(s)`;
     return { cells: [html`<code>${o.ruleId}</code><br>${o.title}`, o.category, OUTCOME_LABEL[o.status], String(o.examined), result] };
   });
-  const clean = all.filter((o) => o.status === "evaluated" && o.findings === 0).length;
-  const idle = all.filter((o) => o.status === "not-applicable").length;
-  const intro = html`<p>${all.length} rules ran: ${clean} checked and found nothing wrong, ${all.length - clean - idle} raised findings or failed, ${idle} had nothing to look at in this run (which says nothing either way).</p>`;
+  const count = (test: (o: Report["ruleOutcomes"][number]) => boolean): number => all.filter(test).length;
+  const clean = count((o) => o.status === "evaluated" && o.findings === 0);
+  const found = count((o) => o.status === "evaluated" && o.findings > 0);
+  const failed = count((o) => o.status === "failed");
+  const idle = count((o) => o.status === "not-applicable");
+  const intro = html`<p>${all.length} rules ran: ${clean} checked and found nothing wrong, ${found} raised findings, ${failed} failed, ${idle} had nothing to look at in this run (which says nothing either way).</p>`;
   return section("checks", "What was checked", html`${intro}${table(["Rule", "Category", "Outcome", "Objects examined", "Result"], rows)}`);
 }
 

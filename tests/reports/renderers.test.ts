@@ -246,6 +246,19 @@ describe("renderHtml", () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
+  it("says what every rule checked: clean, findings, nothing to check, failed", () => {
+    const checks = page.slice(page.indexOf('<section id="checks">'), page.indexOf("</section>", page.indexOf('<section id="checks">')));
+    expect(checks).toContain("4 rules ran: 1 checked and found nothing wrong, 1 raised findings, 1 failed, 1 had nothing to look at");
+    expect(checks).toMatch(/<code>missing-san<\/code><br>No &lt;subjectAltName&gt;<\/td>.*<span class="yes">clean<\/span>/s);
+    expect(checks).toContain('<a href="#rule-weak-key">1 finding(s)</a>');
+    expect(checks).toContain("nothing to check in this run");
+    expect(checks).toContain('<span class="no">failed on 1 object(s)</span>');
+    // Clean checks come right after failures, before findings and idle rules.
+    expect(checks.indexOf("ocsp-stapling")).toBeLessThan(checks.indexOf("missing-san"));
+    expect(checks.indexOf("missing-san")).toBeLessThan(checks.indexOf("weak-key"));
+    expect(checks.indexOf("weak-key")).toBeLessThan(checks.indexOf("adcs-esc1"));
+  });
+
   it("lists endpoints of every status and the unparsable certificate", () => {
     for (const status of ["tls", "closed", "timeout", "not-tls", "error"]) expect(page).toContain(`<span class="pill">${status}</span>`);
     expect(page).toContain("<code>192.0.2.10:443</code>");
