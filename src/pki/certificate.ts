@@ -7,14 +7,8 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asnX509 from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
 import type { CertificateRecord, KeyAlgorithm } from "../model/types.js";
-import {
-  EXTENDED_KEY_USAGES,
-  HASH_ALGORITHMS,
-  KEY_USAGE_NAMES,
-  NAMED_CURVES,
-  PUBLIC_KEY_ALGORITHMS,
-  SIGNATURE_ALGORITHMS,
-} from "./oids.js";
+import { EXTENDED_KEY_USAGES, KEY_USAGE_NAMES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS } from "./oids.js";
+import { HASH_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./signatures.js";
 import { certificateNames } from "./der-names.js";
 import { assessRsaModulus, modulusFromSpki } from "./rsa-weakness.js";
 

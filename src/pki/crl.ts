@@ -7,9 +7,9 @@
 // parent and the buffer (definite lengths only, nothing allocated from a declared length), all
 // entries are counted, and only entries whose serial the caller asks about are decoded. Only the
 // issuer Name goes through @peculiar/x509, once, to be printed.
-import { constants, verify, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
-import { HASH_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./oids.js";
+import { HASH_ALGORITHMS, type PssParameters, RSASSA_PSS, SIGNATURE_ALGORITHMS, verifySignature } from "./signatures.js";
 import { sha256Hex } from "./certificate.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
@@ -515,13 +515,6 @@ function algorithmIdentifier(der: Buffer, algorithm: Tlv, what: string): Algorit
   return { oid, parameters };
 }
 
-interface PssParameters {
-  hash: string;
-  mgfHash: string;
-  saltLength: number;
-  trailerField: number;
-}
-
 /** RFC 4055 RSASSA-PSS-params, with its defaults (SHA-1, MGF1-SHA-1, salt 20). */
 function pssParameters(der: Buffer, parameters: Tlv | null): PssParameters {
   const result: PssParameters = { hash: "sha1", mgfHash: "sha1", saltLength: 20, trailerField: 1 };
@@ -641,40 +634,19 @@ export function readCrl(input: Buffer, wantedSerials?: ReadonlySet<string>): Crl
 // Signature verification
 
 /**
- * node:crypto picks the scheme from the key, not from the CRL, so the key type must match the
- * algorithm the CRL names; otherwise an "ecdsa-with-SHA256" CRL would verify as PKCS#1 with an RSA
- * key.
- */
-function keyTypesFor(algorithm: string): readonly string[] {
-  if (algorithm === "rsassaPss") return ["rsa", "rsa-pss"];
-  if (algorithm.endsWith("WithRSAEncryption")) return ["rsa"];
-  if (algorithm.startsWith("ecdsa-")) return ["ec"];
-  if (algorithm.startsWith("dsa-")) return ["dsa"];
-  if (algorithm === "Ed25519") return ["ed25519"];
-  if (algorithm === "Ed448") return ["ed448"];
-  return [];
-}
-
-function signatureVerifies(crl: CrlInfo, key: KeyObject): boolean {
-  const keyType = key.asymmetricKeyType;
-  if (keyType === undefined || !keyTypesFor(crl.signatureAlgorithm).includes(keyType)) return false;
-  if (crl.signatureAlgorithm !== "rsassaPss") return verify(crl.signatureHash, crl.tbs, key, crl.signature);
-  const algorithm = readTlv(crl.signatureAlgorithmDer, 0, crl.signatureAlgorithmDer.length);
-  const pss = pssParameters(crl.signatureAlgorithmDer, algorithmIdentifier(crl.signatureAlgorithmDer, algorithm, "signatureAlgorithm").parameters);
-  // node:crypto's PSS always uses MGF1 with the message hash, and trailer 0xbc (trailerField 1).
-  if (pss.mgfHash !== pss.hash || pss.trailerField !== 1) return false;
-  return verify(pss.hash, crl.tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, crl.signature);
-}
-
-/**
  * Whether `issuerPublicKey` signed this CRL: PKCS#1 v1.5 RSA (any hash OpenSSL still offers),
  * RSASSA-PSS, ECDSA, DSA, Ed25519, Ed448. Never throws: an unsupported algorithm, a key of the
  * wrong type or a malformed signature is simply false.
  */
 export function verifyCrlSignature(crl: CrlInfo, issuerPublicKey: KeyObject): boolean {
-  try {
-    return signatureVerifies(crl, issuerPublicKey);
-  } catch {
-    return false;
+  let pss: PssParameters | null = null;
+  if (crl.signatureAlgorithmOid === RSASSA_PSS) {
+    try {
+      const algorithm = readTlv(crl.signatureAlgorithmDer, 0, crl.signatureAlgorithmDer.length);
+      pss = pssParameters(crl.signatureAlgorithmDer, algorithmIdentifier(crl.signatureAlgorithmDer, algorithm, "signatureAlgorithm").parameters);
+    } catch {
+      return false;
+    }
   }
+  return verifySignature({ algorithmOid: crl.signatureAlgorithmOid, pss, signed: crl.tbs, signature: crl.signature }, issuerPublicKey);
 }

@@ -11,9 +11,10 @@
 // responders still use. So pkijs only parses; node:crypto (OpenSSL) checks every signature over
 // the exact tbsResponseData bytes received; the delegation rules of RFC 6960 4.2.2.2 are applied
 // here.
-import { constants, createHash, type KeyObject, randomBytes, verify as verifySignature, X509Certificate } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { HASH_ALGORITHMS, type PssParameters, RSASSA_PSS, SIGNATURE_ALGORITHMS, verifySignature } from "./signatures.js";
 
 export interface OcspRequestInput {
   certificateDer: Buffer;
@@ -64,46 +65,11 @@ const OIDS = {
   basicResponse: "1.3.6.1.5.5.7.48.1.1",
   nonce: "1.3.6.1.5.5.7.48.1.2",
   ocspSigning: "1.3.6.1.5.5.7.3.9",
-  rsassaPss: "1.2.840.113549.1.1.10",
   mgf1: "1.2.840.113549.1.1.8",
 } as const;
 
-type HashName = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
-
-const HASH_OIDS: Readonly<Record<HashName, string>> = {
-  md5: "1.2.840.113549.2.5",
-  sha1: "1.3.14.3.2.26",
-  sha224: "2.16.840.1.101.3.4.2.4",
-  sha256: "2.16.840.1.101.3.4.2.1",
-  sha384: "2.16.840.1.101.3.4.2.2",
-  sha512: "2.16.840.1.101.3.4.2.3",
-};
-
-const HASH_BY_OID: Readonly<Record<string, HashName>> = Object.fromEntries(
-  Object.entries(HASH_OIDS).map(([name, oid]) => [oid, name as HashName]),
-);
-
-// Signature algorithms that sign a digest: RSA PKCS#1 v1.5, ECDSA (DER-encoded signatures, which
-// is node's default for EC keys) and DSA.
-const DIGEST_SIGNATURE_ALGORITHMS: Readonly<Record<string, HashName>> = {
-  "1.2.840.113549.1.1.4": "md5",
-  "1.2.840.113549.1.1.5": "sha1",
-  "1.2.840.113549.1.1.14": "sha224",
-  "1.2.840.113549.1.1.11": "sha256",
-  "1.2.840.113549.1.1.12": "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
-  "1.2.840.10045.4.1": "sha1",
-  "1.2.840.10045.4.3.1": "sha224",
-  "1.2.840.10045.4.3.2": "sha256",
-  "1.2.840.10045.4.3.3": "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
-  "1.2.840.10040.4.3": "sha1",
-  "2.16.840.1.101.3.4.3.1": "sha224",
-  "2.16.840.1.101.3.4.3.2": "sha256",
-};
-
-// Ed25519 and Ed448 sign the message itself: node wants no digest name for them.
-const PURE_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(["1.3.101.112", "1.3.101.113"]);
+/** Hash name → OID, for the CertID this side writes. */
+const HASH_OIDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(HASH_ALGORITHMS).map(([oid, name]) => [name, oid]));
 
 const RESPONSE_STATUSES: Readonly<Record<number, string>> = {
   0: "successful",
@@ -156,7 +122,7 @@ function decode<T>(bytes: Uint8Array, what: string, build: (schema: asn1js.AsnTy
   }
 }
 
-function digest(hash: HashName, data: Uint8Array): Buffer {
+function digest(hash: string, data: Uint8Array): Buffer {
   return createHash(hash).update(data).digest();
 }
 
@@ -194,7 +160,7 @@ function describeCertificate(der: Uint8Array, what: string): KnownCertificate {
 }
 
 /** CertID's issuer hashes, computed from the issuer certificate as OpenSSL does. */
-function issuerHashes(issuer: KnownCertificate, hash: HashName): { nameHash: Buffer; keyHash: Buffer } {
+function issuerHashes(issuer: KnownCertificate, hash: string): { nameHash: Buffer; keyHash: Buffer } {
   return { nameHash: digest(hash, issuer.subjectDer), keyHash: digest(hash, issuer.keyBits) };
 }
 
@@ -225,41 +191,26 @@ export function buildOcspRequest(input: OcspRequestInput): { der: Buffer; nonce:
   return { der: Buffer.from(new pkijs.OCSPRequest({ tbsRequest }).toSchema(true).toBER()), nonce };
 }
 
-/** How node:crypto checks one signature algorithm; null for algorithms it cannot check. */
-interface SignatureScheme {
-  digest: HashName | null;
-  pssSaltLength?: number;
-}
-
-// RFC 4055 RSASSA-PSS-params, absent fields meaning SHA-1, MGF1-SHA-1 and a 20-byte salt. node
-// can only verify MGF1 over the message digest's own hash, which is what everyone uses.
-function pssScheme(parameters: unknown): SignatureScheme | null {
+// RFC 4055 RSASSA-PSS-params, absent fields meaning SHA-1, MGF1-SHA-1 and a 20-byte salt.
+function pssParameters(parameters: unknown): PssParameters {
   const pss = new pkijs.RSASSAPSSParams(parameters === undefined ? {} : { schema: parameters });
-  const messageDigest = HASH_BY_OID[pss.hashAlgorithm.algorithmId];
+  const hashName = (oid: string): string => HASH_ALGORITHMS[oid] ?? oid;
   const mask = pss.maskGenAlgorithm;
-  const maskDigest = mask.algorithmId === OIDS.mgf1 && mask.algorithmParams !== undefined
-    ? HASH_BY_OID[new pkijs.AlgorithmIdentifier({ schema: mask.algorithmParams }).algorithmId]
-    : undefined;
-  if (messageDigest === undefined || maskDigest !== messageDigest) return null;
-  return { digest: messageDigest, pssSaltLength: pss.saltLength };
+  const mgfHash = mask.algorithmId === OIDS.mgf1 && mask.algorithmParams !== undefined
+    ? hashName(new pkijs.AlgorithmIdentifier({ schema: mask.algorithmParams }).algorithmId)
+    : mask.algorithmId;
+  return { hash: hashName(pss.hashAlgorithm.algorithmId), mgfHash, saltLength: pss.saltLength, trailerField: pss.trailerField };
 }
 
-function signatureScheme(algorithm: pkijs.AlgorithmIdentifier): SignatureScheme | null {
+/** The response's algorithm as signatures.ts verifies it; null when it is not one pkiscope can check. */
+function signedWith(algorithm: pkijs.AlgorithmIdentifier): { algorithmOid: string; pss: PssParameters | null } | null {
   const oid = algorithm.algorithmId;
-  const messageDigest = DIGEST_SIGNATURE_ALGORITHMS[oid];
-  if (messageDigest !== undefined) return { digest: messageDigest };
-  if (PURE_SIGNATURE_ALGORITHMS.has(oid)) return { digest: null };
-  return oid === OIDS.rsassaPss ? pssScheme(algorithm.algorithmParams) : null;
-}
-
-function signatureVerifies(key: KeyObject, scheme: SignatureScheme, data: Uint8Array, signature: Uint8Array): boolean {
-  const options = scheme.pssSaltLength === undefined
-    ? { key }
-    : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.pssSaltLength };
+  if (SIGNATURE_ALGORITHMS[oid] === undefined) return null;
+  if (oid !== RSASSA_PSS) return { algorithmOid: oid, pss: null };
   try {
-    return verifySignature(scheme.digest, data, options, signature);
+    return { algorithmOid: oid, pss: pssParameters(algorithm.algorithmParams) };
   } catch {
-    return false; // a key of another type than the algorithm, say
+    return null;
   }
 }
 
@@ -299,14 +250,14 @@ function isDelegatedResponder(responder: KnownCertificate, issuer: KnownCertific
 type Assessment<K extends keyof OcspResult> = Pick<OcspResult, K> & { problems: string[] };
 
 function assessSignature(basic: pkijs.BasicOCSPResponse, issuer: KnownCertificate, carried: KnownCertificate[], now: Date): Assessment<"signer" | "signatureValid"> {
-  const scheme = signatureScheme(basic.signatureAlgorithm);
+  const scheme = signedWith(basic.signatureAlgorithm);
   const problems = scheme === null ? [`signature algorithm ${basic.signatureAlgorithm.algorithmId} is not supported`] : [];
   const tbs = basic.tbsResponseData.tbsView;
   const signature = basic.signature.valueBlock.valueHexView;
   const signing = identifySigner(
     [issuer, ...carried],
     (candidate) => namedByResponderId(basic.tbsResponseData.responderID, candidate),
-    (candidate) => scheme !== null && signatureVerifies(candidate.x509.publicKey, scheme, tbs, signature),
+    (candidate) => scheme !== null && verifySignature({ ...scheme, signed: tbs, signature }, candidate.x509.publicKey),
   );
   if (signing === null) {
     return { signer: "none", signatureValid: false, problems: [...problems, "signer not identified: neither the CA nor a certificate in the response"] };
@@ -323,7 +274,7 @@ function assessSignature(basic: pkijs.BasicOCSPResponse, issuer: KnownCertificat
 }
 
 function certIdMatches(certId: pkijs.CertID, issuer: KnownCertificate, serial: bigint): boolean {
-  const hash = HASH_BY_OID[certId.hashAlgorithm.algorithmId];
+  const hash = HASH_ALGORITHMS[certId.hashAlgorithm.algorithmId];
   if (hash === undefined) return false;
   const expected = issuerHashes(issuer, hash);
   return certId.serialNumber.toBigInt() === serial

@@ -1,42 +1,6 @@
 // Object identifiers the inventory names. Unknown OIDs are kept as dotted strings, never dropped.
 
-export interface SignatureAlgorithmInfo {
-  name: string;
-  hash: string | null;
-}
-
-/** Signature algorithms, with the hash each one uses (null where the hash is in parameters). */
-export const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmInfo>> = {
-  "1.2.840.113549.1.1.2": { name: "md2WithRSAEncryption", hash: "md2" },
-  "1.2.840.113549.1.1.3": { name: "md4WithRSAEncryption", hash: "md4" },
-  "1.2.840.113549.1.1.4": { name: "md5WithRSAEncryption", hash: "md5" },
-  "1.2.840.113549.1.1.5": { name: "sha1WithRSAEncryption", hash: "sha1" },
-  "1.3.14.3.2.29": { name: "sha1WithRSAEncryption", hash: "sha1" },
-  "1.2.840.113549.1.1.14": { name: "sha224WithRSAEncryption", hash: "sha224" },
-  "1.2.840.113549.1.1.11": { name: "sha256WithRSAEncryption", hash: "sha256" },
-  "1.2.840.113549.1.1.12": { name: "sha384WithRSAEncryption", hash: "sha384" },
-  "1.2.840.113549.1.1.13": { name: "sha512WithRSAEncryption", hash: "sha512" },
-  "1.2.840.113549.1.1.10": { name: "rsassaPss", hash: null },
-  "1.2.840.10045.4.1": { name: "ecdsa-with-SHA1", hash: "sha1" },
-  "1.2.840.10045.4.3.1": { name: "ecdsa-with-SHA224", hash: "sha224" },
-  "1.2.840.10045.4.3.2": { name: "ecdsa-with-SHA256", hash: "sha256" },
-  "1.2.840.10045.4.3.3": { name: "ecdsa-with-SHA384", hash: "sha384" },
-  "1.2.840.10045.4.3.4": { name: "ecdsa-with-SHA512", hash: "sha512" },
-  "1.2.840.10040.4.3": { name: "dsa-with-sha1", hash: "sha1" },
-  "2.16.840.1.101.3.4.3.1": { name: "dsa-with-sha224", hash: "sha224" },
-  "2.16.840.1.101.3.4.3.2": { name: "dsa-with-sha256", hash: "sha256" },
-  "1.3.101.112": { name: "Ed25519", hash: null },
-  "1.3.101.113": { name: "Ed448", hash: null },
-};
-
-/** Hash algorithm OIDs, for RSASSA-PSS parameters. */
-export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
-  "1.3.14.3.2.26": "sha1",
-  "2.16.840.1.101.3.4.2.4": "sha224",
-  "2.16.840.1.101.3.4.2.1": "sha256",
-  "2.16.840.1.101.3.4.2.2": "sha384",
-  "2.16.840.1.101.3.4.2.3": "sha512",
-};
+// Signature and hash algorithms are in signatures.ts, beside their verification.
 
 export const PUBLIC_KEY_ALGORITHMS: Readonly<Record<string, "RSA" | "EC" | "DSA" | "Ed25519" | "Ed448">> = {
   "1.2.840.113549.1.1.1": "RSA",
