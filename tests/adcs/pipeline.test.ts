@@ -4,6 +4,7 @@
 // the run's own path building sanctions.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADCS_RULES } from "../../rules/adcs-rules.js";
+import { computeMetrics } from "../../src/maturity/metrics.js";
 import { adcsLab } from "./lab.js";
 import { scanLab } from "./scan-lab.js";
 
@@ -46,5 +47,14 @@ describe("AD CS collection in a scan", () => {
     expect(fired).not.toContain(`weak-signature ${manifest.cas.rogue.sha256.toLowerCase()}`);
     const adcsIds = new Set(ADCS_RULES.map((r) => r.meta.id));
     expect(findings.filter((f) => adcsIds.has(f.ruleId))).toHaveLength(manifest.expectedFindings.length);
+  });
+
+  it("measures AD CS maturity signals once the directory is scanned", () => {
+    const metrics = computeMetrics(scan.view, { findings: scan.findings });
+    // The lab's enterprise CAs are subordinates of an offline root: no root is online.
+    expect(metrics["adcs.online-roots"]).toMatchObject({ value: 0, evidence: [] });
+    const autoEnrolled = scan.adcs[0]!.templates.filter((t) => t.publishedBy.length > 0 && t.template.enrollmentFlags.includes("CT_FLAG_AUTO_ENROLLMENT"));
+    expect(metrics["adcs.auto-enrollment-templates"]!.value).toBe(autoEnrolled.length);
+    expect(metrics["adcs.auto-enrollment-templates"]!.notObserved).toBeUndefined();
   });
 });

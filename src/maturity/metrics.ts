@@ -1,0 +1,175 @@
+// Maturity metrics: measurable facts about a run, computed from the inventory view its rules
+// read and the conclusions they reached, each citing the objects it rests on by stable id
+// (certificate sha256, endpoint id, CRL URL, template DN, finding id). A metric the run could not
+// observe (no CRL read, no AD CS source, no history) has value null and says why: a rubric must
+// then treat its criterion as not assessed, never as passed or failed.
+import { type CertificateFacts, type InventoryView, isInUse, isTlsServerCertificate, validityDays } from "../inventory/inventory.js";
+import type { Finding } from "../model/types.js";
+import type { RunConclusions } from "../store/store.js";
+
+export type EvidenceKind = "certificate" | "endpoint" | "finding" | "crl" | "ocsp-responder" | "template" | "enterprise-ca";
+
+export interface EvidenceRef {
+  kind: EvidenceKind;
+  id: string;
+  /** The run the object was seen in (set when several runs are scored together). */
+  run?: string;
+}
+
+export interface Metric {
+  id: string;
+  /** What it measures, for reports. */
+  description: string;
+  /** A share (0–1), a count or a number of days; null when the run could not observe it. */
+  value: number | null;
+  /** For shares: the objects counted in the numerator and the denominator. */
+  count?: number;
+  total?: number;
+  /** Why the value is null: what to scan to observe it. */
+  notObserved?: string;
+  /** The objects the value rests on (for a share: those counted, capped at EVIDENCE_LIMIT). */
+  evidence: EvidenceRef[];
+  /** Breakdown, for distributions (key algorithms, TLS versions). */
+  breakdown?: Record<string, number>;
+}
+
+/** Evidence lists name at most this many objects each; counts are always complete. */
+export const EVIDENCE_LIMIT = 50;
+
+/** TLS leaves valid this long or less are evidence of automated issuance (ACME's 90 days). */
+export const SHORT_LIVED_DAYS = 90;
+/** The CA/Browser Forum limit for TLS server certificates. */
+export const LONG_LIVED_DAYS = 398;
+
+const cite = (kind: EvidenceKind, ids: Iterable<string>): EvidenceRef[] =>
+  [...new Set(ids)].slice(0, EVIDENCE_LIMIT).map((id) => ({ kind, id }));
+
+function share(id: string, description: string, counted: readonly string[], total: number, kind: EvidenceKind, notObserved: string): Metric {
+  if (total === 0) return { id, description, value: null, count: 0, total: 0, notObserved, evidence: [] };
+  return { id, description, value: counted.length / total, count: counted.length, total, evidence: cite(kind, counted) };
+}
+
+function count(id: string, description: string, ids: readonly string[], kind: EvidenceKind, extra: Partial<Metric> = {}): Metric {
+  return { id, description, value: ids.length, evidence: cite(kind, ids), ...extra };
+}
+
+/** Certificates a finding of this rule names. */
+function flagged(findings: readonly Finding[], ruleId: string): Set<string> {
+  return new Set(findings.filter((f) => f.ruleId === ruleId && f.certificate).map((f) => f.certificate!));
+}
+
+/** The CA that issued a certificate: the next link of its trusted or partial path. */
+function issuerOf(c: CertificateFacts): string | null {
+  const chain = c.path?.trustedPath ?? c.path?.partialPath ?? [];
+  return chain[1] ?? null;
+}
+
+export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclusions, "findings">): Record<string, Metric> {
+  const { findings } = conclusions;
+  const inUse = view.certificates.filter((c) => isInUse(c) && !c.isAnchor);
+  const inUseIds = inUse.map((c) => c.sha256);
+  const tlsLeaves = view.certificates.filter(isTlsServerCertificate);
+  const servedEndpoints = view.endpoints.filter((e) => e.chain.length > 0);
+  const noCertificates = "no certificate in use was collected: scan endpoints (--targets) or import stores (--files)";
+  const metrics: Metric[] = [];
+
+  // Trust: do served chains reach a sanctioned anchor, and which CAs issue what.
+  const unsanctionedEndpoints = servedEndpoints.filter((e) => !view.bySha.get(e.chain[0]!)?.path?.trustedPath).map((e) => e.id);
+  metrics.push(share("endpoints.sanctioned-share", "share of TLS endpoints whose certificate chains to a sanctioned anchor",
+    servedEndpoints.filter((e) => !unsanctionedEndpoints.includes(e.id)).map((e) => e.id), servedEndpoints.length, "endpoint",
+    "no TLS endpoint answered: scan a network with --targets"));
+  metrics.push(share("endpoints.unsanctioned-share", "share of TLS endpoints whose chain reaches no sanctioned anchor",
+    unsanctionedEndpoints, servedEndpoints.length, "endpoint", "no TLS endpoint answered: scan a network with --targets"));
+  const issuers = new Set(inUse.flatMap((c) => issuerOf(c) ?? []));
+  const issuingCas = [...issuers].filter((id) => view.bySha.get(id)?.record.isCA || view.anchors.has(id));
+  const unsanctionedCas = issuingCas.filter((id) => !view.anchors.has(id) && !view.bySha.get(id)?.path?.trustedPath);
+  metrics.push(count("cas.issuing", "distinct CAs that issued certificates in use", issuingCas, "certificate"));
+  metrics.push(count("cas.unsanctioned", "issuing CAs with no path to a sanctioned anchor (shadow or rogue CAs)", unsanctionedCas, "certificate"));
+  const fromUnsanctioned = inUse.filter((c) => !c.path?.trustedPath).map((c) => c.sha256);
+  metrics.push(share("certificates.unsanctioned-share", "share of certificates in use that chain to no sanctioned anchor",
+    fromUnsanctioned, inUse.length, "certificate", noCertificates));
+
+  // Cryptographic hygiene, from the rules' own verdicts.
+  for (const [id, ruleId, what] of [
+    ["keys.weak-share", "weak-key", "weak keys"],
+    ["signatures.weak-share", "weak-signature", "weak signatures"],
+    ["certificates.expired-share", "expired", "expired certificates"],
+    ["certificates.expiring-share", "expiring-soon", "certificates expiring soon"],
+  ] as const) {
+    const hit = flagged(findings, ruleId);
+    metrics.push(share(id, `share of certificates in use with ${what} (${ruleId})`, inUseIds.filter((c) => hit.has(c)), inUse.length, "certificate", noCertificates));
+  }
+
+  // Revocation: freshness, availability, redundancy per CA.
+  const readCrls = view.crls.filter((c) => c.crl !== null);
+  const freshCrls = readCrls.filter((c) => c.crl!.nextUpdate === null || Date.parse(c.crl!.nextUpdate) >= view.now.getTime());
+  metrics.push(share("crl.fresh-share", "share of CRLs read that are within their nextUpdate", freshCrls.map((c) => c.url), readCrls.length, "crl",
+    "no CRL was read: scan with revocation checking on and let pkiscope reach the CDPs"));
+  const queried = view.ocsp.filter((o) => o.source === "responder" && o.skipped === null && o.url);
+  const responders = [...new Set(queried.map((o) => o.url!))];
+  const answering = responders.filter((url) => queried.some((o) => o.url === url && o.error === null));
+  metrics.push(share("ocsp.available-share", "share of OCSP responders queried that answered", answering, responders.length, "ocsp-responder",
+    "no OCSP responder was queried: scan endpoints whose certificates name one, with revocation checking on"));
+  const byCa = new Map<string, CertificateFacts[]>();
+  for (const c of inUse) {
+    const issuer = issuerOf(c);
+    if (issuer && issuingCas.includes(issuer)) byCa.set(issuer, [...(byCa.get(issuer) ?? []), c]);
+  }
+  const redundant = [...byCa].filter(([, issued]) =>
+    issued.every((c) => c.record.crlDistributionPoints.length + (c.record.ocspUrls.length > 0 ? 1 : 0) >= 2)).map(([ca]) => ca);
+  metrics.push(share("revocation.redundant-ca-share", "share of issuing CAs whose certificates all name two revocation sources (several CDPs, or a CDP and OCSP)",
+    redundant, byCa.size, "certificate", "no issuing CA was identified"));
+  const outlived = [...byCa].filter(([ca, issued]) => {
+    const caCert = view.bySha.get(ca);
+    return caCert && issued.some((c) => Date.parse(c.record.notAfter) > Date.parse(caCert.record.notAfter));
+  }).map(([ca]) => ca);
+  metrics.push(count("cas.expire-before-issued", "CAs whose certificate expires before certificates they issued", outlived, "certificate"));
+
+  // Issuance: validity periods of TLS leaves (short-lived ones are evidence of automation).
+  const validities = tlsLeaves.map((c) => validityDays(c)).sort((a, b) => a - b);
+  const shortLived = tlsLeaves.filter((c) => validityDays(c) <= SHORT_LIVED_DAYS).map((c) => c.sha256);
+  const longLived = tlsLeaves.filter((c) => validityDays(c) > LONG_LIVED_DAYS).map((c) => c.sha256);
+  const noLeaves = "no TLS server certificate was collected: scan endpoints with --targets";
+  metrics.push(share("tls.short-lived-share", `share of TLS server certificates valid ${SHORT_LIVED_DAYS} days or less`, shortLived, tlsLeaves.length, "certificate", noLeaves));
+  metrics.push(share("tls.long-lived-share", `share of TLS server certificates valid more than ${LONG_LIVED_DAYS} days`, longLived, tlsLeaves.length, "certificate", noLeaves));
+  metrics.push(validities.length === 0
+    ? { id: "tls.median-validity-days", description: "median validity of TLS server certificates, in days", value: null, notObserved: noLeaves, evidence: [] }
+    : { id: "tls.median-validity-days", description: "median validity of TLS server certificates, in days", value: Math.round(validities[Math.floor(validities.length / 2)]!), evidence: cite("certificate", tlsLeaves.map((c) => c.sha256)) });
+
+  // Policy: certificate policy OIDs in issued certificates (evidence of a CP/CPS).
+  const issued = inUse.filter((c) => !c.path?.selfSigned);
+  metrics.push(share("policy.oid-share", "share of issued certificates in use that carry certificate policy OIDs",
+    issued.filter((c) => c.record.certificatePolicies.length > 0).map((c) => c.sha256), issued.length, "certificate", noCertificates));
+
+  // Agility: key algorithms and TLS versions in service.
+  const algorithms: Record<string, number> = {};
+  for (const c of inUse) algorithms[c.record.keyAlgorithm] = (algorithms[c.record.keyAlgorithm] ?? 0) + 1;
+  metrics.push({
+    id: "keys.algorithm-families", description: "key algorithm families in service (RSA, EC, ...)",
+    value: inUse.length === 0 ? null : Object.keys(algorithms).length, breakdown: algorithms, evidence: [],
+    ...(inUse.length === 0 ? { notObserved: noCertificates } : {}),
+  });
+  const versions: Record<string, number> = {};
+  for (const e of servedEndpoints) if (e.tlsVersion) versions[e.tlsVersion] = (versions[e.tlsVersion] ?? 0) + 1;
+  metrics.push({
+    ...share("tls.v13-share", "share of TLS endpoints that negotiated TLS 1.3", servedEndpoints.filter((e) => e.tlsVersion === "TLSv1.3").map((e) => e.id),
+      servedEndpoints.length, "endpoint", "no TLS endpoint answered: scan a network with --targets"),
+    breakdown: versions,
+  });
+
+  // AD CS: auto-enrollment and online roots.
+  const noAdcs = "AD CS was not scanned: scan a domain controller with --ldap";
+  const templates = view.adcs.flatMap((a) => a.templates);
+  const published = templates.filter((t) => t.publishedBy.length > 0);
+  metrics.push(view.adcs.length === 0
+    ? { id: "adcs.auto-enrollment-templates", description: "published AD CS templates with auto-enrollment", value: null, notObserved: noAdcs, evidence: [] }
+    : count("adcs.auto-enrollment-templates", "published AD CS templates with auto-enrollment",
+      published.filter((t) => t.template.enrollmentFlags.includes("CT_FLAG_AUTO_ENROLLMENT")).map((t) => t.template.dn), "template"));
+  const onlineRoots = view.adcs.flatMap((a) => a.enterpriseCas).filter((ca) =>
+    ca.certificates.some((ref) => view.bySha.get(ref.sha256)?.path?.selfSigned)).map((ca) => ca.dn);
+  metrics.push(view.adcs.length === 0
+    ? { id: "adcs.online-roots", description: "enterprise CAs whose CA certificate is self-signed (a root online on the network)", value: null, notObserved: noAdcs, evidence: [] }
+    : count("adcs.online-roots", "enterprise CAs whose CA certificate is self-signed (a root online on the network)", onlineRoots, "enterprise-ca"));
+
+  return Object.fromEntries(metrics.map((m) => [m.id, m]));
+}
