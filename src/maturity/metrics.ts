@@ -40,6 +40,10 @@ export const EVIDENCE_LIMIT = 50;
 export const SHORT_LIVED_DAYS = 90;
 /** The CA/Browser Forum limit for TLS server certificates. */
 export const LONG_LIVED_DAYS = 398;
+/** Short-lived certificates from one issuer for at least this many hosts look like ACME issuance. */
+export const ACME_MIN_HOSTS = 3;
+/** Organisations of public CAs whose TLS issuance is ACME (matched in the issuing CA's subject). */
+const ACME_CA_ORGANISATIONS = ["Let's Encrypt", "ZeroSSL", "Buypass"];
 
 const cite = (kind: EvidenceKind, ids: Iterable<string>): EvidenceRef[] =>
   [...new Set(ids)].slice(0, EVIDENCE_LIMIT).map((id) => ({ kind, id }));
@@ -135,6 +139,30 @@ export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclus
   metrics.push(validities.length === 0
     ? { id: "tls.median-validity-days", description: "median validity of TLS server certificates, in days", value: null, notObserved: noLeaves, evidence: [] }
     : { id: "tls.median-validity-days", description: "median validity of TLS server certificates, in days", value: Math.round(validities[Math.floor(validities.length / 2)]!), evidence: cite("certificate", tlsLeaves.map((c) => c.sha256)) });
+
+  // ACME-style issuance: one issuer, short-lived certificates across many hosts, or a known ACME CA.
+  const leavesByIssuer = new Map<string, CertificateFacts[]>();
+  for (const c of tlsLeaves) {
+    const issuer = issuerOf(c);
+    if (issuer) leavesByIssuer.set(issuer, [...(leavesByIssuer.get(issuer) ?? []), c]);
+  }
+  const acmeStyle = [...leavesByIssuer].filter(([issuer, leaves]) => {
+    const subject = view.bySha.get(issuer)?.record.subject ?? leaves[0]!.record.issuer;
+    if (ACME_CA_ORGANISATIONS.some((o) => subject.includes(`O=${o}`))) return true;
+    const hosts = new Set(leaves.flatMap((c) => (c.record.sans.length > 0 ? c.record.sans : c.leafAt)));
+    return hosts.size >= ACME_MIN_HOSTS && leaves.every((c) => validityDays(c) <= SHORT_LIVED_DAYS);
+  }).map(([issuer]) => issuer);
+  metrics.push(leavesByIssuer.size === 0
+    ? { id: "issuance.acme-style-issuers", description: "issuers of TLS certificates that look automated (ACME)", value: null, notObserved: noLeaves, evidence: [] }
+    : count("issuance.acme-style-issuers", `issuers of TLS certificates that look automated (ACME): a known ACME CA, or certificates of ${SHORT_LIVED_DAYS} days or less for ${ACME_MIN_HOSTS} hosts or more`, acmeStyle, "certificate"));
+
+  // Profiles: does each CA issue one consistent kind of certificate (key, signature, EKUs)?
+  const profileOf = (c: CertificateFacts): string =>
+    [c.record.keyAlgorithm, c.record.curve ?? c.record.keySize, c.record.signatureAlgorithm, [...c.record.extendedKeyUsage].sort().join("+")].join(" ");
+  const comparable = [...byCa].filter(([, issuedBy]) => issuedBy.length >= 2);
+  const consistent = comparable.filter(([, issuedBy]) => new Set(issuedBy.map(profileOf)).size === 1).map(([ca]) => ca);
+  metrics.push(share("profiles.consistent-ca-share", "share of CAs (with two or more certificates in use) whose certificates share one profile: key, signature algorithm, EKUs",
+    consistent, comparable.length, "certificate", "no CA issued two or more of the certificates collected"));
 
   // Policy: certificate policy OIDs in issued certificates (evidence of a CP/CPS).
   const issued = inUse.filter((c) => !c.path?.selfSigned);

@@ -1,0 +1,48 @@
+// Issuance metrics over small real inventories: short-lived certificates from one issuer across
+// several hosts read as ACME-style automation, a handful of one-year certificates does not; a CA
+// issuing one profile is consistent, one mixing key types and EKUs is not.
+import { describe, expect, it } from "vitest";
+import { computeMetrics } from "../../src/maturity/metrics.js";
+import { caProfile, daysFromNow, issued, selfSigned, served, serverProfile, testKeys, viewOf } from "../rules/inventory.js";
+
+const keys = testKeys();
+const root = selfSigned("Root CA", keys.ec(), caProfile());
+const ca = issued("Issuing CA", keys.ec(), root, caProfile({ notAfter: daysFromNow(2000) }));
+
+const leaves = (days: number, hosts: string[], key = () => keys.ec()) =>
+  hosts.flatMap((host) => served(`${host}:443`, issued(host, key(), ca, serverProfile(host, { notBefore: daysFromNow(-10), notAfter: daysFromNow(days - 10) })), ca));
+
+const metricsOf = async (certificates: ReturnType<typeof served>) => {
+  const view = await viewOf({ certificates, anchors: [root] });
+  return { view, metrics: computeMetrics(view, { findings: [] }) };
+};
+
+describe("issuance metrics", () => {
+  it("reads short-lived certificates from one issuer for several hosts as ACME-style issuance", async () => {
+    const { view, metrics } = await metricsOf(leaves(90, ["a.test", "b.test", "c.test"]));
+    const caId = view.certificates.find((c) => c.record.subject.includes("Issuing CA"))!.sha256;
+    expect(metrics["issuance.acme-style-issuers"]).toMatchObject({ value: 1, evidence: [{ kind: "certificate", id: caId }] });
+    expect(metrics["tls.short-lived-share"]).toMatchObject({ value: 1, count: 3, total: 3 });
+  });
+
+  it("does not for one-year certificates, nor for short-lived ones on too few hosts", async () => {
+    expect((await metricsOf(leaves(365, ["a.test", "b.test", "c.test"]))).metrics["issuance.acme-style-issuers"]!.value).toBe(0);
+    expect((await metricsOf(leaves(90, ["a.test", "b.test"]))).metrics["issuance.acme-style-issuers"]!.value).toBe(0);
+  });
+
+  it("finds a CA issuing one profile consistent, and one mixing key types inconsistent", async () => {
+    const uniform = await metricsOf(leaves(365, ["a.test", "b.test"]));
+    expect(uniform.metrics["profiles.consistent-ca-share"]).toMatchObject({ value: 1, count: 1, total: 1 });
+    const mixed = await metricsOf([
+      ...leaves(365, ["a.test"]),
+      ...leaves(365, ["b.test"], () => keys.rsa2048),
+    ]);
+    expect(mixed.metrics["profiles.consistent-ca-share"]).toMatchObject({ value: 0, count: 0, total: 1 });
+  });
+
+  it("leaves profile consistency unmeasured when no CA issued two certificates", async () => {
+    const { metrics } = await metricsOf(leaves(365, ["a.test"]));
+    expect(metrics["profiles.consistent-ca-share"]).toMatchObject({ value: null, evidence: [] });
+    expect(metrics["profiles.consistent-ca-share"]!.notObserved).toBeTruthy();
+  });
+});
