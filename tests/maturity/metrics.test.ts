@@ -9,6 +9,8 @@ import { type SampleNetwork, sampleScanPlan, startSampleNetwork } from "../../fi
 import { runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
 import { type Metric, computeMetrics } from "../../src/maturity/metrics.js";
+import { defaultRubricPath, loadRubric } from "../../src/maturity/rubric.js";
+import { scoreMaturity } from "../../src/maturity/score.js";
 import { type Report, buildReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 
@@ -99,6 +101,22 @@ describe("maturity metrics of the sample network", () => {
         expect(m.value, m.id).toBeLessThanOrEqual(1);
         expect(m.evidence.length, m.id).toBeLessThanOrEqual(m.count!);
       }
+    }
+  });
+
+  it("scores the sample network with the shipped rubric: capped where its defects say, evidence behind every level", () => {
+    const { categories } = scoreMaturity(metrics, report.findings, loadRubric(defaultRubricPath()));
+    const expired = report.findings.filter((f) => f.ruleId === "expired").map((f) => f.id);
+    expect(categories.reliability.level).toBeLessThanOrEqual(1);
+    expect(categories.reliability.caps).toContainEqual(expect.objectContaining({ level: 1, findings: expired }));
+    expect(categories.governance.level).toBeLessThanOrEqual(1);
+    expect(categories.security.level).toBeLessThanOrEqual(1);
+    expect(categories.strategy).toMatchObject({ level: null, bounds: { min: 0, max: 4 } });
+    for (const [id, c] of Object.entries(categories)) {
+      const cited = c.criteria.some((k) => k.evidence.length > 0 || k.status === "not-assessed") || c.caps.some((cap) => cap.findings.length > 0);
+      expect(cited, id).toBe(true);
+      expect(c.bounds.min, id).toBeLessThanOrEqual(c.level ?? c.bounds.min);
+      expect(c.level ?? c.bounds.max, id).toBeLessThanOrEqual(c.bounds.max);
     }
   });
 });
