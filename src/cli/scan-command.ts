@@ -6,6 +6,7 @@ import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
 import { THRESHOLDS } from "../engine/defaults.js";
+import { loadRubric } from "../maturity/rubric.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
@@ -27,6 +28,7 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   exclude?: string[];
   files?: string[];
   trustAnchors?: string;
+  rubric?: string;
   concurrency: string;
   connectTimeout: string;
   handshakeTimeout: string;
@@ -73,8 +75,9 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     maxBytes: positiveInt(options.fetchMaxBytes, "--fetch-max-bytes"),
     perHostConcurrency: positiveInt(options.fetchPerHost, "--fetch-per-host"),
   };
-  // Fail on a bad list now, not after the sweep.
+  // Fail on a bad list or rubric now, not after the sweep.
   new FetchPolicy(fetch);
+  if (options.rubric) loadRubric(options.rubric);
   return {
     targetTexts,
     specs: targetTexts.map(parseTarget),
@@ -82,6 +85,7 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     exclude: (options.exclude ?? []).flatMap(splitList),
     files,
     trustAnchors: options.trustAnchors ?? null,
+    ...(options.rubric ? { rubric: options.rubric } : {}),
     concurrency: positiveInt(options.concurrency, "--concurrency"),
     timeouts: {
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),

@@ -21,6 +21,9 @@ import { PKISCOPE_VERSION } from "../version.js";
 import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { runRules } from "./rule-runner.js";
+import { computeMetrics } from "../maturity/metrics.js";
+import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
+import { scoreMaturity } from "../maturity/score.js";
 
 // The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
 export { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/index.js";
@@ -42,6 +45,8 @@ export interface ScanPlan {
   thresholds: Record<string, number>;
   /** Domain controllers to read AD CS from (--ldap), with the bind password. */
   ldap?: AdcsCollectorOptions[];
+  /** The maturity rubric (--rubric); default rules/maturity/keyfactor-rubric.json. */
+  rubric?: string;
 }
 
 export interface ScanHooks {
@@ -66,6 +71,8 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
   // Every probe in flight listens for the interrupt; that is by design, not a leak.
   setMaxListeners(plan.concurrency * 2 + 16, signal);
   const trust = await loadTrustAnchors(plan.trustAnchors);
+  // A bad rubric is a usage error before any packet is sent.
+  const rubric = loadRubric(plan.rubric ?? defaultRubricPath());
   const exclusions = new ExclusionList(plan.exclude);
   const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
   const run = await store.createRun({
@@ -134,10 +141,12 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     lap("analysis");
     const { findings, failures, outcomes } = runRules(RULES, view);
     lap("rules");
+    const maturity = scoreMaturity(computeMetrics(view, { findings }), findings, rubric);
+    lap("maturity");
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     const conclusions: RunConclusions = {
       findings, ruleFailures: failures, ruleOutcomes: outcomes, rules: RULES.map((r) => r.meta),
-      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(),
+      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(), maturity,
     };
     await store.saveAnalysis(run.id, analysis, conclusions);
     lap("save");

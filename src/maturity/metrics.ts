@@ -7,14 +7,9 @@ import { type CertificateFacts, type InventoryView, isInUse, isTlsServerCertific
 import type { Finding } from "../model/types.js";
 import type { RunConclusions } from "../store/store.js";
 
-export type EvidenceKind = "certificate" | "endpoint" | "finding" | "crl" | "ocsp-responder" | "template" | "enterprise-ca";
+import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
 
-export interface EvidenceRef {
-  kind: EvidenceKind;
-  id: string;
-  /** The run the object was seen in (set when several runs are scored together). */
-  run?: string;
-}
+export type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
 
 export interface Metric {
   id: string;

@@ -11,8 +11,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 
-export const MATURITY_CATEGORIES = ["reliability", "efficiency", "security", "governance", "agility", "strategy"] as const;
-export type MaturityCategory = (typeof MATURITY_CATEGORIES)[number];
+import { MATURITY_CATEGORIES, type MaturityCategory } from "../model/maturity.js";
 
 const level = z.number().int().min(0).max(4);
 const comparison = z.enum([">=", "<=", "=="]);

@@ -6,45 +6,12 @@
 // hold a category down when findings (or metric values) the rubric names are present. A category
 // with nothing assessed has level null.
 import type { Finding } from "../model/types.js";
-import type { EvidenceRef, Metric } from "./metrics.js";
-import { type Criterion, MATURITY_CATEGORIES, type LoadedRubric, type MaturityCategory, compare } from "./rubric.js";
+import type { AppliedCap, CategoryScore, CriterionStatus, MaturityCategory, MaturityScore, ScoredCriterion } from "../model/maturity.js";
+import { MATURITY_CATEGORIES } from "../model/maturity.js";
+import type { Metric } from "./metrics.js";
+import { type Criterion, type LoadedRubric, compare } from "./rubric.js";
 
-export const LEVEL_LABELS = ["Ad Hoc", "Limited", "Foundational", "Transformative", "Resilient"] as const;
-
-export type CriterionStatus = "passed" | "failed" | "not-assessed";
-
-export interface ScoredCriterion {
-  id: string;
-  level: number;
-  text: string;
-  status: CriterionStatus;
-  metrics: Record<string, number | null>;
-  evidence: EvidenceRef[];
-  /** For not-assessed criteria: what to scan or answer. */
-  notAssessed?: string;
-}
-
-export interface AppliedCap {
-  level: number;
-  reason: string;
-  findings: string[];
-}
-
-export interface CategoryScore {
-  level: number | null;
-  label: string | null;
-  bounds: { min: number; max: number };
-  /** Share of the category's criteria that the run could assess. */
-  confidence: number;
-  criteria: ScoredCriterion[];
-  caps: AppliedCap[];
-  nextSteps: string[];
-}
-
-export interface MaturityScore {
-  categories: Record<MaturityCategory, CategoryScore>;
-  rubric: { name: string; version: string; sha256: string };
-}
+import { LEVEL_LABELS } from "../model/maturity.js";
 
 export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, findings: readonly Finding[], loaded: LoadedRubric): MaturityScore {
   const categories = Object.fromEntries(MATURITY_CATEGORIES.map((id) => {
@@ -75,7 +42,13 @@ export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, finding
     };
     return [id, score];
   })) as Record<MaturityCategory, CategoryScore>;
-  return { categories, rubric: { name: loaded.rubric.name, version: loaded.rubric.version, sha256: loaded.sha256 } };
+  const levels = Object.values(categories).flatMap((c) => (c.level === null ? [] : [c.level]));
+  const overall = levels.length === 0 ? null : Math.min(...levels);
+  return {
+    categories,
+    overall: { level: overall, label: overall === null ? null : LEVEL_LABELS[overall]!, basis: "the lowest level among the categories that could be assessed" },
+    rubric: { name: loaded.rubric.name, version: loaded.rubric.version, sha256: loaded.sha256 },
+  };
 }
 
 function scoreCriterion(c: Criterion, metrics: Readonly<Record<string, Metric>>): ScoredCriterion {

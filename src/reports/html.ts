@@ -27,6 +27,7 @@ ${STYLE}
 <body>
 ${header(report)}
 <main>
+${maturity(report)}
 ${summary(report)}
 ${findings(report.findings, certificates)}
 ${rules(report.rules)}
@@ -392,6 +393,26 @@ function rules(all: Report["rules"]): SafeHtml {
       cells: [html`<code>${r.id}</code><br>${r.title}<br>${severityBadge(r.severity, r.severity)} ${r.category}`, r.rationale, r.remediation, list(r.references)],
     })),
   ));
+}
+
+/** Per category: the level the evidence supports, its range, and why not higher (caps, failed and unassessed criteria). */
+function maturity(report: Report): SafeHtml | null {
+  const score = report.maturity;
+  if (!score) return null;
+  const rows = Object.entries(score.categories).map(([id, c]) => {
+    const level = c.level === null ? html`<span class="note">not assessed</span>` : html`<strong>${String(c.level)}</strong> ${c.label ?? ""}`;
+    const failed = c.criteria.filter((k) => k.status === "failed");
+    const open = c.criteria.filter((k) => k.status === "not-assessed");
+    const why = html`${c.caps.map((cap) => html`<span class="item">capped at ${String(cap.level)}: ${cap.reason} (${String(cap.findings.length)} finding(s))</span>`)}${
+      failed.map((k) => html`<span class="item">level ${String(k.level)} not met: <code>${k.id}</code> (${Object.entries(k.metrics).map(([m, v]) => `${m} = ${v === null ? "not observed" : String(Math.round(v * 1000) / 1000)}`).join(", ")})</span>`)}${
+      open.map((k) => html`<span class="item note">level ${String(k.level)} not assessed: ${k.notAssessed ?? k.id}</span>`)}`;
+    const cited = c.criteria.reduce((n, k) => n + k.evidence.length, 0) + c.caps.reduce((n, cap) => n + cap.findings.length, 0);
+    return { id: `maturity-${id}`, cells: [id, level, `${c.bounds.min}–${c.bounds.max}`, `${Math.round(c.confidence * 100)}%`, why, String(cited)] };
+  });
+  const overall = score.overall.level === null ? "not assessed" : `${score.overall.level} ${score.overall.label ?? ""}`;
+  return section("maturity", "PKI maturity", html`<p>Overall: <strong>${overall}</strong> (${score.overall.basis}). Rubric: ${score.rubric.name} ${score.rubric.version}.
+A level is claimed only where evidence passed its criteria; the range shows where the levels that could not be assessed might put it.</p>
+${table(["Category", "Level", "Range", "Confidence", "Why this level, why not higher", "Evidence cited"], rows)}`);
 }
 
 const OUTCOME_LABEL: Readonly<Record<Report["ruleOutcomes"][number]["status"], string>> = {

@@ -5,6 +5,7 @@
 import { type AdcsReportSection, adcsReportSection } from "../inventory/adcs/report-section.js";
 import { type InventoryView, storedRunView } from "../inventory/inventory.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { MaturityScore } from "../model/maturity.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
@@ -100,6 +101,8 @@ export interface Report {
   ruleFailures: { ruleId: string; error: string }[];
   /** Which pkiscope analysed the run, when, and with which thresholds. */
   analysis: { pkiscopeVersion: string; analysedAt: string; thresholds: Record<string, number> };
+  /** The maturity levels the run's evidence supports, per category of the Keyfactor model; null for runs scored before maturity existed. */
+  maturity: MaturityScore | null;
 }
 
 export type ReportRuleOutcome = RuleOutcome & { title: string; category: Category };
@@ -180,6 +183,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     })),
     ruleFailures: conclusions.ruleFailures,
     analysis: { pkiscopeVersion: conclusions.pkiscopeVersion, analysedAt: conclusions.analysedAt, thresholds: conclusions.thresholds },
+    maturity: conclusions.maturity,
   };
 }
 

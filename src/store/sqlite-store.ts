@@ -311,7 +311,8 @@ export class SqliteStore implements Store {
       rule_id: string; error: string;
     }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
     const saved = this.db.prepare("SELECT data FROM conclusions WHERE run_id = ?").pluck().get(runId) as string | undefined;
-    const conclusions = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : legacyConclusions(observations.run);
+    const parsed = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : null;
+    const conclusions = parsed ? { ...parsed, maturity: parsed.maturity ?? null } : legacyConclusions(observations.run);
     return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...conclusions };
   }
 
@@ -383,5 +384,5 @@ function legacyConclusions(run: RunInfo): Omit<RunConclusions, "findings" | "rul
   const thresholds = settings && typeof settings === "object"
     ? Object.fromEntries(Object.entries(settings).filter((e): e is [string, number] => typeof e[1] === "number"))
     : {};
-  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt: run.finishedAt ?? run.startedAt };
+  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt: run.finishedAt ?? run.startedAt, maturity: null };
 }

@@ -1,6 +1,7 @@
 // The store's contract. Every method is async so a PostgreSQL store (for /8 address plans and
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
+import type { MaturityScore } from "../model/maturity.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type {
   CertificateRecord,
@@ -97,6 +98,8 @@ export interface RunConclusions {
   thresholds: Record<string, number>;
   pkiscopeVersion: string;
   analysedAt: string;
+  /** The run's maturity as the rubric of its analysis scored it; null for runs scored before maturity existed. */
+  maturity: MaturityScore | null;
 }
 
 /** A run as stored: observations (without CRL bodies), analysis and conclusions. */

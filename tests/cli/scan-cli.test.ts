@@ -105,6 +105,7 @@ describe("usage", () => {
     [["scan", "--targets", "127.0.0.1", "--concurrency", "0", "--db", "x.db"], "--concurrency"],
     [["scan", "--targets", "127.0.0.1", "--fail-on", "severe"], "Allowed choices"],
     [["report", "--format", "pdf", "--db", "x.db"], "--format"],
+    [["scan", "--targets", "127.0.0.1", "--rubric", "/nonexistent/rubric.json", "--db", "x.db"], "rubric /nonexistent/rubric.json: cannot read it (ENOENT)"],
   ])("rejects %j with exit 2", async (args, message) => {
     const result = await runInProcess(args);
     expect(result.code).toBe(2);

@@ -143,6 +143,14 @@ describe("scan of the sample network", () => {
     }
   });
 
+  it("scores the run's maturity in its report, citing evidence", () => {
+    const m = report.maturity!;
+    expect(m.rubric.name).toContain("Keyfactor");
+    expect(m.categories.strategy).toMatchObject({ level: null, bounds: { min: 0, max: 4 } });
+    expect(m.categories.reliability.caps.map((c) => c.reason)).toContain("expired certificates in service");
+    expect(m.overall.level).toBe(Math.min(...Object.values(m.categories).flatMap((c) => (c.level === null ? [] : [c.level]))));
+  });
+
   it("reports what every rule did: checked and clean, findings, or nothing to check", () => {
     const outcome = (id: string) => report.ruleOutcomes.find((o) => o.ruleId === id)!;
     // Every rule of the registry ran; those with findings are the ones whose texts the report carries.

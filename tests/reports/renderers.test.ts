@@ -38,6 +38,22 @@ function finding(fields: Pick<Finding, "ruleId" | "severity" | "message"> & Part
   };
 }
 
+/** A maturity score with a hostile criterion text and cap reason, one category capped, one not assessed. */
+function sampleMaturity(): NonNullable<Report["maturity"]> {
+  const category = (level: number | null): NonNullable<Report["maturity"]>["categories"]["security"] => ({
+    level, label: level === null ? null : "Ad Hoc", bounds: { min: level ?? 0, max: level ?? 4 }, confidence: level === null ? 0 : 0.5,
+    criteria: [{ id: "security.no-weak-keys", level: 2, text: "<b>policies</b>", status: "failed", metrics: { "keys.weak-share": 0.25 }, evidence: [{ kind: "certificate", id: LEAF }] }],
+    caps: level === 0 ? [{ level: 0, reason: "ESC1 <script>alert(1)</script>", findings: ["abc"] }] : [], nextSteps: [],
+  });
+  return {
+    categories: {
+      reliability: category(1), efficiency: category(1), security: category(0), governance: category(1), agility: category(1), strategy: category(null),
+    },
+    overall: { level: 0, label: "Ad Hoc", basis: "the lowest level among the categories that could be assessed" },
+    rubric: { name: "test rubric", version: "1", sha256: ROOT },
+  };
+}
+
 /** A small but complete run: root → issuing CA → hostile leaf, one endpoint per status, one of each severity. */
 function sampleReport(): Report {
   const certificates = [
@@ -133,6 +149,7 @@ function sampleReport(): Report {
       { ruleId: "ocsp-stapling", title: "OCSP stapling", category: "reliability", status: "failed", examined: 0, findings: 0, failures: 1 },
     ],
     analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
+    maturity: sampleMaturity(),
   };
 }
 
@@ -244,6 +261,16 @@ describe("renderHtml", () => {
     }
     const order = ["roca-key", "expired", "crl-unreachable", "short-validity"].map((id) => page.indexOf(`<code>${id}</code>`));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it("leads with the maturity of each category, with its range and why, escaped", () => {
+    const section = page.slice(page.indexOf('<section id="maturity">'), page.indexOf("</section>", page.indexOf('<section id="maturity">')));
+    expect(page.indexOf('<section id="maturity">')).toBeLessThan(page.indexOf('<section id="summary">'));
+    expect(section).toContain("Overall: <strong>0 Ad Hoc</strong>");
+    expect(section).toContain("capped at 0: ESC1 &lt;script&gt;alert(1)&lt;/script&gt; (1 finding(s))");
+    expect(section).toContain("level 2 not met: <code>security.no-weak-keys</code> (keys.weak-share = 0.25)");
+    expect(section).toMatch(/<tr id="maturity-strategy"><td>strategy<\/td><td><span class="note">not assessed<\/span><\/td><td>0–4<\/td>/);
+    expect(section).not.toContain("<script>");
   });
 
   it("says what every rule checked: clean, findings, nothing to check, failed", () => {
