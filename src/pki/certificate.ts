@@ -8,7 +8,7 @@ import * as asnX509 from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
 import type { CertificateRecord, KeyAlgorithm } from "../model/types.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGE_NAMES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS } from "./oids.js";
-import { HASH_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./signatures.js";
+import { describeSignatureAlgorithm } from "./signatures.js";
 import { certificateNames } from "./der-names.js";
 import { assessRsaModulus, modulusFromSpki } from "./rsa-weakness.js";
 
@@ -123,20 +123,9 @@ function describeKey(spki: Buffer, algorithmOid: string): KeyDescription {
 }
 
 function describeSignature(cert: x509.X509Certificate): { name: string; hash: string | null } {
-  const oid = asnOf(cert).signatureAlgorithm.algorithm;
-  const known = SIGNATURE_ALGORITHMS[oid];
-  if (known && known.hash !== null) return known;
-  if (known?.name === "rsassaPss") {
-    // The hash of an RSASSA-PSS signature sits in its parameters; @peculiar/x509 decodes them.
-    try {
-      const hashName = (cert.signatureAlgorithm as { hash?: { name?: string } }).hash?.name;
-      const hash = hashName ? hashName.toLowerCase().replace("-", "") : null;
-      return { name: known.name, hash: hash && Object.values(HASH_ALGORITHMS).includes(hash) ? hash : null };
-    } catch {
-      return { name: known.name, hash: null };
-    }
-  }
-  return known ?? { name: oid, hash: null };
+  const algorithm = asnOf(cert).signatureAlgorithm;
+  // Encoded again only for RSASSA-PSS, whose hash sits in the parameters (kept as they were read).
+  return describeSignatureAlgorithm(algorithm.algorithm, () => new Uint8Array(AsnConvert.serialize(algorithm)));
 }
 
 type ExtensionFields = Pick<

@@ -9,7 +9,7 @@
 // issuer Name goes through @peculiar/x509, once, to be printed.
 import type { KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
-import { HASH_ALGORITHMS, type PssParameters, RSASSA_PSS, SIGNATURE_ALGORITHMS, verifySignature } from "./signatures.js";
+import { describeSignatureAlgorithm, pssParameters, RSASSA_PSS, verifySignature } from "./signatures.js";
 import { sha256Hex } from "./certificate.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
@@ -62,7 +62,7 @@ export interface CrlInfo {
   entryCount: number;
   signatureAlgorithmOid: string;
   signatureAlgorithm: string;
-  /** For RSASSA-PSS, the hash from its parameters. */
+  /** The algorithm's hash (for RSASSA-PSS, from its parameters); null for EdDSA or an unknown hash. */
   signatureHash: string | null;
   /** The whole AlgorithmIdentifier (RSASSA-PSS parameters live in it). */
   signatureAlgorithmDer: Buffer;
@@ -116,7 +116,6 @@ const EXT_DELTA_CRL_INDICATOR = "2.5.29.27";
 const EXT_AUTHORITY_KEY_ID = "2.5.29.35";
 const EXT_REASON_CODE = "2.5.29.21";
 const EXT_INVALIDITY_DATE = "2.5.29.24";
-const MGF1 = "1.2.840.113549.1.1.8";
 
 /** Indexed by reason code; 7 is unassigned. */
 const REASONS: readonly (CrlReasonName | undefined)[] = [
@@ -358,7 +357,7 @@ function oidText(der: Buffer, tlv: Tlv): string {
   return [...head, ...arcs.slice(1)].join(".");
 }
 
-// Version numbers, reason codes, salt lengths: small by definition, so anything longer is refused.
+// Reason codes: small by definition, so anything longer is refused.
 function smallInteger(der: Buffer, tlv: Tlv, what: string): number {
   if (tlv.length === 0 || tlv.length > 4 || (der[tlv.contentStart]! & 0x80) !== 0) {
     throw new CrlParseError("bad-structure", `${what}: not a small non-negative integer`, tlv.start);
@@ -502,49 +501,23 @@ function decodeEntry(der: Buffer, serial: Tlv, date: Tlv, extensions: Tlv | null
 // ---------------------------------------------------------------------------------------------
 // Signature algorithm
 
-interface AlgorithmFields {
-  oid: string;
-  parameters: Tlv | null;
-}
-
-function algorithmIdentifier(der: Buffer, algorithm: Tlv, what: string): AlgorithmFields {
+/** The algorithm of an AlgorithmIdentifier, whose parameters may be any one element. */
+function algorithmOid(der: Buffer, algorithm: Tlv, what: string): string {
   const fields = new Children(der, algorithm, what);
   const oid = oidText(der, fields.next("algorithm", OID));
-  const parameters = fields.hasMore() ? fields.nextAny() : null;
+  if (fields.hasMore()) fields.nextAny();
   fields.end();
-  return { oid, parameters };
-}
-
-/** RFC 4055 RSASSA-PSS-params, with its defaults (SHA-1, MGF1-SHA-1, salt 20). */
-function pssParameters(der: Buffer, parameters: Tlv | null): PssParameters {
-  const result: PssParameters = { hash: "sha1", mgfHash: "sha1", saltLength: 20, trailerField: 1 };
-  if (parameters === null || parameters.tag !== SEQUENCE) return result;
-  const hashName = (algorithm: Tlv, what: string): string => {
-    const oid = algorithmIdentifier(der, algorithm, what).oid;
-    return HASH_ALGORITHMS[oid] ?? oid;
-  };
-  const fields = new Children(der, parameters, "RSASSA-PSS-params");
-  const hash = fields.optional("hashAlgorithm", context(0));
-  if (hash) result.hash = hashName(single(der, hash, SEQUENCE, "hashAlgorithm"), "hashAlgorithm");
-  const mgf = fields.optional("maskGenAlgorithm", context(1));
-  if (mgf) {
-    const mask = algorithmIdentifier(der, single(der, mgf, SEQUENCE, "maskGenAlgorithm"), "maskGenAlgorithm");
-    // Only MGF1 exists; anything else is kept visible as its OID so verification refuses it.
-    result.mgfHash = mask.oid === MGF1 && mask.parameters?.tag === SEQUENCE ? hashName(mask.parameters, "MGF1 hash") : mask.oid;
-  }
-  const salt = fields.optional("saltLength", context(2));
-  if (salt) result.saltLength = smallInteger(der, single(der, salt, INTEGER, "saltLength"), "saltLength");
-  const trailer = fields.optional("trailerField", context(3));
-  if (trailer) result.trailerField = smallInteger(der, single(der, trailer, INTEGER, "trailerField"), "trailerField");
-  fields.end();
-  return result;
+  return oid;
 }
 
 function signatureDescription(der: Buffer, algorithm: Tlv): { oid: string; name: string; hash: string | null } {
-  const { oid, parameters } = algorithmIdentifier(der, algorithm, "signatureAlgorithm");
-  const known = SIGNATURE_ALGORITHMS[oid];
-  if (known === undefined) return { oid, name: oid, hash: null };
-  return { oid, name: known.name, hash: known.name === "rsassaPss" ? pssParameters(der, parameters).hash : known.hash };
+  const oid = algorithmOid(der, algorithm, "signatureAlgorithm");
+  const algorithmDer = der.subarray(algorithm.start, algorithm.end);
+  // RSASSA-PSS parameters say how the CRL is signed: a CRL whose parameters cannot be read is malformed.
+  if (oid === RSASSA_PSS && pssParameters(algorithmDer) === null) {
+    throw new CrlParseError("bad-structure", "signatureAlgorithm: unreadable RSASSA-PSS parameters", algorithm.start);
+  }
+  return { oid, ...describeSignatureAlgorithm(oid, algorithmDer) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -639,14 +612,5 @@ export function readCrl(input: Buffer, wantedSerials?: ReadonlySet<string>): Crl
  * wrong type or a malformed signature is simply false.
  */
 export function verifyCrlSignature(crl: CrlInfo, issuerPublicKey: KeyObject): boolean {
-  let pss: PssParameters | null = null;
-  if (crl.signatureAlgorithmOid === RSASSA_PSS) {
-    try {
-      const algorithm = readTlv(crl.signatureAlgorithmDer, 0, crl.signatureAlgorithmDer.length);
-      pss = pssParameters(crl.signatureAlgorithmDer, algorithmIdentifier(crl.signatureAlgorithmDer, algorithm, "signatureAlgorithm").parameters);
-    } catch {
-      return false;
-    }
-  }
-  return verifySignature({ algorithmOid: crl.signatureAlgorithmOid, pss, signed: crl.tbs, signature: crl.signature }, issuerPublicKey);
+  return verifySignature({ algorithmOid: crl.signatureAlgorithmOid, algorithmDer: crl.signatureAlgorithmDer, signed: crl.tbs, signature: crl.signature }, issuerPublicKey);
 }

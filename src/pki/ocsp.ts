@@ -14,7 +14,7 @@
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { HASH_ALGORITHMS, type PssParameters, RSASSA_PSS, SIGNATURE_ALGORITHMS, verifySignature } from "./signatures.js";
+import { HASH_ALGORITHMS, signatureAlgorithmSupported, verifySignature } from "./signatures.js";
 
 export interface OcspRequestInput {
   certificateDer: Buffer;
@@ -65,7 +65,6 @@ const OIDS = {
   basicResponse: "1.3.6.1.5.5.7.48.1.1",
   nonce: "1.3.6.1.5.5.7.48.1.2",
   ocspSigning: "1.3.6.1.5.5.7.3.9",
-  mgf1: "1.2.840.113549.1.1.8",
 } as const;
 
 /** Hash name → OID, for the CertID this side writes. */
@@ -191,29 +190,6 @@ export function buildOcspRequest(input: OcspRequestInput): { der: Buffer; nonce:
   return { der: Buffer.from(new pkijs.OCSPRequest({ tbsRequest }).toSchema(true).toBER()), nonce };
 }
 
-// RFC 4055 RSASSA-PSS-params, absent fields meaning SHA-1, MGF1-SHA-1 and a 20-byte salt.
-function pssParameters(parameters: unknown): PssParameters {
-  const pss = new pkijs.RSASSAPSSParams(parameters === undefined ? {} : { schema: parameters });
-  const hashName = (oid: string): string => HASH_ALGORITHMS[oid] ?? oid;
-  const mask = pss.maskGenAlgorithm;
-  const mgfHash = mask.algorithmId === OIDS.mgf1 && mask.algorithmParams !== undefined
-    ? hashName(new pkijs.AlgorithmIdentifier({ schema: mask.algorithmParams }).algorithmId)
-    : mask.algorithmId;
-  return { hash: hashName(pss.hashAlgorithm.algorithmId), mgfHash, saltLength: pss.saltLength, trailerField: pss.trailerField };
-}
-
-/** The response's algorithm as signatures.ts verifies it; null when it is not one pkiscope can check. */
-function signedWith(algorithm: pkijs.AlgorithmIdentifier): { algorithmOid: string; pss: PssParameters | null } | null {
-  const oid = algorithm.algorithmId;
-  if (SIGNATURE_ALGORITHMS[oid] === undefined) return null;
-  if (oid !== RSASSA_PSS) return { algorithmOid: oid, pss: null };
-  try {
-    return { algorithmOid: oid, pss: pssParameters(algorithm.algorithmParams) };
-  } catch {
-    return null;
-  }
-}
-
 /** responderID is byName (a Name, compared byte for byte) or byKey (SHA-1 of the key bits). */
 function namedByResponderId(responderId: unknown, candidate: KnownCertificate): boolean {
   if (responderId instanceof pkijs.RelativeDistinguishedNames) return sameBytes(new Uint8Array(responderId.valueBeforeDecode), candidate.subjectDer);
@@ -249,21 +225,21 @@ function isDelegatedResponder(responder: KnownCertificate, issuer: KnownCertific
 
 type Assessment<K extends keyof OcspResult> = Pick<OcspResult, K> & { problems: string[] };
 
-function assessSignature(basic: pkijs.BasicOCSPResponse, issuer: KnownCertificate, carried: KnownCertificate[], now: Date): Assessment<"signer" | "signatureValid"> {
-  const scheme = signedWith(basic.signatureAlgorithm);
-  const problems = scheme === null ? [`signature algorithm ${basic.signatureAlgorithm.algorithmId} is not supported`] : [];
-  const tbs = basic.tbsResponseData.tbsView;
-  const signature = basic.signature.valueBlock.valueHexView;
+function assessSignature(basic: SignedBasicResponse, issuer: KnownCertificate, carried: KnownCertificate[], now: Date): Assessment<"signer" | "signatureValid"> {
+  const algorithmOid = basic.response.signatureAlgorithm.algorithmId;
+  const supported = signatureAlgorithmSupported(algorithmOid, basic.algorithmDer);
+  const problems = supported ? [] : [`signature algorithm ${algorithmOid} is not supported`];
+  const signed = { algorithmOid, algorithmDer: basic.algorithmDer, signed: basic.response.tbsResponseData.tbsView, signature: basic.response.signature.valueBlock.valueHexView };
   const signing = identifySigner(
     [issuer, ...carried],
-    (candidate) => namedByResponderId(basic.tbsResponseData.responderID, candidate),
-    (candidate) => scheme !== null && verifySignature({ ...scheme, signed: tbs, signature }, candidate.x509.publicKey),
+    (candidate) => namedByResponderId(basic.response.tbsResponseData.responderID, candidate),
+    (candidate) => supported && verifySignature(signed, candidate.x509.publicKey),
   );
   if (signing === null) {
     return { signer: "none", signatureValid: false, problems: [...problems, "signer not identified: neither the CA nor a certificate in the response"] };
   }
   const { certificate, signatureValid } = signing;
-  if (!signatureValid && scheme !== null) problems.push("response signature does not verify");
+  if (!signatureValid && supported) problems.push("response signature does not verify");
   // The CA's key, whichever of its certificates carries it.
   if (sameBytes(certificate.keyBits, issuer.keyBits)) return { signer: "issuer", signatureValid, problems };
   if (!isDelegatedResponder(certificate, issuer)) {
@@ -346,6 +322,17 @@ function assessNonce(data: pkijs.ResponseData, requestNonce: Buffer | null | und
   return { nonceMatches, problems: nonceMatches ? [] : ["nonce does not match the request (a replayed or misdirected response)"] };
 }
 
+/** A BasicOCSPResponse with its signatureAlgorithm exactly as received (RSASSA-PSS parameters are read from it). */
+interface SignedBasicResponse {
+  response: pkijs.BasicOCSPResponse;
+  algorithmDer: Uint8Array | null;
+}
+
+function signatureAlgorithmDer(basicSchema: asn1js.AsnType): Uint8Array | null {
+  const algorithm = basicSchema instanceof asn1js.Sequence ? basicSchema.valueBlock.value[1] : undefined;
+  return algorithm === undefined ? null : algorithm.valueBeforeDecodeView;
+}
+
 // certs is the optional fourth field, [0] EXPLICIT SEQUENCE OF Certificate (RFC 6960 4.2.1).
 // pkijs keeps only parsed copies; the collector wants the bytes exactly as sent.
 function carriedCertificates(basic: pkijs.BasicOCSPResponse, basicSchema: asn1js.AsnType): KnownCertificate[] {
@@ -397,17 +384,17 @@ function evaluateResponse(der: Buffer, context: OcspResponseContext): OcspResult
   if (response.responseBytes === undefined) throw new Error("a successful response without responseBytes");
   if (response.responseBytes.responseType !== OIDS.basicResponse) return emptyResult(responseStatus, "unknown response type");
 
-  const { basic, carried } = decode(response.responseBytes.response.valueBlock.valueHexView, "BasicOCSPResponse", (schema) => {
+  const { basic, carried, algorithmDer } = decode(response.responseBytes.response.valueBlock.valueHexView, "BasicOCSPResponse", (schema) => {
     fillEmptyResponses(schema);
     const parsed = new pkijs.BasicOCSPResponse({ schema }); // also checks the shape carriedCertificates walks
-    return { basic: parsed, carried: carriedCertificates(parsed, schema) };
+    return { basic: parsed, carried: carriedCertificates(parsed, schema), algorithmDer: signatureAlgorithmDer(schema) };
   });
   const issuer = describeCertificate(context.issuerDer, "issuer certificate");
   const serial = describeCertificate(context.certificateDer, "certificate").serialNumber.toBigInt();
   const now = context.now ?? new Date();
   const data = basic.tbsResponseData;
 
-  const signature = assessSignature(basic, issuer, carried, now);
+  const signature = assessSignature({ response: basic, algorithmDer }, issuer, carried, now);
   const status = assessSingleResponse(data.responses, issuer, serial, now);
   const nonce = assessNonce(data, context.nonce);
   return {

@@ -1,12 +1,18 @@
-// Signature algorithms and their verification, once for every signed structure pkiscope reads
-// (CRLs, OCSP responses; certificate names and hashes). Written here rather than left to a
-// library because node:crypto (OpenSSL) is the only verifier that still checks MD5, SHA-1, DSA
-// and PSS signatures old PKIs carry (WebCrypto refuses them), and node picks the scheme from the
-// key, not from the algorithm the signature names: the key type is checked against the
-// algorithm here, so an ecdsa-with-SHA256 signature never verifies as PKCS#1 with an RSA key.
-// Certificate links in path building use X509Certificate.verify, where OpenSSL reads the
-// algorithm from the certificate itself.
-import { type KeyObject, constants, verify } from "node:crypto";
+// Signature algorithms: their names and hashes, and their verification, once for every signed
+// structure pkiscope reads. node:crypto (OpenSSL) is the only verifier here that still checks the
+// MD5, SHA-1, DSA and PSS signatures old PKIs carry (WebCrypto refuses them: weak links are still
+// links, and rules judge them). But node picks the scheme from the key, not from the algorithm the
+// signature names, so verifySignature() checks the key type against the algorithm first: an
+// ecdsa-with-SHA256 signature never verifies as PKCS#1 with an RSA key.
+//
+// Certificate links (path building) do not come through here: they use node's
+// X509Certificate.verify, i.e. OpenSSL's X509_verify, because OpenSSL then reads the algorithm and
+// its parameters from the certificate itself, refuses a key of the wrong type on its own, needs no
+// decoding of the certificate on our side (path building checks thousands of links a run, and
+// node's parsed certificate is what it caches), and accepts every algorithm this table knows, so a
+// certificate and a CRL or OCSP response signed alike verify alike (tests/pki/signatures.test.ts
+// checks that the two agree).
+import { type KeyObject, constants, getHashes, verify } from "node:crypto";
 
 export interface SignatureAlgorithmInfo {
   name: string;
@@ -21,7 +27,9 @@ const EC = ["ec"] as const;
 const DSA = ["dsa"] as const;
 
 export const RSASSA_PSS = "1.2.840.113549.1.1.10";
+const MGF1 = "1.2.840.113549.1.1.8";
 
+/** Signature algorithm OID → name, hash and key types. Unknown OIDs are named by their dotted form. */
 export const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmInfo>> = {
   "1.2.840.113549.1.1.2": { name: "md2WithRSAEncryption", hash: "md2", keyTypes: RSA },
   "1.2.840.113549.1.1.3": { name: "md4WithRSAEncryption", hash: "md4", keyTypes: RSA },
@@ -45,7 +53,7 @@ export const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmInf
   "1.3.101.113": { name: "Ed448", hash: null, keyTypes: ["ed448"] },
 };
 
-/** Hash algorithm OIDs (RSASSA-PSS parameters, OCSP CertIDs). */
+/** Hash algorithm OID → node's name (RSASSA-PSS parameters, OCSP CertIDs). */
 export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
   "1.2.840.113549.2.5": "md5",
   "1.3.14.3.2.26": "sha1",
@@ -55,7 +63,103 @@ export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
 
-/** RFC 4055 RSASSA-PSS-params as decoded by the caller (hash names, or OIDs when unknown). */
+const KNOWN_HASHES: ReadonlySet<string> = new Set(Object.values(HASH_ALGORITHMS));
+
+/** Hashes this OpenSSL offers (OpenSSL 3 has dropped MD2, and MD4 lives in its legacy provider). */
+const AVAILABLE_HASHES: ReadonlySet<string> = new Set(getHashes());
+
+// ---------------------------------------------------------------------------------------------
+// Just enough DER for an AlgorithmIdentifier and RSASSA-PSS-params. Every header is checked
+// against its parent; anything off (BER, trailing bytes, a field out of order) is null.
+
+const INTEGER = 0x02;
+const OID = 0x06;
+const SEQUENCE = 0x30;
+
+interface Element {
+  tag: number;
+  /** First content byte. */
+  start: number;
+  /** Just past the content. */
+  end: number;
+}
+
+function element(der: Uint8Array, offset: number, limit: number): Element | null {
+  if (offset + 2 > limit) return null;
+  const tag = der[offset]!;
+  const first = der[offset + 1]!;
+  if ((tag & 0x1f) === 0x1f || first === 0x80) return null;
+  let start = offset + 2;
+  let length = first;
+  if (first > 0x80) {
+    const octets = first & 0x7f;
+    // An AlgorithmIdentifier is a few dozen bytes: two length octets are already generous.
+    if (octets > 2 || start + octets > limit) return null;
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + der[start + i]!;
+    start += octets;
+  }
+  return start + length > limit ? null : { tag, start, end: start + length };
+}
+
+/** The elements that exactly fill `parent`, or null. */
+function children(der: Uint8Array, parent: Element): Element[] | null {
+  const list: Element[] = [];
+  for (let pos = parent.start; pos < parent.end; pos = list[list.length - 1]!.end) {
+    const child = element(der, pos, parent.end);
+    if (child === null) return null;
+    list.push(child);
+  }
+  return list;
+}
+
+function oidText(der: Uint8Array, oid: Element): string | null {
+  if (oid.tag !== OID || oid.end === oid.start || (der[oid.end - 1]! & 0x80) !== 0) return null;
+  const arcs: number[] = [];
+  let value = 0;
+  for (let i = oid.start; i < oid.end; i++) {
+    value = value * 128 + (der[i]! & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER) return null;
+    if ((der[i]! & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  const first = Math.min(Math.floor(arcs[0]! / 40), 2);
+  return [first, arcs[0]! - first * 40, ...arcs.slice(1)].join(".");
+}
+
+/** A non-negative INTEGER of at most four value bytes; negative or huge ones are null. */
+function smallUnsigned(der: Uint8Array, integer: Element): number | null {
+  let start = integer.start;
+  if (integer.tag !== INTEGER || integer.end === start || (der[start]! & 0x80) !== 0) return null;
+  if (der[start] === 0 && integer.end - start > 1) start++;
+  if (integer.end - start > 4) return null;
+  let value = 0;
+  for (let i = start; i < integer.end; i++) value = value * 256 + der[i]!;
+  return value;
+}
+
+interface Algorithm {
+  oid: string;
+  parameters: Element | null;
+}
+
+/** An AlgorithmIdentifier: SEQUENCE { algorithm OID, parameters ANY OPTIONAL }, filling `within`. */
+function algorithmIn(der: Uint8Array, within: Element): Algorithm | null {
+  const fields = within.tag === SEQUENCE ? children(der, within) : null;
+  if (fields === null || fields.length < 1 || fields.length > 2) return null;
+  const oid = oidText(der, fields[0]!);
+  return oid === null ? null : { oid, parameters: fields[1] ?? null };
+}
+
+/** The one element an EXPLICIT tag wraps. */
+function explicit(der: Uint8Array, tagged: Element): Element | null {
+  const inner = children(der, tagged);
+  return inner?.length === 1 ? inner[0]! : null;
+}
+
+/** RFC 4055 RSASSA-PSS-params. Hashes are node's names, or their OIDs when unknown. */
 export interface PssParameters {
   hash: string;
   mgfHash: string;
@@ -63,29 +167,131 @@ export interface PssParameters {
   trailerField: number;
 }
 
+const hashName = (algorithm: Algorithm): string => HASH_ALGORITHMS[algorithm.oid] ?? algorithm.oid;
+
+/**
+ * The parameters of an RSASSA-PSS AlgorithmIdentifier (its whole DER), absent fields taking
+ * their defaults (SHA-1, MGF1 with SHA-1, salt 20, trailer 1), as do absent parameters. null when
+ * `algorithmDer` is not an RSASSA-PSS AlgorithmIdentifier with readable parameters. A mask
+ * generation function other than MGF1 is kept visible as its OID in `mgfHash`.
+ */
+export function pssParameters(algorithmDer: Uint8Array): PssParameters | null {
+  const outer = element(algorithmDer, 0, algorithmDer.length);
+  if (outer === null || outer.end !== algorithmDer.length) return null;
+  const algorithm = algorithmIn(algorithmDer, outer);
+  if (algorithm?.oid !== RSASSA_PSS) return null;
+  const result: PssParameters = { hash: "sha1", mgfHash: "sha1", saltLength: 20, trailerField: 1 };
+  if (algorithm.parameters === null) return result;
+  const fields = algorithm.parameters.tag === SEQUENCE ? children(algorithmDer, algorithm.parameters) : null;
+  if (fields === null) return null;
+  let lastTag = -1;
+  for (const field of fields) {
+    // [0] hashAlgorithm, [1] maskGenAlgorithm, [2] saltLength, [3] trailerField, each once, in order.
+    const tagNumber = field.tag - 0xa0;
+    if (tagNumber <= lastTag || tagNumber > 3) return null;
+    lastTag = tagNumber;
+    const inner = explicit(algorithmDer, field);
+    if (inner === null) return null;
+    if (tagNumber === 0 || tagNumber === 1) {
+      const named = algorithmIn(algorithmDer, inner);
+      if (named === null) return null;
+      if (tagNumber === 0) {
+        result.hash = hashName(named);
+      } else {
+        const mgfHash = named.oid === MGF1 && named.parameters !== null ? algorithmIn(algorithmDer, named.parameters) : null;
+        result.mgfHash = mgfHash === null ? named.oid : hashName(mgfHash);
+      }
+    } else {
+      const value = smallUnsigned(algorithmDer, inner);
+      if (value === null) return null;
+      if (tagNumber === 2) result.saltLength = value;
+      else result.trailerField = value;
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Naming
+
+/**
+ * The name and hash of a signature algorithm, as inventories and reports show them: an unknown
+ * OID is its own name; the hash is null when there is none (EdDSA) or it is unknown, and for
+ * RSASSA-PSS comes from the parameters in `algorithmDer` (the whole AlgorithmIdentifier). Pass a
+ * function when encoding that DER costs something: it is only called for RSASSA-PSS.
+ */
+export function describeSignatureAlgorithm(oid: string, algorithmDer?: Uint8Array | (() => Uint8Array) | null): { name: string; hash: string | null } {
+  const known = SIGNATURE_ALGORITHMS[oid];
+  if (known === undefined) return { name: oid, hash: null };
+  if (oid !== RSASSA_PSS) return { name: known.name, hash: known.hash };
+  let hash: string | null = null;
+  try {
+    const der = typeof algorithmDer === "function" ? algorithmDer() : algorithmDer;
+    const pss = der ? pssParameters(der) : null;
+    hash = pss !== null && KNOWN_HASHES.has(pss.hash) ? pss.hash : null;
+  } catch {
+    // An encoder that fails leaves the hash unknown, like unreadable parameters.
+  }
+  return { name: known.name, hash };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+/** How node:crypto verifies one algorithm. */
+interface Scheme {
+  keyTypes: readonly string[];
+  /** null for EdDSA, which signs the message itself. */
+  hash: string | null;
+  /** RSASSA-PSS only. */
+  saltLength: number | null;
+}
+
+/**
+ * How `algorithmOid` (with `algorithmDer`, the whole AlgorithmIdentifier, for RSASSA-PSS) is
+ * verified, or null when node:crypto cannot: an unknown OID, a hash this OpenSSL lacks, PSS
+ * parameters that are unreadable or ask for what node cannot do (node's PSS always masks with
+ * MGF1 over the message hash and ends with 0xbc, i.e. trailerField 1).
+ */
+function schemeFor(algorithmOid: string, algorithmDer: Uint8Array | null | undefined): Scheme | null {
+  const algorithm = SIGNATURE_ALGORITHMS[algorithmOid];
+  if (algorithm === undefined) return null;
+  if (algorithmOid !== RSASSA_PSS) {
+    return algorithm.hash === null || AVAILABLE_HASHES.has(algorithm.hash) ? { keyTypes: algorithm.keyTypes, hash: algorithm.hash, saltLength: null } : null;
+  }
+  const pss = algorithmDer ? pssParameters(algorithmDer) : null;
+  if (pss === null || pss.mgfHash !== pss.hash || pss.trailerField !== 1 || !KNOWN_HASHES.has(pss.hash)) return null;
+  return { keyTypes: algorithm.keyTypes, hash: pss.hash, saltLength: pss.saltLength };
+}
+
+/** Whether verifySignature() can ever say true for this algorithm (see schemeFor). */
+export function signatureAlgorithmSupported(algorithmOid: string, algorithmDer?: Uint8Array | null): boolean {
+  return schemeFor(algorithmOid, algorithmDer) !== null;
+}
+
 export interface SignedData {
   algorithmOid: string;
-  /** Required for RSASSA-PSS; ignored otherwise. */
-  pss?: PssParameters | null;
+  /** The whole AlgorithmIdentifier. Required for RSASSA-PSS, whose parameters it carries; not read otherwise. */
+  algorithmDer?: Uint8Array | null;
+  /** The signed bytes (tbsCertList, tbsResponseData, ...). */
   signed: Uint8Array;
+  /** The signature: BIT STRING contents; DER for ECDSA and DSA. */
   signature: Uint8Array;
 }
 
 /**
- * Whether `key` made this signature: PKCS#1 v1.5 RSA (any hash OpenSSL still offers), RSASSA-PSS,
- * ECDSA, DSA, Ed25519, Ed448. Never throws: an unknown algorithm, a key of the wrong type,
- * unsupported PSS parameters or a malformed signature is simply false.
+ * Whether `key` made this signature: PKCS#1 v1.5 RSA (MD5, SHA-1, SHA-2; MD2 and MD4 only where
+ * OpenSSL still has them), RSASSA-PSS, ECDSA, DSA, Ed25519, Ed448. The key's type must be one the
+ * algorithm names. Never throws: an unknown or unsupported algorithm, a key of the wrong type,
+ * unreadable parameters or a malformed signature is simply false.
  */
 export function verifySignature(data: SignedData, key: KeyObject): boolean {
-  const algorithm = SIGNATURE_ALGORITHMS[data.algorithmOid];
-  const keyType = key.asymmetricKeyType;
-  if (!algorithm || keyType === undefined || !algorithm.keyTypes.includes(keyType)) return false;
   try {
-    if (data.algorithmOid !== RSASSA_PSS) return verify(algorithm.hash, data.signed, key, data.signature);
-    const pss = data.pss;
-    // node:crypto's PSS always uses MGF1 with the message hash, and trailer 0xbc (trailerField 1).
-    if (!pss || pss.mgfHash !== pss.hash || pss.trailerField !== 1) return false;
-    return verify(pss.hash, data.signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, data.signature);
+    const scheme = schemeFor(data.algorithmOid, data.algorithmDer);
+    const keyType = key.asymmetricKeyType;
+    if (scheme === null || keyType === undefined || !scheme.keyTypes.includes(keyType)) return false;
+    const options = scheme.saltLength === null ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength };
+    return verify(scheme.hash, data.signed, options, data.signature);
   } catch {
     return false;
   }
