@@ -119,7 +119,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
 
     const followUp = { ...ctx, recorder, store, runId: run.id, trust };
     if (fetcher && !signal.aborted) tallies.aia = await collectIssuers(fetcher, followUp);
-    if (!signal.aborted) Object.assign(tallies, await collectRevocation(plan.revocation, signal.aborted ? null : fetcher, followUp));
+    if (!signal.aborted) Object.assign(tallies, await collectRevocation(plan.revocation, fetcher, followUp));
     await recorder.close();
     lap("followUp");
 

@@ -4,8 +4,7 @@
 // same observations always give the same analysis, whatever else the store holds.
 import type { SightingRow, RunAnalysis, RunObservations, StoredCertificate } from "../store/store.js";
 import type { PathResult } from "../model/types.js";
-import { messageOf, parseCertificate } from "../pki/certificate.js";
-import { PARSER_VERSION } from "../pki/parser-version.js";
+import { storedCertificate } from "../observations/recorder.js";
 import { type PathNode, PathBuilder } from "./path-builder.js";
 import { type SignerCandidate, judgeRevocation } from "./revocation.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
@@ -35,7 +34,7 @@ export async function analyseRun(
     if (!paths.has(id)) paths.set(id, { sha256: id, trustedPath: [id], partialPath: [id], selfSigned: true, stopReason: null });
   }
   const inRun = new Set(observations.certificates.map((c) => c.sha256));
-  const anchorCertificates = trust.anchors.filter((a) => anchors.includes(a.sha256) && !inRun.has(a.sha256)).map((a) => storedAnchor(a.der, a.sha256));
+  const anchorCertificates = trust.anchors.filter((a) => anchors.includes(a.sha256) && !inRun.has(a.sha256)).map((a) => storedCertificate(a.der, a.sha256));
   const observedAt = options.now.toISOString();
   const anchorSightings: SightingRow[] = anchorCertificates.map((c) => ({
     sha256: c.sha256, source: "anchor", location: trust.source, position: null, observedAt, error: c.parseError,
@@ -71,14 +70,4 @@ function nodeOf(c: StoredCertificate): PathNode | null {
     sha256: c.sha256, der: c.der, subjectNameHash: c.subjectNameHash, issuerNameHash: c.issuerNameHash,
     caIssuersUrls: c.record.caIssuersUrls, selfIssued: c.record.selfIssued, subject: c.record.subject, issuer: c.record.issuer,
   };
-}
-
-/** A root of the default store, parsed as any certificate is (only the few that paths use). */
-function storedAnchor(der: Buffer, sha256: string): StoredCertificate {
-  try {
-    const p = parseCertificate(der);
-    return { sha256, der, record: p.record, parseError: null, subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash, parserVersion: PARSER_VERSION };
-  } catch (err) {
-    return { sha256, der, record: null, parseError: messageOf(err), subjectNameHash: null, issuerNameHash: null, parserVersion: PARSER_VERSION };
-  }
 }

@@ -145,18 +145,22 @@ export class ObservationRecorder implements ObservationSink {
 
   private parseOnce(sha256: string, der: Buffer, alreadyParsed: ParsedCertificate | undefined): StoredCertificate {
     if (!alreadyParsed) this.parsedCount++;
-    try {
-      const parsed = alreadyParsed ?? parseCertificate(der);
-      this.known.set(sha256, null);
-      return {
-        sha256, der, record: parsed.record, parseError: null,
-        subjectNameHash: parsed.subjectNameHash, issuerNameHash: parsed.issuerNameHash, parserVersion: PARSER_VERSION,
-      };
-    } catch (err) {
-      const message = messageOf(err);
-      this.known.set(sha256, message);
-      return { sha256, der, record: null, parseError: message, subjectNameHash: null, issuerNameHash: null, parserVersion: PARSER_VERSION };
-    }
+    const stored = storedCertificate(der, sha256, alreadyParsed);
+    this.known.set(sha256, stored.parseError);
+    return stored;
+  }
+}
+
+/** A certificate as the store keeps it: parsed now (unless `parsed` is given), or its parse error. */
+export function storedCertificate(der: Buffer, sha256 = sha256Hex(der), parsed?: ParsedCertificate): StoredCertificate {
+  try {
+    const p = parsed ?? parseCertificate(der);
+    return {
+      sha256, der, record: p.record, parseError: null,
+      subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash, parserVersion: PARSER_VERSION,
+    };
+  } catch (err) {
+    return { sha256, der, record: null, parseError: messageOf(err), subjectNameHash: null, issuerNameHash: null, parserVersion: PARSER_VERSION };
   }
 }
 

@@ -17,8 +17,8 @@ import type { TrustAnchorSet } from "../../src/inventory/trust-anchors.js";
 import type { CrlFetch } from "../../src/model/revocation.js";
 import { parseCertificate } from "../../src/pki/certificate.js";
 import { readCrl } from "../../src/pki/crl.js";
-import { PARSER_VERSION } from "../../src/pki/parser-version.js";
-import type { RunObservations, StoredCertificate } from "../../src/store/store.js";
+import type { RunObservations } from "../../src/store/store.js";
+import { storedCertificate } from "../../src/observations/recorder.js";
 
 const NOW = new Date("2026-06-01T00:00:00Z");
 const validity = { notBefore: new Date("2026-01-01T00:00:00Z"), notAfter: new Date("2027-01-01T00:00:00Z") };
@@ -35,14 +35,12 @@ const forgerKey = generateKeyPair({ kind: "ec", curve: "P-256" });
 const crl = (privateKey: typeof caKey.privateKey, revoked = listingLeaf) =>
   buildCrl({ issuer: { certificateDer: ca.der, privateKey }, thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z"), revoked }).der;
 
-function stored(der: Buffer): StoredCertificate {
-  const p = parseCertificate(der);
-  return { sha256: p.record.sha256, der, record: p.record, parseError: null, subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash, parserVersion: PARSER_VERSION };
-}
+/** Stored as the recorder stores it, parsed strictly: a fixture that does not parse fails the test. */
+const parsedCertificate = (der: Buffer) => storedCertificate(der, undefined, parseCertificate(der));
 
 /** A run that served the leaf (and its CA) and fetched one CRL from its distribution point. */
 async function judged(crlDer: Buffer) {
-  const certificates = [stored(leaf.der), stored(ca.der)];
+  const certificates = [parsedCertificate(leaf.der), parsedCertificate(ca.der)];
   const info = readCrl(crlDer);
   const fetch: CrlFetch = {
     url: CDP, source: "cdp", fetchedAt: NOW.toISOString(), latencyMs: 3, httpStatus: 200, error: null, skipped: null,

@@ -16,8 +16,8 @@ import type { AdcsSnapshot } from "../../src/model/adcs.js";
 import type { CrlFacts, CrlObservation, OcspObservation } from "../../src/model/revocation.js";
 import type { SightingSource } from "../../src/model/types.js";
 import { parseCertificate, sha256Hex } from "../../src/pki/certificate.js";
-import { PARSER_VERSION } from "../../src/pki/parser-version.js";
-import type { EndpointRow, RunObservations, SightingRow, StoredCertificate } from "../../src/store/store.js";
+import type { EndpointRow, RunObservations, SightingRow } from "../../src/store/store.js";
+import { storedCertificate } from "../../src/observations/recorder.js";
 
 /** The clock of every case: whole seconds, as certificate times are. */
 export const NOW = new Date("2026-06-01T00:00:00Z");
@@ -157,10 +157,8 @@ export interface ViewSpec {
   thresholds?: Record<string, number>;
 }
 
-function stored(der: Buffer): StoredCertificate {
-  const p = parseCertificate(der);
-  return { sha256: p.record.sha256, der, record: p.record, parseError: null, subjectNameHash: p.subjectNameHash, issuerNameHash: p.issuerNameHash, parserVersion: PARSER_VERSION };
-}
+/** Stored as the recorder stores it, parsed strictly: a fixture that does not parse fails the test. */
+const parsedCertificate = (der: Buffer) => storedCertificate(der, undefined, parseCertificate(der));
 
 /** Endpoints as the TLS collector stores them, from the served sightings: chain ordered by position. */
 function endpointsOf(sightings: readonly SightingRow[], observedAt: string): EndpointRow[] {
@@ -184,7 +182,7 @@ export async function viewOf(spec: ViewSpec): Promise<InventoryView> {
   const now = spec.now ?? NOW;
   const observedAt = now.toISOString();
   const entries = spec.certificates ?? [];
-  const certificates = [...new Map(entries.map((e) => [e.certificate.sha256, stored(e.certificate.der)])).values()];
+  const certificates = [...new Map(entries.map((e) => [e.certificate.sha256, parsedCertificate(e.certificate.der)])).values()];
   const sightings: SightingRow[] = entries.flatMap((e) =>
     e.sources.map((s) => ({ sha256: e.certificate.sha256, source: s.source, location: s.location, position: s.position, observedAt, error: null })),
   );
@@ -200,7 +198,7 @@ export async function viewOf(spec: ViewSpec): Promise<InventoryView> {
   const trust: TrustAnchorSet = {
     source: "rule-test-anchors.pem",
     explicit: true,
-    anchors: (spec.anchors ?? []).map((a) => ({ sha256: a.sha256, der: a.der, subjectNameHash: stored(a.der).subjectNameHash! })),
+    anchors: (spec.anchors ?? []).map((a) => ({ sha256: a.sha256, der: a.der, subjectNameHash: parsedCertificate(a.der).subjectNameHash! })),
   };
   const analysis = await analyseRun(observations, trust, { checkStaples: false, now });
   return buildInventoryView(
