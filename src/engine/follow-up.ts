@@ -11,6 +11,7 @@ import { type OcspQuery, ocspCollector } from "../../collectors/ocsp/index.js";
 import { findPublishedCrl, publishedCrls } from "../inventory/adcs/published-crls.js";
 import type { TrustAnchorSet } from "../inventory/trust-anchors.js";
 import type { UrlFetcher } from "../net/fetcher.js";
+import { groupBy } from "../collections.js";
 import type { ObservationRecorder } from "../observations/recorder.js";
 import type { CertificateLead, Store } from "../store/store.js";
 import type { RevocationPlan } from "./defaults.js";
@@ -84,13 +85,17 @@ async function ocspQueries(leads: readonly CertificateLead[], ctx: FollowUpConte
   const wantedIssuers = new Set(leaves.map((l) => l.issuerNameHash));
   const runCandidates = leads.filter((l) => wantedIssuers.has(l.subjectNameHash));
   const der = new Map((await ctx.store.certificates([...leaves, ...runCandidates].map((l) => l.sha256))).map((c) => [c.sha256, c.der]));
-  const candidatesBy = new Map<string, { sha256: string; der: Buffer }[]>();
-  const addCandidate = (nameHash: string, sha256: string, body: Buffer | undefined): void => {
-    if (body) candidatesBy.set(nameHash, [...(candidatesBy.get(nameHash) ?? []), { sha256, der: body }]);
-  };
   // Anchors first, as path building prefers them.
-  for (const a of ctx.trust.anchors) if (wantedIssuers.has(a.subjectNameHash)) addCandidate(a.subjectNameHash, a.sha256, a.der);
-  for (const c of runCandidates) addCandidate(c.subjectNameHash, c.sha256, der.get(c.sha256));
+  const candidatesBy = groupBy(
+    [
+      ...ctx.trust.anchors.filter((a) => wantedIssuers.has(a.subjectNameHash)),
+      ...runCandidates.flatMap((c) => {
+        const body = der.get(c.sha256);
+        return body ? [{ sha256: c.sha256, der: body, subjectNameHash: c.subjectNameHash }] : [];
+      }),
+    ],
+    (c) => c.subjectNameHash,
+  );
   return leaves.flatMap((leaf) => {
     const leafDer = der.get(leaf.sha256);
     if (!leafDer) return [];

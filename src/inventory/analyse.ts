@@ -4,6 +4,7 @@
 // same observations always give the same analysis, whatever else the store holds.
 import type { SightingRow, RunAnalysis, RunObservations, StoredCertificate } from "../store/store.js";
 import type { PathResult } from "../model/types.js";
+import { groupBy } from "../collections.js";
 import { storedCertificate } from "../observations/recorder.js";
 import { type PathNode, PathBuilder } from "./path-builder.js";
 import { type SignerCandidate, judgeRevocation } from "./revocation.js";
@@ -40,15 +41,15 @@ export async function analyseRun(
     sha256: c.sha256, source: "anchor", location: trust.source, position: null, observedAt, error: c.parseError,
   }));
 
-  const signers = new Map<string, SignerCandidate[]>();
+  // Every certificate that may sign a CRL or an OCSP answer, once each: the run's, then the anchors.
   const der = new Map<string, Buffer>();
-  const addSigner = (candidate: SignerCandidate): void => {
-    if (der.has(candidate.sha256)) return;
-    der.set(candidate.sha256, candidate.der);
-    signers.set(candidate.subjectNameHash, [...(signers.get(candidate.subjectNameHash) ?? []), candidate]);
-  };
-  for (const c of parsed) if (c.subjectNameHash) addSigner({ sha256: c.sha256, der: c.der, subjectNameHash: c.subjectNameHash });
-  for (const a of trust.anchors) addSigner(a);
+  const candidates: SignerCandidate[] = [];
+  for (const c of [...parsed.flatMap((p) => (p.subjectNameHash ? [{ sha256: p.sha256, der: p.der, subjectNameHash: p.subjectNameHash }] : [])), ...trust.anchors]) {
+    if (der.has(c.sha256)) continue;
+    der.set(c.sha256, c.der);
+    candidates.push(c);
+  }
+  const signers = groupBy(candidates, (c) => c.subjectNameHash);
   const revocation = await judgeRevocation({
     observations, certificates: parsed, signers, derOf: (id) => der.get(id) ?? null,
     paths: [...paths.values()], checkStaples: options.checkStaples, now: options.now,

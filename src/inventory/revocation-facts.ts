@@ -1,4 +1,5 @@
 // Facts about revocation sources, so revocation rules read facts, not observations' internals.
+import { groupBy } from "../collections.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { InventoryView } from "./inventory.js";
 
@@ -9,14 +10,7 @@ export function endpointsServing(inventory: InventoryView, certificates: readonl
 
 /** Certificates whose OCSP URL list includes this one (for OCSP findings grouped per URL). */
 export function ocspByUrl(inventory: InventoryView): Map<string, OcspObservation[]> {
-  const byUrl = new Map<string, OcspObservation[]>();
-  for (const o of inventory.ocsp) {
-    if (o.source !== "responder" || !o.url) continue;
-    const list = byUrl.get(o.url);
-    if (list) list.push(o);
-    else byUrl.set(o.url, [o]);
-  }
-  return byUrl;
+  return groupBy(inventory.ocsp, (o) => (o.source === "responder" && o.url ? o.url : null));
 }
 
 /** CRLs that were read (fetched and parsed). */

@@ -3,6 +3,7 @@
 // (fetched or stapled) can be trusted. A CRL that no certificate of the CA it names verifies
 // revokes nothing: a forged CRL must never raise a finding on a healthy certificate.
 import { X509Certificate } from "node:crypto";
+import { groupBy } from "../collections.js";
 import type { CrlFetch, CrlObservation, OcspExchange, OcspObservation, OcspTransport } from "../model/revocation.js";
 import type { PathResult } from "../model/types.js";
 import { type CrlInfo, normalizeSerial, readCrl, verifyCrlSignature } from "../pki/crl.js";
@@ -32,7 +33,13 @@ export interface RevocationInput {
 }
 
 export async function judgeRevocation(input: RevocationInput): Promise<{ crls: CrlObservation[]; ocsp: OcspObservation[] }> {
-  const crls = input.observations.fetches.flatMap((f) => (f.kind === "crl" ? [judgeCrl(f.fetch, input)] : []));
+  // Indexed once for all CRLs: which certificates name each CDP, and which each CA issued.
+  const byCdp = new Map([...groupBy(
+    input.certificates.flatMap((c) => c.record.crlDistributionPoints.map((url) => ({ url, sha256: c.sha256 }))),
+    (naming) => naming.url,
+  )].map(([url, namings]) => [url, namings.map((n) => n.sha256)]));
+  const byIssuerName = groupBy(input.certificates, (c) => c.issuerNameHash);
+  const crls = input.observations.fetches.flatMap((f) => (f.kind === "crl" ? [judgeCrl(f.fetch, input, byCdp, byIssuerName)] : []));
   const exchanges = input.observations.fetches.flatMap((f) => (f.kind === "ocsp" ? [f.fetch] : []));
   const staples = input.checkStaples ? stapledResponses(input) : [];
   const needsParser = exchanges.some((e) => e.response !== null) || staples.length > 0;
@@ -50,15 +57,18 @@ export async function judgeRevocation(input: RevocationInput): Promise<{ crls: C
   return { crls, ocsp };
 }
 
-function judgeCrl(fetch: CrlFetch, input: RevocationInput): CrlObservation {
-  const certificates = fetch.source === "cdp"
-    ? input.certificates.filter((c) => c.record.crlDistributionPoints.includes(fetch.url)).map((c) => c.sha256)
-    : [];
+function judgeCrl(
+  fetch: CrlFetch,
+  input: RevocationInput,
+  byCdp: ReadonlyMap<string, string[]>,
+  byIssuerName: ReadonlyMap<string, Parsed[]>,
+): CrlObservation {
+  const certificates = fetch.source === "cdp" ? [...new Set(byCdp.get(fetch.url) ?? [])] : [];
   const unread: CrlObservation = { ...fetch, signature: { status: "issuer-unknown", issuer: null }, certificates, revoked: [] };
   const body = fetch.crl ? input.observations.crlBodies.get(fetch.crl.sha256) : undefined;
   if (!fetch.crl || !body) return unread;
   // Only certificates of the CA the CRL names can be revoked by it.
-  const covered = input.certificates.filter((c) => c.issuerNameHash === fetch.crl!.issuerNameHash);
+  const covered = byIssuerName.get(fetch.crl.issuerNameHash) ?? [];
   let crl: CrlInfo;
   try {
     crl = readCrl(body, new Set(covered.map((c) => normalizeSerial(c.record.serialNumber))));

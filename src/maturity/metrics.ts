@@ -4,6 +4,7 @@
 // observe (no CRL read, no AD CS source, no history) has value null and says why: a rubric must
 // then treat its criterion as not assessed, never as passed or failed.
 import { type CertificateFacts, type InventoryView, isInUse, isTlsServerCertificate, validityDays } from "../inventory/inventory.js";
+import { groupBy } from "../collections.js";
 import type { Finding } from "../model/types.js";
 import type { RunConclusions } from "../store/store.js";
 
@@ -109,11 +110,11 @@ export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclus
   const answering = responders.filter((url) => queried.some((o) => o.url === url && o.error === null));
   metrics.push(share("ocsp.available-share", "share of OCSP responders queried that answered", answering, responders.length, "ocsp-responder",
     "no OCSP responder was queried: scan endpoints whose certificates name one, with revocation checking on"));
-  const byCa = new Map<string, CertificateFacts[]>();
-  for (const c of inUse) {
+  const issuingCaIds = new Set(issuingCas);
+  const byCa = groupBy(inUse, (c) => {
     const issuer = issuerOf(c);
-    if (issuer && issuingCas.includes(issuer)) byCa.set(issuer, [...(byCa.get(issuer) ?? []), c]);
-  }
+    return issuer && issuingCaIds.has(issuer) ? issuer : null;
+  });
   const redundant = [...byCa].filter(([, issued]) =>
     issued.every((c) => c.record.crlDistributionPoints.length + (c.record.ocspUrls.length > 0 ? 1 : 0) >= 2)).map(([ca]) => ca);
   metrics.push(share("revocation.redundant-ca-share", "share of issuing CAs whose certificates all name two revocation sources (several CDPs, or a CDP and OCSP)",
@@ -136,11 +137,7 @@ export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclus
     : { id: "tls.median-validity-days", description: "median validity of TLS server certificates, in days", value: Math.round(validities[Math.floor(validities.length / 2)]!), evidence: cite("certificate", tlsLeaves.map((c) => c.sha256)) });
 
   // ACME-style issuance: one issuer, short-lived certificates across many hosts, or a known ACME CA.
-  const leavesByIssuer = new Map<string, CertificateFacts[]>();
-  for (const c of tlsLeaves) {
-    const issuer = issuerOf(c);
-    if (issuer) leavesByIssuer.set(issuer, [...(leavesByIssuer.get(issuer) ?? []), c]);
-  }
+  const leavesByIssuer = groupBy(tlsLeaves, issuerOf);
   const acmeStyle = [...leavesByIssuer].filter(([issuer, leaves]) => {
     const subject = view.bySha.get(issuer)?.record.subject ?? leaves[0]!.record.issuer;
     if (ACME_CA_ORGANISATIONS.some((o) => subject.includes(`O=${o}`))) return true;

@@ -3,6 +3,7 @@
 // All markup goes through the `html` tag, which escapes every value: subjects, SANs, error
 // strings and URLs come from servers and certificates we do not control. Certificate URLs are
 // shown as text, never as links.
+import { groupBy } from "../collections.js";
 import { endpointId, SEVERITIES, type Finding, type Severity } from "../model/types.js";
 import { html, type HtmlValue, type SafeHtml } from "./escape.js";
 import type { Report, ReportCa, ReportCertificate, ReportEndpoint, ReportUnparsable } from "./report-model.js";
@@ -168,11 +169,7 @@ function endpoints(all: readonly ReportEndpoint[]): SafeHtml {
 function revocation(report: Report): SafeHtml {
   const { crls, ocsp } = report.inventory;
   const now = Date.parse(report.scan.finishedAt ?? report.scan.startedAt);
-  const byIssuer = new Map<string, typeof crls>();
-  for (const c of crls) {
-    const heading = c.crl ? `CRLs of ${c.crl.issuer}` : "CRLs not read";
-    byIssuer.set(heading, [...(byIssuer.get(heading) ?? []), c]);
-  }
+  const byIssuer = groupBy(crls, (c) => (c.crl ? `CRLs of ${c.crl.issuer}` : "CRLs not read"));
   const crlTables = [...byIssuer.entries()].map(([heading, list]) => html`<h3>${heading}</h3>
 ${table(
     ["URL", "Freshness", "Entries", "Signature", "Latency", "Problem"],
@@ -191,11 +188,7 @@ ${table(
       ],
     })),
   )}`);
-  const byResponder = new Map<string, typeof ocsp>();
-  for (const o of ocsp) {
-    const key = o.url ?? `stapled by ${o.endpoint ?? "?"}`;
-    byResponder.set(key, [...(byResponder.get(key) ?? []), o]);
-  }
+  const byResponder = groupBy(ocsp, (o) => o.url ?? `stapled by ${o.endpoint ?? "?"}`);
   const ocspTable = table(
     ["Responder", "Checks", "Statuses", "Slowest", "Signer", "Problems"],
     [...byResponder.entries()].map(([responder, checks]) => {
