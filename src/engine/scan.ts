@@ -47,6 +47,8 @@ export interface ScanPlan {
   ldap?: AdcsCollectorOptions[];
   /** The maturity rubric (--rubric); default rules/maturity/keyfactor-rubric.json. */
   rubric?: string;
+  /** The run's recorded start, for replaying a schedule (tests of scan cadence); default now. Nothing else is shifted. */
+  startedAt?: Date;
 }
 
 export interface ScanHooks {
@@ -84,6 +86,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
     },
+    ...(plan.startedAt ? { startedAt: plan.startedAt.toISOString() } : {}),
   });
   log.info(`run ${run.id} started`);
   const recorder = new ObservationRecorder(store, run.id);
@@ -141,7 +144,9 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     lap("analysis");
     const { findings, failures, outcomes } = runRules(RULES, view);
     lap("rules");
-    const maturity = scoreMaturity(computeMetrics(view, { findings }), findings, rubric);
+    // Earlier runs of the same endpoints give renewal lead times, scan cadence and regressions.
+    const history = await store.runHistory(run.id);
+    const maturity = scoreMaturity(computeMetrics(view, { findings }, history.earlier), findings, rubric);
     lap("maturity");
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     const conclusions: RunConclusions = {

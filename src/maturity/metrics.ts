@@ -6,7 +6,8 @@
 import { type CertificateFacts, type InventoryView, isInUse, isTlsServerCertificate, validityDays } from "../inventory/inventory.js";
 import { groupBy } from "../collections.js";
 import type { Finding } from "../model/types.js";
-import type { RunConclusions } from "../store/store.js";
+import type { HistoryRun, RunConclusions } from "../store/store.js";
+import { historyMetrics, historyRunOf } from "./history.js";
 
 import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
 
@@ -64,7 +65,10 @@ function issuerOf(c: CertificateFacts): string | null {
   return chain[1] ?? null;
 }
 
-export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclusions, "findings">): Record<string, Metric> {
+/** `history`: the earlier runs of the view's endpoints, oldest first (Store.runHistory's `earlier`); none, and the history metrics are null. */
+export function computeMetrics(
+  view: InventoryView, conclusions: Pick<RunConclusions, "findings">, history: readonly HistoryRun[] = [],
+): Record<string, Metric> {
   const { findings } = conclusions;
   const inUse = view.certificates.filter((c) => isInUse(c) && !c.isAnchor);
   const inUseIds = inUse.map((c) => c.sha256);
@@ -190,6 +194,9 @@ export function computeMetrics(view: InventoryView, conclusions: Pick<RunConclus
   metrics.push(view.adcs.length === 0
     ? { id: "adcs.online-roots", description: "enterprise CAs whose CA certificate is self-signed (a root online on the network)", value: null, notObserved: noAdcs, evidence: [] }
     : count("adcs.online-roots", "enterprise CAs whose CA certificate is self-signed (a root online on the network)", onlineRoots, "enterprise-ca"));
+
+  // History: renewals, scan cadence, incidents and regressions across runs of these endpoints.
+  metrics.push(...historyMetrics({ run: historyRunOf(view, findings), earlier: history }));
 
   return Object.fromEntries(metrics.map((m) => [m.id, m]));
 }

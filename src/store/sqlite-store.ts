@@ -8,19 +8,22 @@ import { StoreError } from "../errors.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { Finding, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
-import type {
-  CertificateLead,
-  DirectorySnapshotRow,
-  EndpointRow,
-  NewRun,
-  ObservationBatch,
-  RunAnalysis,
-  RunConclusions,
-  RunContents,
-  RunObservations,
-  SightingRow,
-  Store,
-  StoredCertificate,
+import {
+  type CertificateLead,
+  DEFAULT_HISTORY_RUNS,
+  type DirectorySnapshotRow,
+  type EndpointRow,
+  type HistoryRun,
+  type NewRun,
+  type ObservationBatch,
+  type RunAnalysis,
+  type RunConclusions,
+  type RunContents,
+  type RunHistory,
+  type RunObservations,
+  type SightingRow,
+  type Store,
+  type StoredCertificate,
 } from "./store.js";
 
 
@@ -33,6 +36,20 @@ interface RunRow {
   ports: string;
   options: string;
   stats: string;
+}
+
+interface HistoryRunRow {
+  id: string;
+  started_at: string;
+  finished_at: string | null;
+}
+
+interface HistoryEndpointRow {
+  id: string;
+  observed_at: string;
+  leaf: string;
+  not_before: string | null;
+  not_after: string | null;
 }
 
 interface CertificateRow {
@@ -74,7 +91,7 @@ export class SqliteStore implements Store {
   async createRun(run: NewRun): Promise<RunInfo> {
     const info: RunInfo = {
       id: randomUUID(),
-      startedAt: new Date().toISOString(),
+      startedAt: run.startedAt ?? new Date().toISOString(),
       finishedAt: null,
       complete: false,
       targets: run.targets,
@@ -314,6 +331,44 @@ export class SqliteStore implements Store {
     const parsed = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : null;
     const conclusions = parsed ? { ...parsed, maturity: parsed.maturity ?? null } : legacyConclusions(observations.run);
     return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...conclusions };
+  }
+
+  async runHistory(runId: string, { limit = DEFAULT_HISTORY_RUNS }: { limit?: number } = {}): Promise<RunHistory> {
+    const row = this.db.prepare("SELECT rowid, id, started_at, finished_at FROM runs WHERE id = ?").get(runId) as
+      | (HistoryRunRow & { rowid: number })
+      | undefined;
+    if (!row) throw new StoreError(`no run ${runId} in the store`);
+    // Endpoints that served a certificate, with the leaf's validity from its stored record.
+    const servedEndpoints = `SELECT e.id, e.observed_at, json_extract(e.chain, '$[0]') AS leaf,
+        json_extract(c.record, '$.notBefore') AS not_before, json_extract(c.record, '$.notAfter') AS not_after
+      FROM endpoints e LEFT JOIN certificates c ON c.sha256 = json_extract(e.chain, '$[0]')
+      WHERE e.run_id = ? AND e.chain != '[]'`;
+    const own = this.db.prepare(`${servedEndpoints} ORDER BY e.id`);
+    const shared = this.db.prepare(
+      `${servedEndpoints} AND e.id IN (SELECT id FROM endpoints WHERE run_id = ? AND chain != '[]') ORDER BY e.id`,
+    );
+    const findings = this.db.prepare("SELECT id, rule_id, endpoints FROM findings WHERE run_id = ? AND endpoints != '[]' ORDER BY id");
+    const historyRun = (run: HistoryRunRow, rows: HistoryEndpointRow[]): HistoryRun => {
+      const endpoints = rows.map((e) => ({ id: e.id, observedAt: e.observed_at, leaf: e.leaf, notBefore: e.not_before, notAfter: e.not_after }));
+      const seen = new Set(endpoints.map((e) => e.id));
+      const onEndpoints = (findings.all(run.id) as { id: string; rule_id: string; endpoints: string }[]).flatMap((f) => {
+        const on = (JSON.parse(f.endpoints) as string[]).filter((id) => seen.has(id));
+        return on.length > 0 ? [{ id: f.id, ruleId: f.rule_id, endpoints: on }] : [];
+      });
+      return { id: run.id, startedAt: run.started_at, finishedAt: run.finished_at, endpoints, findings: onEndpoints };
+    };
+    // The most recent earlier complete runs that saw one of this run's endpoints serve a certificate.
+    const earlier = (this.db.prepare(
+      `SELECT r.id, r.started_at, r.finished_at FROM runs r
+       WHERE r.complete = 1 AND (r.started_at < ? OR (r.started_at = ? AND r.rowid < ?))
+         AND EXISTS (SELECT 1 FROM endpoints e WHERE e.run_id = r.id AND e.chain != '[]'
+           AND e.id IN (SELECT id FROM endpoints WHERE run_id = ? AND chain != '[]'))
+       ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?`,
+    ).all(row.started_at, row.started_at, row.rowid, runId, limit) as HistoryRunRow[]).reverse();
+    return {
+      run: historyRun(row, own.all(runId) as HistoryEndpointRow[]),
+      earlier: earlier.map((r) => historyRun(r, shared.all(r.id, runId) as HistoryEndpointRow[])),
+    };
   }
 
   private readObservations(runId: string): Omit<RunObservations, "crlBodies"> {

@@ -123,7 +123,51 @@ export interface NewRun {
   targets: string[];
   ports: number[];
   options: Record<string, unknown>;
+  /** When the run started (ISO 8601); default now. Only a replayed schedule sets it (tests of scan cadence). */
+  startedAt?: string;
 }
+
+/** An endpoint of a run in its history: the leaf it served and that leaf's validity (no DER). */
+export interface HistoryEndpoint {
+  id: string;
+  observedAt: string;
+  /** sha256 of the leaf served. */
+  leaf: string;
+  /** The leaf's validity; null when it could not be parsed. */
+  notBefore: string | null;
+  notAfter: string | null;
+}
+
+/** A finding of a run in its history, by its stable id, with the endpoints it was raised on. */
+export interface HistoryFinding {
+  id: string;
+  ruleId: string;
+  endpoints: string[];
+}
+
+/** One run as its history sees it: the endpoints that served a certificate, and the findings on them. */
+export interface HistoryRun {
+  id: string;
+  startedAt: string;
+  finishedAt: string | null;
+  endpoints: HistoryEndpoint[];
+  findings: HistoryFinding[];
+}
+
+/** A run and the earlier runs of the same endpoints, for renewal lead times, scan cadence and regressions. */
+export interface RunHistory {
+  /** The run itself as stored (its findings once its conclusions are saved). */
+  run: HistoryRun;
+  /**
+   * Earlier complete runs that saw at least one endpoint of `run` serve a certificate, oldest
+   * first, the most recent `limit` of them; each holds only the endpoints `run` also has, and the
+   * findings raised on them.
+   */
+  earlier: readonly HistoryRun[];
+}
+
+/** How many earlier runs a history holds unless asked otherwise: enough for a year of weekly scans. */
+export const DEFAULT_HISTORY_RUNS = 50;
 
 export interface Store {
   createRun(run: NewRun): Promise<RunInfo>;
@@ -156,5 +200,7 @@ export interface Store {
   finishRun(runId: string, complete: boolean, stats: Record<string, unknown>): Promise<RunInfo>;
   /** A run with its analysis and conclusions, in one read, for reports. */
   loadRun(runId: string): Promise<RunContents>;
+  /** The run and the earlier complete runs of its endpoints (at most `limit`, default DEFAULT_HISTORY_RUNS). */
+  runHistory(runId: string, options?: { limit?: number }): Promise<RunHistory>;
   close(): Promise<void>;
 }

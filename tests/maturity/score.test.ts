@@ -66,10 +66,12 @@ describe("scoring", () => {
 
   it("reaches a level only when each level up to it has a passed criterion and no failed one", () => {
     const { reliability } = scoreMaturity(metrics(healthy), [], shipped).categories;
-    // Levels 1-3 hold; level 4 (DR testing) only the questionnaire can settle.
+    // Levels 1-3 hold; level 4 (DR testing) only the questionnaire can settle, and expiry
+    // incidents across runs only a history.
     expect(reliability).toMatchObject({ level: 3, label: "Transformative", bounds: { min: 3, max: 4 } });
     expect(reliability.criteria.find((c) => c.id === "reliability.dr-testing")).toMatchObject({ status: "not-assessed" });
-    expect(reliability.confidence).toBeCloseTo(6 / 7);
+    expect(reliability.criteria.find((c) => c.id === "reliability.no-expiry-incidents")).toMatchObject({ status: "not-assessed" });
+    expect(reliability.confidence).toBeCloseTo(6 / 8);
     const failing = scoreMaturity(metrics({ ...healthy, "crl.fresh-share": 0.5 }), [], shipped).categories.reliability;
     expect(failing.level).toBe(1);
     expect(failing.nextSteps.join(" ")).toContain("Publish fresh CRLs");
