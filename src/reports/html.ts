@@ -2,13 +2,17 @@
 // nothing (inline CSS, no scripts, a Content-Security-Policy that forbids everything else).
 // All markup goes through the `html` tag, which escapes every value: subjects, SANs, error
 // strings and URLs come from servers and certificates we do not control. Certificate URLs are
-// shown as text, never as links.
+// shown as text, never as links. Rows of the objects evidence can cite (certificates, endpoints,
+// findings, CRLs, OCSP responders, AD CS templates and CAs) carry ids, so the maturity picture
+// at the top links to them.
+import { createHash } from "node:crypto";
 import { groupBy } from "../collections.js";
+import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
 import { endpointId, SEVERITIES, type Finding, type Severity } from "../model/types.js";
 import { html, type HtmlValue, type SafeHtml } from "./escape.js";
+import { type EvidenceLinks, MATURITY_STYLE, maturityPicture } from "./maturity-html.js";
 import type { Report, ReportCa, ReportCertificate, ReportEndpoint, ReportUnparsable } from "./report-model.js";
 
-const SHA256 = /^[0-9a-f]{64}$/;
 /** Display order of endpoint statuses; unknown ones follow in the order they appear. */
 const ENDPOINT_STATUSES = ["tls", "not-tls", "timeout", "error", "closed"];
 /** Long lists (SANs, endpoints, targets) show this many entries and fold the rest away. */
@@ -16,6 +20,7 @@ const LIST_PREVIEW = 5;
 
 export function renderHtml(report: Report): string {
   const certificates = new Map(report.inventory.certificates.map((c) => [c.sha256, c]));
+  const rowId = rowIds();
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -28,16 +33,16 @@ ${STYLE}
 <body>
 ${header(report)}
 <main>
-${maturity(report)}
+${report.maturity && section("maturity", "PKI maturity", maturityPicture(report.maturity, reportEvidenceLinks(report)))}
 ${summary(report)}
-${findings(report.findings, certificates)}
+${findings(report.findings, certificates, rowId)}
 ${rules(report.rules)}
 ${checks(report)}
-${inventory(report.inventory.certificates)}
-${endpoints(report.inventory.endpoints)}
+${inventory(report.inventory.certificates, rowId)}
+${endpoints(report.inventory.endpoints, rowId)}
 ${caTree(report.inventory.cas)}
-${revocation(report)}
-${adcs(report)}
+${revocation(report, rowId)}
+${adcs(report, rowId)}
 ${unparsable(report.inventory.unparsable)}
 ${ruleFailures(report.ruleFailures)}
 </main>
@@ -94,7 +99,7 @@ function card(label: string, value: number, detail?: HtmlValue): SafeHtml {
   return html`<div class="card"><span class="label">${label}</span><span class="value">${value}</span>${detail}</div>`;
 }
 
-function findings(all: readonly Finding[], certificates: ReadonlyMap<string, ReportCertificate>): SafeHtml {
+function findings(all: readonly Finding[], certificates: ReadonlyMap<string, ReportCertificate>, rowId: RowId): SafeHtml {
   const groups = SEVERITIES.map((severity) => ({ severity, items: all.filter((f) => f.severity === severity) }))
     .filter((g) => g.items.length > 0);
   const content = groups.map(({ severity, items }) => html`
@@ -102,6 +107,7 @@ function findings(all: readonly Finding[], certificates: ReadonlyMap<string, Rep
 ${table(
     ["Rule", "Category", "Message", "Certificate", "Endpoints", "URL", "Evidence"],
     items.map((f) => ({
+      id: rowId("finding", f.id),
       cells: [
         ruleLink(f.ruleId),
         f.category,
@@ -126,11 +132,11 @@ function evidence(facts: Record<string, unknown>): HtmlValue {
   return Object.keys(facts).length > 0 && html`<details><summary>evidence</summary><pre>${JSON.stringify(facts)}</pre></details>`;
 }
 
-function inventory(certificates: readonly ReportCertificate[]): SafeHtml {
+function inventory(certificates: readonly ReportCertificate[], rowId: RowId): SafeHtml {
   return section("inventory", `Certificates (${certificates.length})`, table(
     ["Subject", "Issuer", "Key", "Signature", "Validity", "SANs", "Seen at", "Sanctioned"],
     certificates.map((c) => ({
-      id: certificateAnchor(c.sha256),
+      id: rowId("certificate", c.sha256),
       cells: [
         html`${c.subject}${c.isCA && html` <span class="pill">CA</span>`}<br>${fingerprint(c.sha256)}`,
         c.issuer,
@@ -145,10 +151,11 @@ function inventory(certificates: readonly ReportCertificate[]): SafeHtml {
   ));
 }
 
-function endpoints(all: readonly ReportEndpoint[]): SafeHtml {
+function endpoints(all: readonly ReportEndpoint[], rowId: RowId): SafeHtml {
   return section("endpoints", `Endpoints (${all.length})`, table(
     ["Endpoint", "SNI", "Status", "Error", "TLS version", "Cipher", "Chain length"],
     all.map((e) => ({
+      id: rowId("endpoint", e.id),
       cells: [
         html`<code>${endpointId({ address: e.address, port: e.port, sni: null })}</code>`,
         e.sni,
@@ -166,7 +173,7 @@ function endpoints(all: readonly ReportEndpoint[]): SafeHtml {
  * Revocation per CA: each CRL with a freshness bar (thisUpdate → nextUpdate, with "now"
  * marked), then OCSP health per responder. Reading the bar: a marker past the end is a stale CRL.
  */
-function revocation(report: Report): SafeHtml {
+function revocation(report: Report, rowId: RowId): SafeHtml {
   const { crls, ocsp } = report.inventory;
   const now = Date.parse(report.scan.finishedAt ?? report.scan.startedAt);
   const byIssuer = groupBy(crls, (c) => (c.crl ? `CRLs of ${c.crl.issuer}` : "CRLs not read"));
@@ -174,6 +181,7 @@ function revocation(report: Report): SafeHtml {
 ${table(
     ["URL", "Freshness", "Entries", "Signature", "Latency", "Problem"],
     list.map((c) => ({
+      id: rowId("crl", c.url),
       cells: [
         html`<code>${c.url}</code>`,
         c.crl && freshness(c.crl.thisUpdate, c.crl.nextUpdate, now),
@@ -198,6 +206,7 @@ ${table(
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
       return {
+        id: checks[0]!.url !== null ? rowId("ocsp-responder", responder) : null,
         cells: [
           html`<code>${responder}</code>`,
           checks.length,
@@ -216,7 +225,7 @@ ${table(
 }
 
 /** AD CS per forest: enterprise CAs, templates with the facts the rules used, NTAuth, and what LDAP cannot show. */
-function adcs(report: Report): SafeHtml | null {
+function adcs(report: Report, rowId: RowId): SafeHtml | null {
   const { forests: read, notAssessed: unassessed } = report.inventory.adcs;
   if (read.length === 0) return null;
   const forests = read.map((forest) => html`<h3>${forest.source}</h3>
@@ -225,6 +234,7 @@ ${forest.truncated ? html`<p class="banner banner-incomplete">The directory retu
 ${table(
     ["CA", "Host", "Certificate", "Publishes"],
     forest.enterpriseCas.map((ca) => ({
+      id: rowId("enterprise-ca", ca.dn),
       cells: [ca.name, ca.dnsHostName, list(ca.certificates.map((c) => c.subject ?? c.sha256)), list(ca.templates)],
     })),
   )}
@@ -232,6 +242,7 @@ ${table(
 ${table(
     ["Template", "Published by", "Enrollee supplies subject", "EKUs", "Approval / signatures", "Key", "Validity / renewal", "Low-privileged enroll", "Low-privileged write"],
     forest.templates.map((t) => ({
+      id: rowId("template", t.dn),
       cells: [
         html`${t.name}<br><small>schema v${t.schemaVersion ?? "?"}</small>`,
         list(t.publishedBy),
@@ -346,7 +357,7 @@ ${content}
 }
 
 interface Row {
-  /** Fragment id of the row, for links from findings and the CA tree. */
+  /** Fragment id of the row, for links from findings, the CA tree and the maturity picture. */
   id?: string | null;
   cells: readonly HtmlValue[];
 }
@@ -388,26 +399,6 @@ function rules(all: Report["rules"]): SafeHtml {
   ));
 }
 
-/** Per category: the level the evidence supports, its range, and why not higher (caps, failed and unassessed criteria). */
-function maturity(report: Report): SafeHtml | null {
-  const score = report.maturity;
-  if (!score) return null;
-  const rows = Object.entries(score.categories).map(([id, c]) => {
-    const level = c.level === null ? html`<span class="note">not assessed</span>` : html`<strong>${String(c.level)}</strong> ${c.label ?? ""}`;
-    const failed = c.criteria.filter((k) => k.status === "failed");
-    const open = c.criteria.filter((k) => k.status === "not-assessed");
-    const why = html`${c.caps.map((cap) => html`<span class="item">capped at ${String(cap.level)}: ${cap.reason} (${String(cap.findings.length)} finding(s))</span>`)}${
-      failed.map((k) => html`<span class="item">level ${String(k.level)} not met: <code>${k.id}</code> (${Object.entries(k.metrics).map(([m, v]) => `${m} = ${v === null ? "not observed" : String(Math.round(v * 1000) / 1000)}`).join(", ")})</span>`)}${
-      open.map((k) => html`<span class="item note">level ${String(k.level)} not assessed: ${k.notAssessed ?? k.id}</span>`)}`;
-    const cited = c.criteria.reduce((n, k) => n + k.evidence.length, 0) + c.caps.reduce((n, cap) => n + cap.findings.length, 0);
-    return { id: `maturity-${id}`, cells: [id, level, `${c.bounds.min}–${c.bounds.max}`, `${Math.round(c.confidence * 100)}%`, why, String(cited)] };
-  });
-  const overall = score.overall.level === null ? "not assessed" : `${score.overall.level} ${score.overall.label ?? ""}`;
-  return section("maturity", "PKI maturity", html`<p>Overall: <strong>${overall}</strong> (${score.overall.basis}). Rubric: ${score.rubric.name} ${score.rubric.version}.
-A level is claimed only where evidence passed its criteria; the range shows where the levels that could not be assessed might put it.</p>
-${table(["Category", "Level", "Range", "Confidence", "Why this level, why not higher", "Evidence cited"], rows)}`);
-}
-
 const OUTCOME_LABEL: Readonly<Record<Report["ruleOutcomes"][number]["status"], string>> = {
   evaluated: "checked",
   "not-applicable": "nothing to check",
@@ -443,13 +434,66 @@ function checks(report: Report): SafeHtml {
   return section("checks", "What was checked", html`${intro}${table(["Rule", "Category", "Outcome", "Objects examined", "Result"], rows)}`);
 }
 
-function certificateAnchor(sha256: string): string | null {
-  return SHA256.test(sha256) ? `cert-${sha256}` : null;
+function certificateLink(sha256: string, text: string): SafeHtml {
+  return html`<a href="#${evidenceAnchor("certificate", sha256)}">${text}</a>`;
 }
 
-function certificateLink(sha256: string, text: string): SafeHtml {
-  const anchor = certificateAnchor(sha256);
-  return anchor ? html`<a href="#${anchor}">${text}</a>` : html`${text}`;
+/** Fragment-id prefix of each kind of object evidence can cite. */
+const ANCHOR_PREFIX: Readonly<Record<EvidenceKind, string>> = {
+  certificate: "cert", endpoint: "endpoint", finding: "finding", crl: "crl", "ocsp-responder": "ocsp",
+  template: "template", "enterprise-ca": "enterprise-ca",
+};
+/** Stable ids already in lowercase hex (certificate SHA-256s, finding ids) go into fragment ids as they are. */
+const HEX_ID = /^[0-9a-f]{16,64}$/;
+
+/**
+ * The fragment id of an object's row in this report, from its stable id: as it is when that is
+ * hex, else a hash of it, since a CRL URL, an endpoint or a template DN is text anyone can choose.
+ */
+export function evidenceAnchor(kind: EvidenceKind, id: string): string {
+  return `${ANCHOR_PREFIX[kind]}-${HEX_ID.test(id) ? id : createHash("sha256").update(id).digest("hex").slice(0, 20)}`;
+}
+
+/** Hands out row ids for one rendering: an object's id goes to its first row only (a CRL read twice, a template seen in two forests). */
+type RowId = (kind: EvidenceKind, id: string) => string | null;
+
+function rowIds(): RowId {
+  const given = new Set<string>();
+  return (kind, id) => {
+    const anchor = evidenceAnchor(kind, id);
+    if (given.has(anchor)) return null;
+    given.add(anchor);
+    return anchor;
+  };
+}
+
+/**
+ * Links into the HTML report of `report` for the maturity picture (this report's, or another
+ * document's that points at it): the objects that have a row there, labelled by subject, URL,
+ * name or rule. Evidence from another run, or an object this report has no row for, has no link.
+ */
+export function reportEvidenceLinks(report: Report): EvidenceLinks {
+  const labels = new Map<string, string>();
+  const key = (kind: EvidenceKind, id: string): string => `${kind} ${id}`;
+  const row = (kind: EvidenceKind, id: string, label: string): void => {
+    if (!labels.has(key(kind, id))) labels.set(key(kind, id), label);
+  };
+  const { inventory: { certificates, endpoints: served, crls, ocsp, adcs: directory }, findings: found } = report;
+  for (const c of certificates) row("certificate", c.sha256, c.subject);
+  for (const e of served) row("endpoint", e.id, e.id);
+  for (const f of found) row("finding", f.id, `${f.ruleId}: ${f.message}`);
+  for (const c of crls) row("crl", c.url, c.url);
+  for (const o of ocsp) if (o.url !== null) row("ocsp-responder", o.url, o.url);
+  for (const forest of directory.forests) {
+    for (const ca of forest.enterpriseCas) row("enterprise-ca", ca.dn, ca.name);
+    for (const t of forest.templates) row("template", t.dn, t.name);
+  }
+  const shown = (ref: EvidenceRef): string | undefined =>
+    ref.run === undefined || ref.run === report.scan.id ? labels.get(key(ref.kind, ref.id)) : undefined;
+  return {
+    href: (ref) => (shown(ref) !== undefined ? `#${evidenceAnchor(ref.kind, ref.id)}` : null),
+    label: (ref) => shown(ref) ?? ref.id,
+  };
 }
 
 function fingerprint(sha256: string): SafeHtml {
@@ -507,6 +551,7 @@ summary { cursor: pointer; color: var(--muted); }
 .tree { list-style: none; padding-left: 0; }
 .tree ul { list-style: none; padding-left: 1.5rem; border-left: 1px dashed var(--border); }
 .tree li { margin: .3rem 0; }
+${MATURITY_STYLE}
 footer { margin-top: 2rem; color: var(--muted); font-size: .85em; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10pt; }

@@ -168,15 +168,15 @@ function tags(page: string): { name: string; attributes: string }[] {
   return [...page.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)].map((m) => ({ name: m[1]!.toLowerCase(), attributes: m[2]! }));
 }
 
-/** What is left of a tag's attributes after removing well-formed name="value" pairs: injected text, if any. */
+/** What is left of a tag's attributes after removing well-formed name="value" pairs (and SVG's self-closing "/"): injected text, if any. */
 function strayAttributeText(attributes: string): string {
-  return attributes.replace(/\s[a-z-]+="[^"]*"/g, "").trim();
+  return attributes.replace(/\s[a-zA-Z][a-zA-Z0-9-]*="[^"]*"/g, "").replace(/\/$/, "").trim();
 }
 
 const ALLOWED_TAGS = new Set([
   "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div", "progress", "small", "h4",
   "span", "strong", "code", "pre", "br", "a", "dl", "dt", "dd", "details", "summary", "ul", "li", "table", "thead", "tbody",
-  "tr", "th", "td",
+  "tr", "th", "td", "article", "ol", "svg", "g", "rect", "line", "text",
 ]);
 
 describe("renderHtml", () => {
@@ -204,7 +204,7 @@ describe("renderHtml", () => {
   it("loads nothing and links only within the page", () => {
     const hrefs = tags(page).flatMap(({ attributes }) => [...attributes.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]!));
     expect(hrefs.length).toBeGreaterThan(0);
-    for (const href of hrefs) expect(href).toMatch(/^#(cert-[0-9a-f]{64}|rule-[a-z0-9-]+)$/);
+    for (const href of hrefs) expect(href).toMatch(/^#(cert-[0-9a-f]{64}|(finding|endpoint|crl|ocsp|template|enterprise-ca)-[0-9a-f]{20,64}|rule-[a-z0-9-]+|maturity-[a-z]+)$/);
     // The AD CS section escapes directory values and lists what LDAP cannot assess.
     expect(page).toContain("User&lt;script&gt;");
     expect(page).toContain("Domain Users: Enroll");
@@ -229,7 +229,7 @@ describe("renderHtml", () => {
     expect(page).toContain(`<a href="#cert-${LEAF}">${escapeHtml(SCRIPT_SUBJECT)}</a>`);
   });
 
-  it("never builds an id or link from a certificate id that is not a sha256", () => {
+  it("never puts a certificate id that is not a sha256 into an id or link", () => {
     const report = sampleReport();
     const forged = 'x" onmouseover="alert(1)';
     report.findings[0]!.certificate = forged;
@@ -266,10 +266,10 @@ describe("renderHtml", () => {
   it("leads with the maturity of each category, with its range and why, escaped", () => {
     const section = page.slice(page.indexOf('<section id="maturity">'), page.indexOf("</section>", page.indexOf('<section id="maturity">')));
     expect(page.indexOf('<section id="maturity">')).toBeLessThan(page.indexOf('<section id="summary">'));
-    expect(section).toContain("Overall: <strong>0 Ad Hoc</strong>");
-    expect(section).toContain("capped at 0: ESC1 &lt;script&gt;alert(1)&lt;/script&gt; (1 finding(s))");
-    expect(section).toContain("level 2 not met: <code>security.no-weak-keys</code> (keys.weak-share = 0.25)");
-    expect(section).toMatch(/<tr id="maturity-strategy"><td>strategy<\/td><td><span class="note">not assessed<\/span><\/td><td>0–4<\/td>/);
+    expect(section).toContain("Overall maturity: <strong>0 Ad Hoc</strong>");
+    expect(section).toContain("Capped at level 0:</span> ESC1 &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(section).toMatch(/Level 2 not met:<\/span> <span class="criterion-quote">“&lt;b&gt;policies&lt;\/b&gt;”<\/span> <code class="note">security.no-weak-keys<\/code><div class="criterion-detail">Measured: <code>keys.weak-share<\/code> 25%/);
+    expect(section).toMatch(/<article class="maturity-category" id="maturity-strategy">\n<h3>Strategy <span class="level-badge">not assessed<\/span><\/h3>\n<p class="note">Range 0–4 /);
     expect(section).not.toContain("<script>");
   });
 
