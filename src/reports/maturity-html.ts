@@ -158,7 +158,7 @@ function categoryBlock(id: MaturityCategory, c: CategoryScore, links: EvidenceLi
     : html`${supporting.length + couldLower.length > 0
       ? html`<ul>${supporting.map((k) => criterionItem(k, links, null))}${couldLower.map((k) => criterionItem(k, links, "not assessed, and would lower the level if it failed"))}</ul>`
       : null}${binding.length > 0
-      ? html`<p>A cap holds it at level ${level}: see why not higher.</p>`
+      ? html`<p>A cap holds it at level ${level} at most, whatever the criteria above it show: see why not higher.</p>`
       : level === 0 && html`<p>Level 0 (${LEVEL_LABELS[0]}) is where a category stays until level 1 is reached: a criterion of level 1 passed and none failed.</p>`}`;
   const notHigher = level === TOP_LEVEL
     ? html`<p>Level ${TOP_LEVEL} is the highest level of the model.</p>`
@@ -173,7 +173,7 @@ function categoryBlock(id: MaturityCategory, c: CategoryScore, links: EvidenceLi
 ${why}
 <h4>Why not higher</h4>
 ${notHigher}
-${beyond.length > 0 && html`<h4>Already in place</h4><ul>${beyond.map((k) => criterionItem(k, links, null))}</ul>`}
+${beyond.length > 0 && html`<h4>Already in place at higher levels</h4><ul>${beyond.map((k) => criterionItem(k, links, null))}</ul>`}
 ${c.nextSteps.length > 0 && html`<h4>Next steps</h4><ol>${c.nextSteps.map((step) => html`<li>${step}</li>`)}</ol>`}
 </article>`;
 }
@@ -208,7 +208,8 @@ function evidenceList(refs: readonly EvidenceRef[], links: EvidenceLinks): SafeH
     const href = links.href(ref);
     const label = links.label(ref);
     const title = `${ref.kind} ${ref.id}${ref.run ? ` (run ${ref.run})` : ""}`;
-    return html`${i > 0 && ", "}${href !== null ? html`<a href="${href}" title="${title}">${label}</a>` : html`<span title="${title}">${label}</span>`}`;
+    // Subjects and messages hold commas, so a comma cannot separate them.
+    return html`${i > 0 && " · "}${href !== null ? html`<a href="${href}" title="${title}">${label}</a>` : html`<span title="${title}">${label}</span>`}`;
   };
   const rest = refs.slice(EVIDENCE_PREVIEW);
   return html`${refs.slice(0, EVIDENCE_PREVIEW).map(item)}${rest.length > 0 && html` <details><summary>and ${rest.length} more</summary>${rest.map(item)}</details>`}`;
