@@ -478,13 +478,12 @@ export function reportEvidenceLinks(report: Report): EvidenceLinks {
   const row = (kind: EvidenceKind, id: string, label: string): void => {
     if (!labels.has(key(kind, id))) labels.set(key(kind, id), label);
   };
-  const { inventory: { certificates, endpoints: served, crls, ocsp, adcs: directory }, findings: found } = report;
-  for (const c of certificates) row("certificate", c.sha256, c.subject);
-  for (const e of served) row("endpoint", e.id, e.id);
-  for (const f of found) row("finding", f.id, `${f.ruleId}: ${f.message}`);
-  for (const c of crls) row("crl", c.url, c.url);
-  for (const o of ocsp) if (o.url !== null) row("ocsp-responder", o.url, o.url);
-  for (const forest of directory.forests) {
+  for (const c of report.inventory.certificates) row("certificate", c.sha256, c.subject);
+  for (const e of report.inventory.endpoints) row("endpoint", e.id, e.id);
+  for (const f of report.findings) row("finding", f.id, `${f.ruleId}: ${f.message}`);
+  for (const c of report.inventory.crls) row("crl", c.url, c.url);
+  for (const o of report.inventory.ocsp) if (o.url !== null) row("ocsp-responder", o.url, o.url);
+  for (const forest of report.inventory.adcs.forests) {
     for (const ca of forest.enterpriseCas) row("enterprise-ca", ca.dn, ca.name);
     for (const t of forest.templates) row("template", t.dn, t.name);
   }
