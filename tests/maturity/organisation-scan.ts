@@ -72,8 +72,8 @@ export const EXPECTED: Record<OrganisationKind, ExpectedScore> = {
     // signature fail level 2, and weak keys cap it at 1 anyway.
     security: { level: 1, caps: [{ level: 1, rules: ["weak-key"] }], notAssessed: ["security.no-online-root"] },
     governance: { level: 0, caps: [{ level: 1, rules: ["untrusted-issuer"] }], notAssessed: [] },
-    // Level 1 reads only "some CA issues", which rogue CAs do; 1 of 7 endpoints sanctioned fails level 2.
-    agility: { level: 1, caps: [], notAssessed: [] },
+    // 1 of 7 endpoints chains to a sanctioned CA: the rest depend on per-application CAs (level 0).
+    agility: { level: 0, caps: [], notAssessed: [] },
     strategy: STRATEGY,
   },
   foundational: {
