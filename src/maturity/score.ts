@@ -4,19 +4,30 @@
 // not-assessed criteria count neither way, so a level is never guessed. They widen the bounds
 // (min: as if every one failed, max: as if every one held) and lower the confidence. Caps then
 // hold a category down when findings (or metric values) the rubric names are present. A category
-// with nothing assessed has level null.
+// with nothing assessed has level null. Questionnaire answers (declarations) settle only what
+// evidence could not: a not-assessed criterion becomes passed ("yes") or failed ("partly", "no"),
+// marked self-declared; a criterion evidence assessed keeps its status whatever the answer.
 import type { Finding } from "../model/types.js";
-import type { AppliedCap, CategoryScore, CriterionStatus, MaturityCategory, MaturityScore, ScoredCriterion } from "../model/maturity.js";
+import type { Answer, AppliedCap, CategoryScore, CriterionStatus, MaturityCategory, MaturityScore, ScoredCriterion } from "../model/maturity.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
 import type { Metric } from "./metrics.js";
 import { type Criterion, type LoadedRubric, compare } from "./rubric.js";
 
 import { LEVEL_LABELS } from "../model/maturity.js";
 
-export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, findings: readonly Finding[], loaded: LoadedRubric): MaturityScore {
+/** A questionnaire answer that settles a criterion evidence could not assess, keyed by criterion id. */
+export interface Declaration {
+  question: string;
+  answer: Exclude<Answer, "unknown">;
+}
+
+export function scoreMaturity(
+  metrics: Readonly<Record<string, Metric>>, findings: readonly Finding[], loaded: LoadedRubric,
+  declarations: ReadonlyMap<string, Declaration> = new Map(),
+): MaturityScore {
   const categories = Object.fromEntries(MATURITY_CATEGORIES.map((id) => {
     const spec = loaded.rubric.categories[id];
-    const criteria = spec.criteria.map((c) => scoreCriterion(c, metrics));
+    const criteria = spec.criteria.map((c) => settle(scoreCriterion(c, metrics), declarations.get(c.id)));
     const caps = spec.caps.flatMap((cap): AppliedCap[] => {
       if (cap.rules) {
         const hits = findings.filter((f) => cap.rules!.includes(f.ruleId)).map((f) => f.id);
@@ -27,7 +38,8 @@ export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, finding
     });
     const ceiling = Math.min(4, ...caps.map((c) => c.level));
     const assessed = criteria.filter((c) => c.status !== "not-assessed");
-    const level = assessed.length === 0 ? null : Math.min(ceiling, reached(criteria, (c) => c.status));
+    const uncapped = assessed.length === 0 ? null : reached(criteria, (c) => c.status);
+    const level = uncapped === null ? null : Math.min(ceiling, uncapped);
     const bounds = {
       min: Math.min(ceiling, reached(criteria, (c) => (c.status === "not-assessed" ? "failed" : c.status))),
       max: Math.min(ceiling, reached(criteria, (c) => (c.status === "not-assessed" ? "passed" : c.status), true)),
@@ -36,8 +48,8 @@ export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, finding
       .filter((c, i) => criteria[i]!.status !== "passed" && c.level <= (level ?? 0) + 1)
       .map((c) => c.nextStep);
     const score: CategoryScore = {
-      level, label: level === null ? null : LEVEL_LABELS[level]!, bounds,
-      confidence: criteria.length === 0 ? 0 : assessed.length / criteria.length,
+      level, uncapped, label: level === null ? null : LEVEL_LABELS[level]!, bounds,
+      confidence: criteria.length === 0 ? 0 : assessed.filter((c) => !c.selfDeclared).length / criteria.length,
       criteria, caps, nextSteps: [...new Set(nextSteps)],
     };
     return [id, score];
@@ -52,14 +64,22 @@ export function scoreMaturity(metrics: Readonly<Record<string, Metric>>, finding
 }
 
 function scoreCriterion(c: Criterion, metrics: Readonly<Record<string, Metric>>): ScoredCriterion {
-  const base = { id: c.id, level: c.level, text: c.text };
-  if (c.metric === null) return { ...base, status: "not-assessed", metrics: {}, evidence: [], notAssessed: c.nextStep };
-  const metric = metrics[c.metric];
+  const target = c.metric === null ? null : { metric: c.metric, op: c.op!, threshold: c.threshold! };
+  const base = { id: c.id, level: c.level, text: c.text, target };
+  if (target === null) return { ...base, status: "not-assessed", metrics: {}, evidence: [], notAssessed: c.nextStep };
+  const metric = metrics[target.metric];
   const value = metric?.value ?? null;
   if (value === null) {
-    return { ...base, status: "not-assessed", metrics: { [c.metric]: null }, evidence: [], notAssessed: metric?.notObserved ?? `metric ${c.metric} is not computed` };
+    return { ...base, status: "not-assessed", metrics: { [target.metric]: null }, evidence: [], notAssessed: metric?.notObserved ?? `metric ${target.metric} is not computed` };
   }
-  return { ...base, status: compare(value, c.op!, c.threshold!) ? "passed" : "failed", metrics: { [c.metric]: value }, evidence: metric!.evidence };
+  return { ...base, status: compare(value, target.op, target.threshold) ? "passed" : "failed", metrics: { [target.metric]: value }, evidence: metric!.evidence };
+}
+
+/** An answer settles a criterion only where evidence could not. */
+function settle(c: ScoredCriterion, declaration: Declaration | undefined): ScoredCriterion {
+  if (!declaration || c.status !== "not-assessed") return c;
+  const { notAssessed: _unsettled, ...rest } = c;
+  return { ...rest, status: declaration.answer === "yes" ? "passed" : "failed", selfDeclared: { question: declaration.question, answer: declaration.answer } };
 }
 
 /**

@@ -10,15 +10,23 @@ export const LEVEL_LABELS = ["Ad Hoc", "Limited", "Foundational", "Transformativ
 
 export type CriterionStatus = "passed" | "failed" | "not-assessed";
 
+/** How a questionnaire answer was given: `yes` holds a criterion, `partly` and `no` do not. */
+export const ANSWERS = ["yes", "partly", "no", "unknown"] as const;
+export type Answer = (typeof ANSWERS)[number];
+
 export interface ScoredCriterion {
   id: string;
   level: number;
   text: string;
   status: CriterionStatus;
+  /** What the criterion reads and must meet (null: only people know, the questionnaire settles it; absent in runs scored before it was recorded). */
+  target?: { metric: string; op: "<=" | ">=" | "=="; threshold: number } | null;
   metrics: Record<string, number | null>;
   evidence: EvidenceRef[];
   /** For not-assessed criteria: what to scan or answer. */
   notAssessed?: string;
+  /** Set when no evidence could settle it and a questionnaire answer did: the status is self-declared. */
+  selfDeclared?: { question: string; answer: Answer };
 }
 
 export interface AppliedCap {
@@ -29,9 +37,11 @@ export interface AppliedCap {
 
 export interface CategoryScore {
   level: number | null;
+  /** The level the criteria alone support, before caps (null when nothing was assessed; absent in runs scored before it was recorded). */
+  uncapped?: number | null;
   label: string | null;
   bounds: { min: number; max: number };
-  /** Share of the category's criteria that the run could assess. */
+  /** Share of the category's criteria that evidence assessed (self-declared answers do not count). */
   confidence: number;
   criteria: ScoredCriterion[];
   caps: AppliedCap[];

@@ -110,4 +110,34 @@ describe("scoring", () => {
     const { reliability } = scoreMaturity(metrics(healthy), [], shipped).categories;
     for (const c of reliability.criteria.filter((x) => x.status !== "not-assessed")) expect(c.evidence.length, c.id).toBeGreaterThan(0);
   });
+  it("lets an answer settle what evidence could not, marked self-declared, and never what evidence assessed", () => {
+    const history = { "history.expiry-incidents": 0 };
+    const declared = new Map([
+      ["reliability.dr-testing", { question: "reliability.dr-testing", answer: "yes" as const }],
+      // Evidence assessed this one (a stale CRL): the answer changes nothing.
+      ["reliability.crls-fresh", { question: "reliability.outages", answer: "yes" as const }],
+    ]);
+    const { reliability } = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, declared).categories;
+    expect(reliability.criteria.find((c) => c.id === "reliability.dr-testing")).toMatchObject({
+      status: "passed", selfDeclared: { question: "reliability.dr-testing", answer: "yes" },
+    });
+    expect(reliability.criteria.find((c) => c.id === "reliability.dr-testing")!.notAssessed).toBeUndefined();
+    expect(reliability).toMatchObject({ level: 4, uncapped: 4, bounds: { min: 4, max: 4 } });
+    // Self-declared criteria are not evidence: confidence counts only what the scan assessed.
+    expect(reliability.confidence).toBeCloseTo(7 / 8);
+    const stale = scoreMaturity(metrics({ ...healthy, ...history, "crl.fresh-share": 0.5 }), [], shipped, declared).categories.reliability;
+    expect(stale.criteria.find((c) => c.id === "reliability.crls-fresh")).toMatchObject({ status: "failed" });
+    expect(stale.criteria.find((c) => c.id === "reliability.crls-fresh")!.selfDeclared).toBeUndefined();
+    expect(stale.level).toBe(1);
+    const no = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, new Map([["reliability.dr-testing", { question: "reliability.dr-testing", answer: "partly" as const }]])).categories.reliability;
+    expect(no.criteria.find((c) => c.id === "reliability.dr-testing")).toMatchObject({ status: "failed" });
+    expect(no).toMatchObject({ level: 3, bounds: { min: 3, max: 3 } });
+  });
+
+  it("records the level the criteria support before caps", () => {
+    const { reliability } = scoreMaturity(metrics(healthy), [finding("expired")], shipped).categories;
+    expect(reliability).toMatchObject({ level: 1, uncapped: 3 });
+    expect(reliability.criteria.find((c) => c.id === "reliability.crls-fresh")!.target).toEqual({ metric: "crl.fresh-share", op: ">=", threshold: 1 });
+    expect(reliability.criteria.find((c) => c.id === "reliability.dr-testing")!.target).toBeNull();
+  });
 });

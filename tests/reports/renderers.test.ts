@@ -41,8 +41,8 @@ function finding(fields: Pick<Finding, "ruleId" | "severity" | "message"> & Part
 /** A maturity score with a hostile criterion text and cap reason, one category capped, one not assessed. */
 function sampleMaturity(): NonNullable<Report["maturity"]> {
   const category = (level: number | null): NonNullable<Report["maturity"]>["categories"]["security"] => ({
-    level, label: level === null ? null : "Ad Hoc", bounds: { min: level ?? 0, max: level ?? 4 }, confidence: level === null ? 0 : 0.5,
-    criteria: [{ id: "security.no-weak-keys", level: 2, text: "<b>policies</b>", status: "failed", metrics: { "keys.weak-share": 0.25 }, evidence: [{ kind: "certificate", id: LEAF }] }],
+    level, uncapped: level, label: level === null ? null : "Ad Hoc", bounds: { min: level ?? 0, max: level ?? 4 }, confidence: level === null ? 0 : 0.5,
+    criteria: [{ id: "security.no-weak-keys", level: 2, text: "<b>policies</b>", status: "failed", target: { metric: "keys.weak-share", op: "<=", threshold: 0 }, metrics: { "keys.weak-share": 0.25 }, evidence: [{ kind: "certificate", id: LEAF }] }],
     caps: level === 0 ? [{ level: 0, reason: "ESC1 <script>alert(1)</script>", findings: ["abc"] }] : [], nextSteps: [],
   });
   return {
