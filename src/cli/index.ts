@@ -116,6 +116,42 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await runsCommand(options, io));
     });
 
+  const scoring = (cmd: Command): Command => common(cmd)
+    .option("--run <id>", "a stored run (id, unique prefix, or latest); repeat to score several runs as one organisation", collect)
+    .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json)")
+    .option("--pkic-mapping <file>", "PKI Consortium model mapping JSON (default: the shipped rules/maturity/pkic-mapping.json)");
+
+  scoring(program.command("maturity"))
+    .description("score the maturity of stored runs: one run, or the union of several (sites, the AD scan, store imports), each piece of evidence citing its run")
+    .option("-f, --format <format>", "text (a line per category) or json (levels, criteria, evidence, PKIC ratings, metrics)", "text")
+    .option("-o, --out <dir>", "also write maturity.json to this directory")
+    .action(async (options) => {
+      const { maturityCommand } = await import("./maturity-command.js");
+      setExitCode(await maturityCommand({ ...options, run: options.run ?? ["latest"] }, io));
+    });
+
+  program.command("questionnaire")
+    .description("the self-assessment questionnaire (the model's 26 questions)")
+    .command("init")
+    .description("write the answers file to fill in: each question's id, text and claim, answer: (yes, partly, no or unknown) and comment:")
+    .option("-o, --out <file>", "write it here instead of stdout")
+    .option("--questionnaire <file>", "questionnaire JSON (default: the shipped rules/questionnaire/keyfactor-questionnaire.json)")
+    .option("--force", "overwrite an existing --out file")
+    .action(async (options) => {
+      const { questionnaireInitCommand } = await import("./maturity-command.js");
+      setExitCode(await questionnaireInitCommand(options, io));
+    });
+
+  scoring(program.command("assess"))
+    .description("hold a filled-in answers file against the evidence of stored runs: assessment.json, .html and .md with a verdict per question (supported, contradicted, no-evidence) and the levels answers settle")
+    .requiredOption("--answers <file>", "the answers file (pkiscope questionnaire init writes one)")
+    .option("--questionnaire <file>", "questionnaire JSON (default: the shipped one)")
+    .option("-o, --out <dir>", "directory for assessment.json, assessment.html, assessment.md", "./pkiscope-assessment")
+    .action(async (options) => {
+      const { assessCommand } = await import("./maturity-command.js");
+      setExitCode(await assessCommand({ ...options, run: options.run ?? ["latest"] }, io));
+    });
+
   common(program.command("demo"))
     .description("generate a sample PKI with deliberate defects, serve it on loopback, scan it, write the reports (store: <out>/pkiscope.db unless --db)")
     .option("-o, --out <dir>", "report directory", "./pkiscope-demo")
