@@ -1,16 +1,22 @@
 // `pkiscope demo`: a sample PKI with deliberate defects, served on loopback, scanned like any
 // network, reported like any scan. Nothing leaves 127.0.0.0/8.
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { sampleScanPlan, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runScan } from "../engine/scan.js";
 import { endpointId } from "../model/types.js";
 import { UsageError } from "../errors.js";
+import { assessmentOf, scoreRuns } from "../engine/assess.js";
+import { loadPkicMapping } from "../maturity/pkic.js";
+import { type GivenAnswer, answersTemplate, loadAnswers, loadQuestionnaire } from "../maturity/questionnaire.js";
+import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
+import { writeAssessment } from "../reports/assessment.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { parsePort } from "../targets/targets.js";
 import { DEFAULTS, type CliIo, type GlobalOptions } from "./index.js";
+import { maturitySummary } from "./maturity-command.js";
 import { loggerFor, progressFor, withInterrupt } from "./support.js";
 
 export interface DemoCommandOptions extends GlobalOptions {
@@ -48,9 +54,41 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       io.stdout.write(`  ${id.padEnd(20)} ${status.padEnd(8)} ${e.description.padEnd(68)} ${[...new Set(found)].join(", ")}\n`);
     }
     io.stdout.write(`\n${report.findings.length} findings. Reports:\n${written.map((p) => `  ${p}`).join("\n")}\nStore: ${dbPath}\n`);
+    if (report.maturity) io.stdout.write(`\nMaturity (the chart leads report.html):\n${maturitySummary(report.maturity)}`);
+    await demoAssessment(store, outcome.run.id, out, dbPath, io);
     return 0;
   } finally {
     await store.close();
     await network.close();
   }
+}
+
+/**
+ * The sample organisation's PKI team, filling in the questionnaire with confidence: some answers
+ * the scan contradicts (the inventory, key protection, outages), some only people can give.
+ */
+const DEMO_ANSWERS: ReadonlyMap<string, GivenAnswer> = new Map([
+  ["governance.inventory", { answer: "yes", comment: "Our spreadsheet tracks every certificate." }],
+  ["governance.cp-cps", { answer: "yes", comment: "CP/CPS v2 approved last year." }],
+  ["security.hardening", { answer: "yes", comment: "The root is offline; keys are in an HSM." }],
+  ["reliability.outages", { answer: "yes", comment: "No outage this year." }],
+  ["reliability.dr-testing", { answer: "yes", comment: "DR exercise every spring." }],
+  ["efficiency.automation", { answer: "partly", comment: "Web servers renew automatically; the rest by hand." }],
+  ["strategy.ownership", { answer: "yes", comment: "The PKI team owns the CAs; application teams own their certificates." }],
+  ["strategy.funding", { answer: "partly", comment: "" }],
+]);
+
+/** The questionnaire example: the demo team's answers held against the scan's evidence. */
+async function demoAssessment(store: SqliteStore, runId: string, out: string, dbPath: string, io: CliIo): Promise<void> {
+  const questionnaire = loadQuestionnaire();
+  const answersPath = join(out, "demo-answers.yaml");
+  await writeFile(answersPath, answersTemplate(questionnaire, DEMO_ANSWERS));
+  const answers = loadAnswers(answersPath, questionnaire);
+  const scored = await scoreRuns(store, [runId], { rubric: loadRubric(defaultRubricPath()), pkic: loadPkicMapping(), questionnaire, answers });
+  const assessment = assessmentOf(scored, questionnaire, answers, new Date());
+  const written = await writeAssessment(assessment, join(out, "assessment"));
+  const contradicted = assessment.questions.filter((q) => q.verdict === "contradicted");
+  io.stdout.write(`\nSelf-assessment example (${answersPath}): ${contradicted.length} answer(s) contradicted by the scan, ${assessment.summary.supported} supported, ${assessment.summary["no-evidence"]} without evidence.\n`);
+  for (const q of contradicted) io.stdout.write(`  ${q.id}: ${q.explanation}\n`);
+  io.stdout.write(`${written.map((p) => `  ${p}`).join("\n")}\nFill in your own: pkiscope questionnaire init --out answers.yaml; then pkiscope assess --answers answers.yaml --db ${dbPath} --run latest\n`);
 }

@@ -80,11 +80,13 @@ export interface LoadedAnswers {
   answers: Map<string, GivenAnswer>;
 }
 
-/** The answers file to fill in: every question with its text, a blank answer and a blank comment. */
-export function answersTemplate({ data }: LoadedQuestionnaire): string {
+/** The answers file to fill in: every question with its text, its answer (blank unless given) and a comment. */
+export function answersTemplate({ data }: LoadedQuestionnaire, given: ReadonlyMap<string, GivenAnswer> = new Map()): string {
   const doc = new Document({
     questionnaire: `${data.name} ${data.version}`,
-    answers: data.questions.map((q) => ({ id: q.id, question: q.text, claim: q.claim, answer: null, comment: "" })),
+    answers: data.questions.map((q) => ({
+      id: q.id, question: q.text, claim: q.claim, answer: given.get(q.id)?.answer ?? null, comment: given.get(q.id)?.comment ?? "",
+    })),
   });
   const items = (doc.get("answers") as YAMLSeq<YAMLMap>).items;
   for (const item of items) (item.get("answer", true) as Scalar).comment = ` ${ANSWERS.join(" | ")}`;

@@ -112,7 +112,7 @@ describe("usage", () => {
     expect(result.stderr).toContain(message);
   });
 
-  it.each([["--help"], ["scan", "--help"], ["report", "--help"], ["demo", "--help"], ["runs", "--help"]])("prints help for %j", async (...args) => {
+  it.each([["--help"], ["scan", "--help"], ["report", "--help"], ["demo", "--help"], ["runs", "--help"], ["maturity", "--help"], ["assess", "--help"], ["questionnaire", "init", "--help"]])("prints help for %j", async (...args) => {
     const result = await runInProcess(args);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Usage: pkiscope");
