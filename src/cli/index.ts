@@ -75,6 +75,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--ldap-timeout <ms>", "timeout of each LDAP step", "10000")
     .option("--trust-anchors <pem>", "PEM bundle of sanctioned roots (default: Node's Mozilla root store)")
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json; copy and tune it)")
+    .option("--pkic-mapping <file>", "PKI Consortium model mapping JSON (default: the shipped rules/maturity/pkic-mapping.json; copy and tune it)")
     .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))

@@ -6,6 +6,7 @@ import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
 import { THRESHOLDS } from "../engine/defaults.js";
+import { loadPkicMapping } from "../maturity/pkic.js";
 import { loadRubric } from "../maturity/rubric.js";
 import { buildReport } from "../reports/report-model.js";
 import { writeReports } from "../reports/write.js";
@@ -29,6 +30,7 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   files?: string[];
   trustAnchors?: string;
   rubric?: string;
+  pkicMapping?: string;
   concurrency: string;
   connectTimeout: string;
   handshakeTimeout: string;
@@ -75,9 +77,10 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     maxBytes: positiveInt(options.fetchMaxBytes, "--fetch-max-bytes"),
     perHostConcurrency: positiveInt(options.fetchPerHost, "--fetch-per-host"),
   };
-  // Fail on a bad list or rubric now, not after the sweep.
+  // Fail on a bad list, rubric or mapping now, not after the sweep.
   new FetchPolicy(fetch);
   if (options.rubric) loadRubric(options.rubric);
+  if (options.pkicMapping) loadPkicMapping(options.pkicMapping);
   return {
     targetTexts,
     specs: targetTexts.map(parseTarget),
@@ -86,6 +89,7 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     files,
     trustAnchors: options.trustAnchors ?? null,
     ...(options.rubric ? { rubric: options.rubric } : {}),
+    ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
     concurrency: positiveInt(options.concurrency, "--concurrency"),
     timeouts: {
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),

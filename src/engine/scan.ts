@@ -22,6 +22,7 @@ import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { runRules } from "./rule-runner.js";
 import { computeMetrics } from "../maturity/metrics.js";
+import { loadPkicMapping, scorePkic } from "../maturity/pkic.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { scoreMaturity } from "../maturity/score.js";
 
@@ -47,6 +48,8 @@ export interface ScanPlan {
   ldap?: AdcsCollectorOptions[];
   /** The maturity rubric (--rubric); default rules/maturity/keyfactor-rubric.json. */
   rubric?: string;
+  /** The PKI Consortium model mapping (--pkic-mapping); default rules/maturity/pkic-mapping.json. */
+  pkicMapping?: string;
   /** The run's recorded start, for replaying a schedule (tests of scan cadence); default now. Nothing else is shifted. */
   startedAt?: Date;
 }
@@ -73,8 +76,9 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
   // Every probe in flight listens for the interrupt; that is by design, not a leak.
   setMaxListeners(plan.concurrency * 2 + 16, signal);
   const trust = await loadTrustAnchors(plan.trustAnchors);
-  // A bad rubric is a usage error before any packet is sent.
+  // A bad rubric or mapping is a usage error before any packet is sent.
   const rubric = loadRubric(plan.rubric ?? defaultRubricPath());
+  const pkicMapping = loadPkicMapping(plan.pkicMapping);
   const exclusions = new ExclusionList(plan.exclude);
   const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
   const run = await store.createRun({
@@ -146,12 +150,14 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     lap("rules");
     // Earlier runs of the same endpoints give renewal lead times, scan cadence and regressions.
     const history = await store.runHistory(run.id);
-    const maturity = scoreMaturity(computeMetrics(view, { findings }, history.earlier), findings, rubric);
+    const metrics = computeMetrics(view, { findings }, history.earlier);
+    const maturity = scoreMaturity(metrics, findings, rubric);
+    const pkic = scorePkic(metrics, pkicMapping);
     lap("maturity");
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     const conclusions: RunConclusions = {
       findings, ruleFailures: failures, ruleOutcomes: outcomes, rules: RULES.map((r) => r.meta),
-      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(), maturity,
+      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(), maturity, pkic,
     };
     await store.saveAnalysis(run.id, analysis, conclusions);
     lap("save");

@@ -6,6 +6,7 @@ import { type AdcsReportSection, adcsReportSection } from "../inventory/adcs/rep
 import { type InventoryView, storedRunView } from "../inventory/inventory.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { MaturityScore } from "../model/maturity.js";
+import type { PkicAssessment } from "../model/pkic.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
@@ -103,6 +104,8 @@ export interface Report {
   analysis: { pkiscopeVersion: string; analysedAt: string; thresholds: Record<string, number> };
   /** The maturity levels the run's evidence supports, per category of the Keyfactor model; null for runs scored before maturity existed. */
   maturity: MaturityScore | null;
+  /** The PKI Consortium model ratings the same metrics suggest, beside the main model; null for runs analysed before they were. */
+  pkic: PkicAssessment | null;
 }
 
 export type ReportRuleOutcome = RuleOutcome & { title: string; category: Category };
@@ -184,6 +187,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     ruleFailures: conclusions.ruleFailures,
     analysis: { pkiscopeVersion: conclusions.pkiscopeVersion, analysedAt: conclusions.analysedAt, thresholds: conclusions.thresholds },
     maturity: conclusions.maturity,
+    pkic: conclusions.pkic,
   };
 }
 

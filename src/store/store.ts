@@ -2,6 +2,7 @@
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { MaturityScore } from "../model/maturity.js";
+import type { PkicAssessment } from "../model/pkic.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type {
   CertificateRecord,
@@ -100,6 +101,8 @@ export interface RunConclusions {
   analysedAt: string;
   /** The run's maturity as the rubric of its analysis scored it; null for runs scored before maturity existed. */
   maturity: MaturityScore | null;
+  /** The PKI Consortium model ratings the run's metrics suggest; null for runs analysed before pkiscope suggested them. */
+  pkic: PkicAssessment | null;
 }
 
 /** A run as stored: observations (without CRL bodies), analysis and conclusions. */

@@ -150,6 +150,7 @@ function sampleReport(): Report {
     ],
     analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
     maturity: sampleMaturity(),
+    pkic: null,
   };
 }
 

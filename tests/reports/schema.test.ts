@@ -105,6 +105,7 @@ function storedRun(): RunContents {
     pkiscopeVersion: "0.2.0",
     analysedAt: "2025-06-01T10:05:00.000Z",
     maturity: null,
+    pkic: null,
   };
 }
 
