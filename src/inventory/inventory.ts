@@ -135,14 +135,14 @@ export function validityDays(c: CertificateFacts): number {
 }
 
 /**
- * A TLS server certificate: not a CA, and either served as an endpoint's leaf or imported with
- * an EKU allowing server authentication.
+ * A TLS server certificate: served as an endpoint's leaf, whatever its basicConstraints say (an
+ * appliance's `openssl req -x509` certificate is CA:TRUE, and still what clients validate), or
+ * imported, not a CA, with an EKU naming server authentication.
  */
 export function isTlsServerCertificate(c: CertificateFacts): boolean {
-  if (c.record.isCA) return false;
+  if (c.leafAt.length > 0) return true;
   const eku = c.record.extendedKeyUsage;
-  const serverEku = eku.length === 0 || eku.includes("serverAuth") || eku.includes("anyExtendedKeyUsage");
-  return c.leafAt.length > 0 || (c.files.length > 0 && serverEku && eku.length > 0);
+  return c.files.length > 0 && !c.record.isCA && (eku.includes("serverAuth") || eku.includes("anyExtendedKeyUsage"));
 }
 
 /** Subject of a certificate, for messages. */

@@ -112,6 +112,12 @@ const longValidityCases = casesOf(longValidity, [
   ["served leaf without EKU valid 825 days", (k) => servedLeaf(k, { ...validFor(825), extKeyUsage: undefined }), { leaf: "low" }, examined(1)],
   ["imported serverAuth certificate valid 825 days", (k) => importedLeaf(k, validFor(825)), { leaf: "low" }, examined(1)],
   ["imported clientAuth-only certificate valid 825 days: not a TLS server certificate", (k) => importedLeaf(k, { ...validFor(825), extKeyUsage: ["clientAuth"] }), SILENT, NOT_APPLICABLE],
+  ["ten-year self-signed CA:TRUE certificate served as the endpoint's leaf (an appliance)", (k) => ({
+    certificates: served(WWW, selfSigned("printer.test", k.ec(), serverProfile("printer.test", { ...validFor(3650), isCA: true }))),
+  }), { "printer.test": "low" }, examined(1)],
+  ["imported ten-year CA:TRUE certificate with serverAuth: a CA, not a TLS server certificate", (k) => ({
+    certificates: inFile("/etc/ssl/appliance.pem", selfSigned("appliance.test", k.ec(), serverProfile("appliance.test", { ...validFor(3650), isCA: true }))),
+  }), SILENT, NOT_APPLICABLE],
   ["ten-year CA served in the chain: not a TLS server certificate", (k) => {
     const root = selfSigned("Root CA", k.ec(), caProfile());
     const issuing = issued("Issuing CA", k.ec(), root, caProfile());
@@ -125,6 +131,9 @@ const missingSanCases = casesOf(missingSan, [
   ["served leaf with only an IP address", (k) => servedLeaf(k, { dnsNames: undefined, ipAddresses: ["192.0.2.10"] }), SILENT, examined(1)],
   ["imported serverAuth certificate without subjectAltName", (k) => importedLeaf(k, { dnsNames: undefined }), { leaf: "medium" }, examined(1)],
   ["imported clientAuth certificate without subjectAltName: not a TLS server certificate", (k) => importedLeaf(k, { dnsNames: undefined, extKeyUsage: ["clientAuth"] }), SILENT, NOT_APPLICABLE],
+  ["self-signed CA:TRUE certificate without subjectAltName served as the endpoint's leaf", (k) => ({
+    certificates: served(WWW, selfSigned("printer.test", k.ec(), serverProfile("printer.test", { dnsNames: undefined, isCA: true }))),
+  }), { "printer.test": "medium" }, examined(1)],
   ["CA without subjectAltName served in the chain", (k) => {
     const root = selfSigned("Root CA", k.ec(), caProfile());
     const issuing = issued("Issuing CA", k.ec(), root, caProfile());
