@@ -1,5 +1,8 @@
 import { type CertificateRule, threshold } from "../src/engine/rule.js";
-import { daysUntilExpiry, isExpired, isInUse } from "../src/inventory/inventory.js";
+import { daysUntilExpiry, isExpired, isInUse, validityDays } from "../src/inventory/inventory.js";
+
+/** ACME clients renew when a third of the lifetime is left (Let's Encrypt's guidance): until then a short-lived certificate is on schedule. */
+const LIFETIME_THIRDS = 3;
 
 export const expiringSoon: CertificateRule = {
   meta: {
@@ -7,20 +10,31 @@ export const expiringSoon: CertificateRule = {
     title: "Certificate expiring soon",
     category: "reliability",
     severity: "medium",
-    rationale: "A certificate inside the renewal window that has not been replaced is the most common cause of certificate outages.",
-    remediation: "Renew and deploy the replacement before the date shown; set the threshold with --expiry-days to match your renewal lead time.",
-    references: ["Keyfactor PKI maturity model: Reliability level 1"],
-    thresholds: [{ key: "expiryDays", default: 30, option: "--expiry-days", description: "expiring-soon threshold in days" }],
+    rationale:
+      "A certificate inside its renewal window that has not been replaced is the most common cause of certificate outages. The window is the expiry threshold, or the last third of the certificate's lifetime if that is shorter: automated renewal replaces a 45-day certificate with 15 days left, so one with 17 days left is on schedule, not late.",
+    remediation: "Renew and deploy the replacement before the date shown; set --expiry-days to your renewal lead time (it bounds the window: certificates valid less than three times it keep the last third of their lifetime).",
+    references: ["Keyfactor PKI maturity model: Reliability level 1", "Let's Encrypt Integration Guide: renew when a third of the lifetime is left"],
+    thresholds: [{
+      key: "expiryDays", default: 30, option: "--expiry-days",
+      description: "expiring-soon renewal lead time in days (for a certificate valid less than three times this: the last third of its lifetime)",
+    }],
   },
   scope: "certificate",
   appliesTo: (c, inv) => isInUse(c) && !c.isAnchor && !isExpired(c, inv.now),
   check: (c, inv) => {
     const days = daysUntilExpiry(c, inv.now);
-    if (days > threshold(inv, "expiryDays")) return null;
+    const lifetime = validityDays(c);
+    const thresholdDays = threshold(inv, "expiryDays");
+    const windowDays = Math.min(thresholdDays, lifetime / LIFETIME_THIRDS);
+    if (days > windowDays) return null;
+    const why = windowDays < thresholdDays ? `a third of its ${Math.round(lifetime)}-day lifetime` : `threshold ${thresholdDays}`;
     return {
       severity: days <= 7 ? "high" : "medium",
-      message: `expires ${c.record.notAfter} (in ${Math.floor(days)} days, threshold ${threshold(inv, "expiryDays")})`,
-      evidence: { notAfter: c.record.notAfter, daysLeft: Math.floor(days), thresholdDays: threshold(inv, "expiryDays") },
+      message: `expires ${c.record.notAfter} (in ${Math.floor(days)} days; renewal window ${Math.floor(windowDays)} days, ${why})`,
+      evidence: {
+        notAfter: c.record.notAfter, daysLeft: Math.floor(days), validityDays: Math.round(lifetime),
+        windowDays: Math.floor(windowDays), thresholdDays,
+      },
     };
   },
 };

@@ -35,6 +35,8 @@ function importedLeaf(k: Keys, options: CertificateOptions = {}): ViewSpec {
 const validFor = (days: number): CertificateOptions => ({ notBefore: daysFromNow(-10), notAfter: daysFromNow(days - 10) });
 /** Expires `days` from now (fractions allowed), issued 60 days ago. */
 const expiresIn = (days: number): CertificateOptions => ({ notBefore: daysFromNow(-60), notAfter: daysFromNow(days) });
+/** Valid `lifetime` days in all, `left` of them still to come. */
+const lifetimeLeft = (lifetime: number, left: number): CertificateOptions => ({ notBefore: daysFromNow(left - lifetime), notAfter: daysFromNow(left) });
 
 const weakKeyCases = casesOf(weakKey, [
   ["RSA-1024 leaf", (k) => servedLeaf(k, {}, { leaf: k.rsa1024 }), { leaf: "high" }, examined(2)],
@@ -93,14 +95,24 @@ const expiredCases = casesOf(expired, [
   ["expired sanctioned root: anchors are not examined", (k) => servedLeaf(k, {}, { rootOptions: { notBefore: daysFromNow(-3650), notAfter: daysFromNow(-1) } }), SILENT, examined(1)],
 ]);
 
+// The window is min(expiryDays, a third of the lifetime): ACME renews 90-day certificates with 30
+// days left and 45-day ones with 15, so those are on schedule until then.
 const expiringSoonCases = casesOf(expiringSoon, [
   ["29 days left (threshold 30)", (k) => servedLeaf(k, expiresIn(29)), { leaf: "medium" }, examined(1)],
   ["31 days left (threshold 30)", (k) => servedLeaf(k, expiresIn(31)), SILENT, examined(1)],
   ["exactly 30 days left: the threshold is inclusive", (k) => servedLeaf(k, expiresIn(30)), { leaf: "medium" }, examined(1)],
   ["7 days left is high", (k) => servedLeaf(k, expiresIn(7)), { leaf: "high" }, examined(1)],
   ["8 days left is medium", (k) => servedLeaf(k, expiresIn(8)), { leaf: "medium" }, examined(1)],
-  ["45 days left with expiryDays 60", (k) => ({ ...servedLeaf(k, expiresIn(45)), thresholds: { expiryDays: 60 } }), { leaf: "medium" }, examined(1)],
+  ["one-year certificate with 45 days left, expiryDays 60", (k) => ({ ...servedLeaf(k, lifetimeLeft(365, 45)), thresholds: { expiryDays: 60 } }), { leaf: "medium" }, examined(1)],
   ["20 days left with expiryDays 10", (k) => ({ ...servedLeaf(k, expiresIn(20)), thresholds: { expiryDays: 10 } }), SILENT, examined(1)],
+  ["one-year certificate with 20 days left", (k) => servedLeaf(k, lifetimeLeft(365, 20)), { leaf: "medium" }, examined(1)],
+  ["one-year certificate with 31 days left: the threshold bounds long lifetimes", (k) => servedLeaf(k, lifetimeLeft(365, 31)), SILENT, examined(1)],
+  ["45-day certificate with 17 days left: renewed at a third, on schedule", (k) => servedLeaf(k, lifetimeLeft(45, 17)), SILENT, examined(1)],
+  ["45-day certificate with 15 days left: a third is inclusive", (k) => servedLeaf(k, lifetimeLeft(45, 15)), { leaf: "medium" }, examined(1)],
+  ["45-day certificate with 10 days left", (k) => servedLeaf(k, lifetimeLeft(45, 10)), { leaf: "medium" }, examined(1)],
+  ["90-day certificate with 40 days left, expiryDays 60: a third bounds it", (k) => ({ ...servedLeaf(k, lifetimeLeft(90, 40)), thresholds: { expiryDays: 60 } }), SILENT, examined(1)],
+  ["6-day certificate with 3 days left: on schedule", (k) => servedLeaf(k, lifetimeLeft(6, 3)), SILENT, examined(1)],
+  ["6-day certificate with 1 day left is high", (k) => servedLeaf(k, lifetimeLeft(6, 1)), { leaf: "high" }, examined(1)],
   ["imported leaf with 10 days left", (k) => importedLeaf(k, expiresIn(10)), { leaf: "medium" }, examined(1)],
   ["already expired: expired's case", (k) => servedLeaf(k, expiresIn(-1)), SILENT, NOT_APPLICABLE],
   ["sanctioned root with 10 days left: anchors are not examined", (k) => servedLeaf(k, expiresIn(5), { rootOptions: expiresIn(10) }), { leaf: "high" }, examined(1)],
