@@ -17,7 +17,7 @@ const validateReport = new Ajv({ allErrors: true }).compile(
 describe("pkiscope scan --ldap", () => {
   it("scans AD CS alone, reports the findings and leaks the password nowhere", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pkiscope-adcs-cli-"));
-    writeFileSync(join(dir, "roots.pem"), lab.manifest.cas.root.pem);
+    writeFileSync(join(dir, "roots.pem"), lab.manifest.sanctionedRootsPem);
     const db = join(dir, "pkiscope.db");
     const out = join(dir, "report");
     const { code, output } = await runToEnd(spawnCli([

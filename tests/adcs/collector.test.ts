@@ -43,15 +43,16 @@ describe("AD CS collector on a Samba AD DC", () => {
     expect(s.configurationNamingContext).toBe(`CN=Configuration,${lab.baseDn}`);
     expect(s.domainSid).toMatch(/^S-1-5-21-\d+-\d+-\d+$/);
     expect(s.templates.map((t) => t.name).sort()).toEqual(LAB_TEMPLATES.map((t) => t.name).sort());
-    expect(s.enrollmentServices.map((e) => e.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2"]);
-    expect(s.certificationAuthorities.map((c) => c.name)).toEqual(["PkiLab-Root"]);
-    expect(s.aia.map((c) => c.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2"]);
+    expect(s.enrollmentServices.map((e) => e.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2", "PkiLab-OnlineRoot"]);
+    expect(s.certificationAuthorities.map((c) => c.name).sort()).toEqual(["PkiLab-OnlineRoot", "PkiLab-Root"]);
+    expect(s.aia.map((c) => c.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2", "PkiLab-OnlineRoot"]);
     expect(s.ntAuth?.certificates.map((c) => c.sha256).sort()).toEqual(
-      [manifest.cas.issuing1.sha256, manifest.cas.issuing2.sha256, manifest.cas.rogue.sha256].sort(),
+      [manifest.cas.issuing1.sha256, manifest.cas.issuing2.sha256, manifest.cas.onlineRoot.sha256, manifest.cas.rogue.sha256].sort(),
     );
     expect(s.oids.map((o) => o.name).sort()).toEqual(["PkiLab-Policy-Linked", "PkiLab-Policy-Unlinked"]);
     expect(s.otherObjects.map((o) => o.name)).toEqual(expect.arrayContaining(["Public Key Services", "Certificate Templates", "Enrollment Services", "OID"]));
-    expect(run.tally).toEqual({ sources: 1, failed: 0, templates: LAB_TEMPLATES.length, enterpriseCas: 2, caCertificates: 8, crls: 1, errors: 0 });
+    // Two in the root store, three in AIA, four in NTAuth, one per enrollment service.
+    expect(run.tally).toEqual({ sources: 1, failed: 0, templates: LAB_TEMPLATES.length, enterpriseCas: 3, caCertificates: 12, crls: 1, errors: 0 });
   });
 
   it("decodes a template's flags, EKUs, key size, periods and schema version", () => {
@@ -133,6 +134,10 @@ describe("AD CS collector on a Samba AD DC", () => {
     expect(at(manifest.cas.root.sha256)).toEqual([`cn=pkilab-root,cn=certification authorities,${pks}`]);
     expect(at(manifest.cas.issuing1.sha256)).toEqual([`cn=ntauthcertificates,${pks}`, `cn=pkilab-ca1,cn=aia,${pks}`, `cn=pkilab-ca1,cn=enrollment services,${pks}`].sort());
     expect(at(manifest.cas.rogue.sha256)).toEqual([`cn=ntauthcertificates,${pks}`]);
+    expect(at(manifest.cas.onlineRoot.sha256)).toEqual([
+      `cn=ntauthcertificates,${pks}`, `cn=pkilab-onlineroot,cn=aia,${pks}`, `cn=pkilab-onlineroot,cn=certification authorities,${pks}`,
+      `cn=pkilab-onlineroot,cn=enrollment services,${pks}`,
+    ].sort());
     const stored = run.contents.certificates.find((c) => c.sha256 === manifest.cas.rogue.sha256);
     expect(stored?.record?.isCA).toBe(true);
   });
@@ -160,7 +165,7 @@ describe("AD CS collector on a Samba AD DC", () => {
     const recorder = new ObservationRecorder(store, run.id);
     const tally = await collectAdcsSources([labOptions(lab), labOptions(lab, { url: "ldaps://127.0.0.1:1" })], collectorContext(recorder));
     await recorder.close();
-    expect(tally).toEqual({ sources: 2, failed: 1, templates: LAB_TEMPLATES.length, enterpriseCas: 2, caCertificates: 8, crls: 1, errors: 1 });
+    expect(tally).toEqual({ sources: 2, failed: 1, templates: LAB_TEMPLATES.length, enterpriseCas: 3, caCertificates: 12, crls: 1, errors: 1 });
     expect((await store.loadRun(run.id)).snapshots).toHaveLength(2);
     await store.close();
   });

@@ -1,6 +1,6 @@
 // The ad hoc organisation with its Active Directory: its loopback network scanned together with
-// the Samba lab's AD CS (--ldap), the lab's root sanctioned beside IT's. The published ESC1
-// template caps Security at 0; the lab's enterprise CAs are subordinate, so no root is online.
+// the Samba lab's AD CS (--ldap), the lab's roots sanctioned beside IT's. The published ESC1
+// template caps Security at 0, and so does the root installed as an enterprise CA (online).
 // Ranked against the foundational and transformative organisations scanned in the same run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORGANISATION_KINDS, type OrganisationKind } from "../../fixtures/organisations/index.js";
@@ -14,10 +14,13 @@ import { adcsLab } from "./lab.js";
 const PREFIXES: Record<OrganisationKind, string> = { "ad-hoc": "127.94.0", foundational: "127.95.0", transformative: "127.96.0" };
 const PORT = 9462;
 
-/** Reading AD CS settles the online-root criterion and adds the ESC1 cap; nothing else changes level. */
+/**
+ * Reading AD CS settles the online-root criterion (failed) and adds two caps at 0: the ESC1
+ * finding, and the online root (a metric cap, so no finding); nothing else changes level.
+ */
 const AD_HOC_WITH_ADCS: ExpectedScore = {
   ...EXPECTED["ad-hoc"],
-  security: { level: 0, caps: [{ level: 0, rules: ["adcs-esc1"] }, { level: 1, rules: ["weak-key"] }], notAssessed: [] },
+  security: { level: 0, caps: [{ level: 0, rules: ["adcs-esc1"] }, { level: 0, rules: [] }, { level: 1, rules: ["weak-key"] }], notAssessed: [] },
 };
 
 const lab = adcsLab();
@@ -27,7 +30,7 @@ beforeAll(async () => {
   for (const kind of ORGANISATION_KINDS) {
     scanned[kind] = await scannedOrganisation(kind, {
       prefix: PREFIXES[kind], port: PORT,
-      ...(kind === "ad-hoc" ? { sanctionedRootsPem: [lab.manifest.cas.root.pem], ldap: [labOptions(lab)] } : {}),
+      ...(kind === "ad-hoc" ? { sanctionedRootsPem: [lab.manifest.sanctionedRootsPem], ldap: [labOptions(lab)] } : {}),
     });
   }
 }, 300_000);
@@ -59,16 +62,25 @@ describe("the ad hoc organisation with its AD CS", () => {
     expect(cap.findings).toContain(finding.id);
   });
 
-  it("finds no online root: the lab's enterprise CAs are issued by its root, so the criterion passes and no cap applies", () => {
+  it("finds the online root: the one enterprise CA whose certificate is self-signed fails the criterion, cited, and caps Security at 0", () => {
     const { score, outcome } = scanned["ad-hoc"];
-    const enterpriseCas = outcome.view.adcs[0]!.enterpriseCas;
-    expect(enterpriseCas.length).toBeGreaterThan(0);
-    for (const ca of enterpriseCas) {
-      for (const ref of ca.certificates) expect(outcome.view.bySha.get(ref.sha256)?.path?.selfSigned, ca.dn).toBe(false);
-    }
+    const selfSigned = outcome.view.adcs[0]!.enterpriseCas
+      .filter((ca) => ca.certificates.some((ref) => outcome.view.bySha.get(ref.sha256)?.path?.selfSigned))
+      .map((ca) => ca.dn);
+    expect(selfSigned).toEqual([lab.manifest.onlineRootCaDn]);
     const criterion = score.categories.security.criteria.find((c) => c.id === "security.no-online-root")!;
-    expect(criterion).toMatchObject({ status: "passed", metrics: { "adcs.online-roots": 0 } });
-    expect(score.categories.security.caps.map((c) => c.reason)).not.toContainEqual(expect.stringContaining("online"));
+    expect(criterion).toMatchObject({ status: "failed", metrics: { "adcs.online-roots": 1 } });
+    expect(criterion.evidence).toEqual([{ kind: "enterprise-ca", id: lab.manifest.onlineRootCaDn }]);
+    const onlineCaps = score.categories.security.caps.filter((c) => c.reason.includes("online"));
+    expect(onlineCaps).toEqual([{ level: 0, reason: expect.stringContaining("offline, air-gapped root"), findings: [] }]);
+  });
+
+  it("raises no rule on the online root: it is sanctioned, so NTAuth may trust it, and its certificate is sound", () => {
+    const { outcome } = scanned["ad-hoc"];
+    const onlineRoot = lab.manifest.cas.onlineRoot.sha256;
+    expect(outcome.view.bySha.get(onlineRoot)?.sources.has("ldap")).toBe(true);
+    expect(outcome.conclusions.findings.filter((f) => f.certificate === onlineRoot || f.evidence.dn === lab.manifest.onlineRootCaDn)).toEqual([]);
+    expect(outcome.conclusions.findings.filter((f) => f.ruleId === "adcs-ntauth-unsanctioned").map((f) => f.certificate)).toEqual([lab.manifest.cas.rogue.sha256]);
   });
 
   it("rests every level on evidence of the run (templates and enterprise CAs included) or on a criterion it could not assess", () => {

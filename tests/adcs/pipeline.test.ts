@@ -19,10 +19,10 @@ describe("AD CS collection in a scan", () => {
 
   it("chains an enterprise CA's leaf to the sanctioned root through CA certificates read from LDAP", () => {
     const { view, sanctioned, leaf } = scan;
-    const { root, issuing1, issuing2, rogue } = manifest.cas;
+    const { root, issuing1, issuing2, onlineRoot, rogue } = manifest.cas;
     expect(view.bySha.get(leaf)?.path?.trustedPath).toEqual([leaf, issuing1.sha256, root.sha256]);
     expect(view.bySha.get(issuing1.sha256)?.sources.has("ldap")).toBe(true);
-    expect([...sanctioned].filter((s) => s !== leaf).sort()).toEqual([root.sha256, issuing1.sha256, issuing2.sha256].sort());
+    expect([...sanctioned].filter((s) => s !== leaf).sort()).toEqual([root.sha256, onlineRoot.sha256, issuing1.sha256, issuing2.sha256].sort());
     expect(sanctioned.has(rogue.sha256)).toBe(false);
   });
 
@@ -51,8 +51,8 @@ describe("AD CS collection in a scan", () => {
 
   it("measures AD CS maturity signals once the directory is scanned", () => {
     const metrics = computeMetrics(scan.view, { findings: scan.findings });
-    // The lab's enterprise CAs are subordinates of an offline root: no root is online.
-    expect(metrics["adcs.online-roots"]).toMatchObject({ value: 0, evidence: [] });
+    // CA1 and CA2 are subordinates of the offline root; the third enterprise CA is a root itself.
+    expect(metrics["adcs.online-roots"]).toMatchObject({ value: 1, evidence: [{ kind: "enterprise-ca", id: manifest.onlineRootCaDn }] });
     const autoEnrolled = scan.adcs[0]!.templates.filter((t) => t.publishedBy.length > 0 && t.template.enrollmentFlags.includes("CT_FLAG_AUTO_ENROLLMENT"));
     expect(metrics["adcs.auto-enrollment-templates"]!.value).toBe(autoEnrolled.length);
     expect(metrics["adcs.auto-enrollment-templates"]!.notObserved).toBeUndefined();

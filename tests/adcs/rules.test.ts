@@ -119,7 +119,7 @@ describe("AD CS rules on the lab", () => {
   it("summarises the forest for the report: CAs, templates with their facts, NTAuth, what was not assessed", () => {
     const section = adcsReportSection([buildAdcsInventory(run.snapshot, new Set(manifest.sanctioned))]);
     const [forest] = section.forests;
-    expect(forest?.enterpriseCas.map((ca) => ca.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2"]);
+    expect(forest?.enterpriseCas.map((ca) => ca.name).sort()).toEqual(["PkiLab-CA1", "PkiLab-CA2", "PkiLab-OnlineRoot"]);
     expect(forest?.templates.find((t) => t.name === "PkiLab-ESC1")).toMatchObject({
       enrolleeSuppliesSubject: true, ekus: ["clientAuthentication"], validityDays: 365, renewalDays: 42, publishedBy: ["PkiLab-CA1"],
     });

@@ -1,4 +1,4 @@
-// A scan of the lab through the real engine: the lab's root as the sanctioned anchors, AD CS read
+// A scan of the lab through the real engine: the lab's roots as the sanctioned anchors, AD CS read
 // over LDAP, and a leaf issued by an enterprise CA imported as a file; optionally the revocation
 // pass (nothing is fetched: ldap:/// CDPs are answered from the directory read).
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import type { AdcsLab } from "./lab.js";
 export async function scanLab(lab: AdcsLab, { revocation = false } = {}) {
   const { manifest } = lab;
   const dir = mkdtempSync(join(tmpdir(), "pkiscope-adcs-scan-"));
-  writeFileSync(join(dir, "roots.pem"), manifest.cas.root.pem);
+  writeFileSync(join(dir, "roots.pem"), manifest.sanctionedRootsPem);
   writeFileSync(join(dir, "user1.pem"), manifest.leafPem);
   const store = new SqliteStore(join(dir, "pkiscope.db"));
   try {
