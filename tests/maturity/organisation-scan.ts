@@ -58,7 +58,8 @@ export interface ExpectedCategory {
 
 export type ExpectedScore = Record<MaturityCategory, ExpectedCategory>;
 
-const STRATEGY: ExpectedCategory = { level: null, caps: [], notAssessed: ["strategy.ownership"] };
+/** Strategy is what people know: every criterion below level 4 waits for an answer. */
+const STRATEGY: ExpectedCategory = { level: null, caps: [], notAssessed: ["strategy.ownership", "strategy.critical-infrastructure", "strategy.enterprise-wide"] };
 
 /** Scanned without AD CS (the unit project). */
 export const EXPECTED: Record<OrganisationKind, ExpectedScore> = {
