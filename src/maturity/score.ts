@@ -33,8 +33,11 @@ export function scoreMaturity(
         const hits = findings.filter((f) => cap.rules!.includes(f.ruleId)).map((f) => f.id);
         return hits.length > 0 ? [{ level: cap.level, reason: cap.reason, findings: hits }] : [];
       }
-      const value = metrics[cap.metric!]?.value;
-      return value !== null && value !== undefined && compare(value, cap.op!, cap.threshold!) ? [{ level: cap.level, reason: cap.reason, findings: [] }] : [];
+      const metric = metrics[cap.metric!];
+      const value = metric?.value;
+      return value !== null && value !== undefined && compare(value, cap.op!, cap.threshold!)
+        ? [{ level: cap.level, reason: cap.reason, findings: [], evidence: metric!.evidence }]
+        : [];
     });
     const ceiling = Math.min(4, ...caps.map((c) => c.level));
     const assessed = criteria.filter((c) => c.status !== "not-assessed");

@@ -32,7 +32,10 @@ export interface ScoredCriterion {
 export interface AppliedCap {
   level: number;
   reason: string;
+  /** The findings that apply a cap naming rules. */
   findings: string[];
+  /** The objects behind a cap that reads a metric (an online root's enterprise CA). */
+  evidence?: EvidenceRef[];
 }
 
 export interface CategoryScore {

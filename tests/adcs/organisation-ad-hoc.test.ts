@@ -72,7 +72,10 @@ describe("the ad hoc organisation with its AD CS", () => {
     expect(criterion).toMatchObject({ status: "failed", metrics: { "adcs.online-roots": 1 } });
     expect(criterion.evidence).toEqual([{ kind: "enterprise-ca", id: lab.manifest.onlineRootCaDn }]);
     const onlineCaps = score.categories.security.caps.filter((c) => c.reason.includes("online"));
-    expect(onlineCaps).toEqual([{ level: 0, reason: expect.stringContaining("offline, air-gapped root"), findings: [] }]);
+    expect(onlineCaps).toEqual([{
+      level: 0, reason: expect.stringContaining("offline, air-gapped root"), findings: [],
+      evidence: [{ kind: "enterprise-ca", id: lab.manifest.onlineRootCaDn }],
+    }]);
   });
 
   it("raises no rule on the online root: it is sanctioned, so NTAuth may trust it, and its certificate is sound", () => {

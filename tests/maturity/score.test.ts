@@ -102,6 +102,8 @@ describe("scoring", () => {
     const onlineRoot = scoreMaturity(metrics({ ...strong, "adcs.online-roots": 1 }), [], shipped).categories.security;
     expect(onlineRoot.level).toBe(0);
     expect(onlineRoot.caps[0]!.reason).toContain("offline, air-gapped root of trust");
+    // A cap reading a metric cites the metric's objects.
+    expect(onlineRoot.caps[0]!.evidence).toEqual([{ kind: "certificate", id: "adcs.online-roots-evidence" }]);
     const expired = scoreMaturity(metrics(healthy), [finding("expired")], shipped).categories.reliability;
     expect(expired.level).toBe(1);
   });
