@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
 
@@ -35,21 +36,30 @@ export function dataFileError(what: string, path: string, at: readonly PropertyK
   return new UsageError(`${what} ${path}: at ${where}: ${problem}`);
 }
 
-/** Reads a JSON data file and validates it against the schema; `what` names it in errors ("rubric"). */
-export function readDataFile<S extends z.ZodType>(path: string, what: string, schema: S): DataFile<z.output<S>> {
+/** How a data file is written: JSON for the shipped rules files, YAML for what people fill in (answers). */
+export type DataFormat = "JSON" | "YAML";
+
+const PARSERS: Readonly<Record<DataFormat, (text: string) => unknown>> = {
+  JSON: (text) => JSON.parse(text),
+  // Aliases bounded: a hostile file cannot expand into a billion laughs.
+  YAML: (text) => parseYaml(text, { maxAliasCount: 100 }),
+};
+
+/** Reads a data file and validates it against the schema; `what` names it in errors ("rubric"). */
+export function readDataFile<S extends z.ZodType>(path: string, what: string, schema: S, format: DataFormat = "JSON"): DataFile<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new UsageError(`${what} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  let json: unknown;
+  let data: unknown;
   try {
-    json = JSON.parse(text);
+    data = PARSERS[format](text);
   } catch (err) {
-    throw new UsageError(`${what} ${path}: not JSON (${(err as Error).message})`);
+    throw new UsageError(`${what} ${path}: not ${format} (${(err as Error).message.split("\n")[0]})`);
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw dataFileError(what, path, issue.path, issue.message);

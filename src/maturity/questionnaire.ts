@@ -5,11 +5,8 @@
 // "partly". A scan can show a gap but not prove a practice, so passing checks support a "yes" and
 // leave a "no" without evidence. An answer that evidence does not contradict settles the rubric
 // criteria the question names, where evidence could not (self-declared).
-import { readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
-import { Document, parse as parseYaml, type Scalar, type YAMLMap, YAMLParseError, type YAMLSeq } from "yaml";
+import { Document, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import { z } from "zod";
-import { UsageError } from "../errors.js";
 import { ANSWERS, type Answer, MATURITY_CATEGORIES } from "../model/maturity.js";
 import type { CheckResult, QuestionVerdict, Verdict } from "../model/assessment.js";
 import type { EvidenceRef } from "../model/evidence.js";
@@ -118,31 +115,15 @@ const answersSchema = z.strictObject({
 
 /** Reads an answers file; any problem is one UsageError naming the file and where in it. */
 export function loadAnswers(path: string, { data }: LoadedQuestionnaire): LoadedAnswers {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new UsageError(`answers ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let yaml: unknown;
-  try {
-    yaml = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new UsageError(`answers ${path}: not YAML (${err instanceof YAMLParseError ? err.message.split("\n")[0] : String(err)})`);
-  }
-  const parsed = answersSchema.safeParse(yaml);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw dataFileError("answers", path, issue.path, issue.message);
-  }
+  const file = readDataFile(path, "answers", answersSchema, "YAML");
   const known = new Set(data.questions.map((q) => q.id));
   const answers = new Map<string, GivenAnswer>();
-  parsed.data.answers.forEach((a, i) => {
+  file.data.answers.forEach((a, i) => {
     if (!known.has(a.id)) throw dataFileError("answers", path, ["answers", i, "id"], `no question ${a.id} in ${data.name}`);
     if (answers.has(a.id)) throw dataFileError("answers", path, ["answers", i, "id"], `question ${a.id} is answered twice`);
     answers.set(a.id, { answer: a.answer ?? null, comment: a.comment ?? "" });
   });
-  return { path, sha256: createHash("sha256").update(text).digest("hex"), answers };
+  return { path, sha256: file.sha256, answers };
 }
 
 // ---- verdicts ----

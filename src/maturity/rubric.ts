@@ -4,12 +4,9 @@
 // rules/maturity/keyfactor-rubric.json; organisations copy and tune it (--rubric FILE). A bad
 // rubric is one error naming the file, the path inside it and the problem. Validated with zod,
 // whose issue paths give exactly that.
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { readDataFile, shippedRulesFile } from "./data-file.js";
 
 import { MATURITY_CATEGORIES, type MaturityCategory } from "../model/maturity.js";
 
@@ -64,40 +61,18 @@ export interface LoadedRubric {
   sha256: string;
 }
 
-/** The shipped rubric, found upwards from this file (src/maturity/ from source, dist/src/maturity/ built). */
+/** The shipped rubric, found in the installation's rules/ folder. */
 export function defaultRubricPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    const candidate = join(dir, "rules", "maturity", "keyfactor-rubric.json");
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new UsageError("the default rubric rules/maturity/keyfactor-rubric.json is missing from this installation");
+  return shippedRulesFile("maturity/keyfactor-rubric.json", "rubric");
 }
 
 /** Reads and validates a rubric file; any problem is one UsageError naming the file and the path in it. */
 export function loadRubric(path: string): LoadedRubric {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new UsageError(`rubric ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`rubric ${path}: not JSON (${(err as Error).message})`);
-  }
-  const parsed = rubricSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
-    throw new UsageError(`rubric ${path}: at ${where}: ${issue.message}`);
-  }
-  const ids = Object.values(parsed.data.categories).flatMap((c) => c.criteria.map((k) => k.id));
+  const file = readDataFile(path, "rubric", rubricSchema);
+  const ids = Object.values(file.data.categories).flatMap((c) => c.criteria.map((k) => k.id));
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicate) throw new UsageError(`rubric ${path}: criterion id ${duplicate} is used twice`);
-  return { rubric: parsed.data, path, sha256: createHash("sha256").update(text).digest("hex") };
+  return { rubric: file.data, path, sha256: file.sha256 };
 }
 
 export function compare(value: number, op: Comparison, threshold: number): boolean {
