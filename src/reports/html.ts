@@ -4,13 +4,14 @@
 // strings and URLs come from servers and certificates we do not control. Certificate URLs are
 // shown as text, never as links. Rows of the objects evidence can cite (certificates, endpoints,
 // findings, CRLs, OCSP responders, AD CS templates and CAs) carry ids, so the maturity picture
-// at the top links to them.
+// at the top, and the PKI Consortium ratings after it, link to them.
 import { createHash } from "node:crypto";
 import { groupBy } from "../collections.js";
 import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
 import { endpointId, SEVERITIES, type Finding, type Severity } from "../model/types.js";
 import { html, type HtmlValue, type SafeHtml } from "./escape.js";
 import { type EvidenceLinks, MATURITY_STYLE, maturityPicture } from "./maturity-html.js";
+import { PKIC_STYLE, pkicSection } from "./pkic-html.js";
 import type { Report, ReportCa, ReportCertificate, ReportEndpoint, ReportUnparsable } from "./report-model.js";
 
 /** Display order of endpoint statuses; unknown ones follow in the order they appear. */
@@ -21,6 +22,7 @@ const LIST_PREVIEW = 5;
 export function renderHtml(report: Report): string {
   const certificates = new Map(report.inventory.certificates.map((c) => [c.sha256, c]));
   const rowId = rowIds();
+  const links = reportEvidenceLinks(report);
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -33,7 +35,8 @@ ${STYLE}
 <body>
 ${header(report)}
 <main>
-${report.maturity && section("maturity", "PKI maturity", maturityPicture(report.maturity, reportEvidenceLinks(report)))}
+${report.maturity && section("maturity", "PKI maturity", maturityPicture(report.maturity, links))}
+${report.pkic && section("pkic", "PKI Consortium model (suggested ratings)", pkicSection(report.pkic, links))}
 ${summary(report)}
 ${findings(report.findings, certificates, rowId)}
 ${rules(report.rules)}
@@ -551,6 +554,7 @@ summary { cursor: pointer; color: var(--muted); }
 .tree ul { list-style: none; padding-left: 1.5rem; border-left: 1px dashed var(--border); }
 .tree li { margin: .3rem 0; }
 ${MATURITY_STYLE}
+${PKIC_STYLE}
 footer { margin-top: 2rem; color: var(--muted); font-size: .85em; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10pt; }

@@ -163,7 +163,8 @@ function categoryBlock(id: MaturityCategory, c: CategoryScore, links: EvidenceLi
   const notHigher = level === TOP_LEVEL
     ? html`<p>Level ${TOP_LEVEL} is the highest level of the model.</p>`
     : html`<ul>${c.caps.map((cap) => html`<li><span class="criterion-level">Capped at level ${cap.level}:</span> ${cap.reason}${
-      cap.findings.length > 0 && html`<div class="criterion-detail">Findings: ${evidenceList(cap.findings.map((f) => ({ kind: "finding", id: f })), links)}</div>`}</li>`)}${
+      cap.findings.length > 0 && html`<div class="criterion-detail">Findings: ${evidenceList(cap.findings.map((f) => ({ kind: "finding", id: f })), links)}</div>`}${
+      (cap.evidence?.length ?? 0) > 0 && html`<div class="criterion-detail">Evidence: ${evidenceList(cap.evidence!, links)}</div>`}</li>`)}${
       failed.map((k) => criterionItem(k, links, "not met"))}${
       couldRaise.map((k) => criterionItem(k, links, "not assessed"))}</ul>`;
   return html`<article class="maturity-category" id="maturity-${id}">
@@ -191,19 +192,21 @@ function criterionItem(k: ScoredCriterion, links: EvidenceLinks, verdict: string
 }
 
 /** Metric ids say what they measure: "-share" is 0–1, "-days" a number of days, anything else a count. */
-function metricValue(metric: string, value: number): string {
-  if (metric.endsWith("-share")) {
-    // Never round a share onto 0% or 100%: a criterion may turn on "none" or "all".
-    if (value > 0 && value < 0.01) return "under 1%";
-    if (value < 1 && value > 0.99) return "over 99%";
-    return `${Math.round(value * 100)}%`;
-  }
+export function metricValue(metric: string, value: number): string {
+  if (metric.endsWith("-share")) return percent(value);
   if (metric.endsWith("-days")) return `${value} days`;
   return String(value);
 }
 
+/** A share 0–1 as a percentage, never rounded onto 0% or 100%: a criterion may turn on "none" or "all". */
+export function percent(share: number): string {
+  if (share > 0 && share < 0.01) return "under 1%";
+  if (share < 1 && share > 0.99) return "over 99%";
+  return `${Math.round(share * 100)}%`;
+}
+
 /** The first objects linked (or named, when this document has no row for them), the rest folded behind their count. */
-function evidenceList(refs: readonly EvidenceRef[], links: EvidenceLinks): SafeHtml {
+export function evidenceList(refs: readonly EvidenceRef[], links: EvidenceLinks): SafeHtml {
   const item = (ref: EvidenceRef, i: number): SafeHtml => {
     const href = links.href(ref);
     const label = links.label(ref);
