@@ -19,6 +19,7 @@ import { renderHtml, reportEvidenceLinks } from "../../src/reports/html.js";
 import { CATEGORY_NAMES, maturityPicture } from "../../src/reports/maturity-html.js";
 import { type Report, buildReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { fragmentLinks, ids, slice } from "./markup.js";
 
 const HOSTILE_CRL_NAME = `evil "><script>alert('crl')<.crl`;
 const HOSTILE_CN = `<script>alert("cn")</script>`;
@@ -67,18 +68,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The markup of the element that opens with `opening`, up to the first `closing` after it. */
-function slice(markup: string, opening: string, closing: string): string {
-  const start = markup.indexOf(opening);
-  expect(start, opening).toBeGreaterThanOrEqual(0);
-  return markup.slice(start, markup.indexOf(closing, start) + closing.length);
-}
-
 const maturitySection = (markup: string): string => slice(markup, '<section id="maturity">', "</section>");
 const categoryBlock = (markup: string, id: MaturityCategory): string => slice(markup, `<article class="maturity-category" id="maturity-${id}">`, "</article>");
 const attribute = (tag: string, name: string): string | undefined => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
-const ids = (markup: string): string[] => [...markup.matchAll(/<[a-z][a-z0-9]*\s(?:[^>]*?\s)?id="([^"]*)"/g)].map((m) => m[1]!);
-const fragmentLinks = (markup: string): string[] => [...markup.matchAll(/<a\s[^>]*?href="#([^"]*)"/g)].map((m) => m[1]!);
 
 /** The element (table row or category block) that carries id `id`. */
 function target(markup: string, id: string): string {
