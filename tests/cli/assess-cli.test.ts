@@ -2,9 +2,11 @@
 // scanned as two runs into one store are scored as one organisation (evidence citing each run),
 // the answers file is written, filled in and held against the evidence, and bad input is one
 // clear error with exit code 2.
+import { readFileSync } from "node:fs";
 import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Organisation, scanOrganisation, startOrganisation } from "../../fixtures/organisations/index.js";
 import type { Assessment } from "../../src/model/assessment.js";
@@ -90,6 +92,10 @@ describe("pkiscope questionnaire init and assess", () => {
     expect(result.code).toBe(0);
     const assessment = JSON.parse(await readFile(join(out, "assessment.json"), "utf8")) as Assessment;
     expect(assessment.runs.map((r) => r.id)).toEqual(runs);
+    const schema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), "utf8")) as object;
+    const validate = new Ajv({ allErrors: true }).addSchema(schema("report.schema.json"), "report.schema.json").compile(schema("assessment.schema.json"));
+    validate(assessment);
+    expect(validate.errors ?? []).toEqual([]);
     expect(assessment.questions).toHaveLength(26);
     expect(assessment.summary.contradicted + assessment.summary.supported + assessment.summary["no-evidence"]).toBe(26);
     expect(assessment.summary.unanswered).toBe(0);
@@ -103,7 +109,9 @@ describe("pkiscope questionnaire init and assess", () => {
     const html = await readFile(join(out, "assessment.html"), "utf8");
     expect(html).not.toMatch(/<script|<img/i);
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(html).toContain('<svg');
+    expect(html).toContain("<svg");
+    expect(html).toContain('<section id="pkic"><h2>PKI Consortium model (suggested ratings)</h2>');
+    expect(assessment.pkic?.categories).toHaveLength(16);
     for (const q of assessment.questions) expect(html).toContain(`id="q-${q.id}"`);
     const md = await readFile(join(out, "assessment.md"), "utf8");
     expect(md).toContain("### reliability.high-availability: contradicted by the evidence");
