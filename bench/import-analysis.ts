@@ -9,11 +9,11 @@ import { existsSync, symlinkSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { type BenchResult, type Benchmark, type ToolMeasurement, boundedInt, formatMs, ratioLine } from "./lib/bench.js";
-import { importCorpus } from "./lib/import-corpus.js";
-import { measureCommand, runFailure, runQuiet } from "./lib/measure.js";
+import { importCorpus, importScanArgs } from "./lib/import-corpus.js";
+import { measureCommand, recordRun, runFailure, runQuiet } from "./lib/measure.js";
 import { pkiscopeCli } from "./lib/pkiscope-cli.js";
+import { filesSummary, stageTimings, storedRuns } from "./lib/stored-runs.js";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const WORK = join(REPO_ROOT, ".tmp", "bench");
@@ -45,7 +45,7 @@ async function run(): Promise<BenchResult> {
   const current = await pkiscopeCli(REPO_ROOT);
   if (current.warning) notes.push(current.warning);
   const baseline = await baselineCli(BASELINE_REF);
-  const args = (db: string) => ["scan", "--files", corpus.dir, "--no-fetch", "--no-revocation", "--no-report", "--db", db, "-q"];
+  const args = (db: string) => importScanArgs(corpus, db);
   const subjects: Subject[] = [];
   for (const [tool, main] of [["pkiscope (this)", current.prefixArgs.at(-1)!], [`pkiscope ${BASELINE_REF}`, baseline]] as const) {
     if (!main) continue;
@@ -63,15 +63,8 @@ async function run(): Promise<BenchResult> {
 
   const measure = async (s: Subject, into: ToolMeasurement): Promise<void> => {
     const r = await measureCommand(process.execPath, [s.main, ...args(s.db)], { cwd: REPO_ROOT, timeoutMs: RUN_TIMEOUT_MS, scratchDir: WORK });
-    const failure = runFailure(r, RUN_TIMEOUT_MS);
-    if (failure) {
-      into.error = failure;
-      failures.push(`${into.tool}: ${failure}`);
-      return;
-    }
-    into.runsMs.push(r.wallMs);
-    into.peakRssKiB.push(r.peakRssKiB);
-    into.found = lastRunSummary(s.db);
+    if (!recordRun(into, r, runFailure(r, RUN_TIMEOUT_MS), failures)) return;
+    into.found = filesSummary(storedRuns(s.db).at(-1)?.stats ?? {});
   };
   for (const s of subjects) {
     process.stderr.write(`bench import-analysis: ${s.row.tool} imports the corpus (parses each certificate once)...\n`);
@@ -85,7 +78,8 @@ async function run(): Promise<BenchResult> {
   }
   const [mine, theirs] = subjects;
   const comparisons = mine && theirs ? [ratioLine(mine.row, theirs.row)] : [];
-  const stages = mine ? lastRunStages(mine.db) : null;
+  const newest = mine ? storedRuns(mine.db).at(-1) : undefined;
+  const stages = newest ? stageTimings(newest.stats) : null;
   if (stages) notes.push(`this pkiscope's stages in its last run: ${stages}`);
   notes.push(
     "Timed runs scan the same files into the store the import filled, so certificates are not parsed again; each run is a new run of that store.",
@@ -117,24 +111,4 @@ async function baselineCli(ref: string): Promise<string | null> {
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   const built = await runQuiet(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: dir, timeoutMs: 300_000 });
   return built.code === 0 || existsSync(main) ? main : null;
-}
-
-function lastRun(db: string): { stats: string } | undefined {
-  const store = new Database(db, { readonly: true });
-  try {
-    return store.prepare("SELECT stats FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").get() as { stats: string } | undefined;
-  } finally {
-    store.close();
-  }
-}
-
-function lastRunSummary(db: string): string {
-  const stats = JSON.parse(lastRun(db)?.stats ?? "{}") as { collectors?: { files?: Record<string, number> }; certificatesParsed?: number };
-  const files = stats.collectors?.files ?? {};
-  return `${Object.entries(files).map(([k, v]) => `${v} ${k}`).join(", ")}; ${stats.certificatesParsed ?? 0} parsed`;
-}
-
-function lastRunStages(db: string): string | null {
-  const timings = (JSON.parse(lastRun(db)?.stats ?? "{}") as { timingsMs?: Record<string, number> }).timingsMs;
-  return timings ? Object.entries(timings).map(([k, v]) => `${k} ${formatMs(v)}`).join(", ") : null;
 }

@@ -66,6 +66,11 @@ export async function importCorpus(root: string, count: number): Promise<ImportC
   return { dir, count, buildMs: performance.now() - started };
 }
 
+/** `pkiscope scan` arguments that import a corpus into a store: files only, nothing fetched, no report files. */
+export function importScanArgs(corpus: ImportCorpus, db: string): string[] {
+  return ["scan", "--files", corpus.dir, "--no-fetch", "--no-revocation", "--no-report", "--db", db, "-q"];
+}
+
 function spkiOf(key: KeyObject): Buffer {
   return key.export({ type: "spki", format: "der" });
 }

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { ToolMeasurement } from "./bench.js";
 
 export interface MeasuredRun {
   wallMs: number;
@@ -12,7 +13,12 @@ export interface MeasuredRun {
   peakRssKiB: number | null;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** The last MAX_CAPTURE (or stdoutLimit) characters of stdout: all of it when it is shorter. */
   stdout: string;
+  /** The first MAX_CAPTURE characters of stdout, for output whose summary comes first (a report). */
+  stdoutHead: string;
+  /** Bytes written to stdout in all. */
+  stdoutBytes: number;
   stderr: string;
   timedOut: boolean;
   /** Set when the command could not be started at all. */
@@ -26,6 +32,8 @@ export interface MeasureOptions {
   /** Scratch directory for GNU time's output file. */
   scratchDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Keep this much of stdout's tail instead of MAX_CAPTURE, for output checked whole (JSON). */
+  stdoutLimit?: number;
 }
 
 const GNU_TIME = "/usr/bin/time";
@@ -82,12 +90,18 @@ export async function measureCommand(command: string, args: readonly string[], o
   });
   if (child.pid !== undefined) running.add(child.pid);
   let stdout = "";
+  let stdoutHead = "";
+  let stdoutBytes = 0;
   let stderr = "";
-  const keep = (acc: string, chunk: Buffer): string => {
+  const keep = (acc: string, chunk: Buffer, limit = MAX_CAPTURE): string => {
     const next = acc + chunk.toString();
-    return next.length > MAX_CAPTURE ? next.slice(-MAX_CAPTURE) : next;
+    return next.length > limit ? next.slice(-limit) : next;
   };
-  child.stdout.on("data", (d: Buffer) => (stdout = keep(stdout, d)));
+  child.stdout.on("data", (d: Buffer) => {
+    stdout = keep(stdout, d, options.stdoutLimit);
+    if (stdoutHead.length < MAX_CAPTURE) stdoutHead = (stdoutHead + d.toString()).slice(0, MAX_CAPTURE);
+    stdoutBytes += d.length;
+  });
   child.stderr.on("data", (d: Buffer) => (stderr = keep(stderr, d)));
 
   let polledHwm: number | null = null;
@@ -138,7 +152,7 @@ export async function measureCommand(command: string, args: readonly string[], o
     await rm(timeFile, { force: true });
   }
   // GNU time reports the child's status as its own: 1xx/127 mean time could not run it.
-  const run: MeasuredRun = { wallMs, peakRssKiB, exitCode: result.code, signal: result.signal, stdout, stderr, timedOut };
+  const run: MeasuredRun = { wallMs, peakRssKiB, exitCode: result.code, signal: result.signal, stdout, stdoutHead, stdoutBytes, stderr, timedOut };
   if (result.error) run.spawnError = result.error;
   return run;
 }
@@ -150,6 +164,21 @@ export function runFailure(run: MeasuredRun, timeoutMs: number): string | null {
   if (run.exitCode === 0) return null;
   const tail = run.stderr.trim().split("\n").slice(-3).join(" | ");
   return `exit ${run.exitCode ?? run.signal}${tail ? `: ${tail.slice(0, 400)}` : ""}`;
+}
+
+/**
+ * Adds a run's wall time and peak RSS to its row; or, when `failure` is set (runFailure's, or why
+ * the output does not count), marks the row and lists why. True when the run counts.
+ */
+export function recordRun(row: ToolMeasurement, run: MeasuredRun, failure: string | null, failures: string[], context = ""): boolean {
+  if (failure) {
+    row.error = failure;
+    failures.push(`${row.tool}${context}: ${failure}`);
+    return false;
+  }
+  row.runsMs.push(run.wallMs);
+  row.peakRssKiB.push(run.peakRssKiB);
+  return true;
 }
 
 /** Runs a command to completion without timing it (builds, installers); `echo` copies its output to stderr. */
