@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { citeRuns, unionOfRuns } from "../inventory/union.js";
 import { type Metric, computeMetrics } from "../maturity/metrics.js";
 import { type LoadedPkicMapping, scorePkic } from "../maturity/pkic.js";
-import { type LoadedAnswers, type LoadedQuestionnaire, declarationsFrom, judgeAnswers } from "../maturity/questionnaire.js";
+import { type LoadedAnswers, type LoadedQuestionnaire, declarationsFrom, judgeAnswers, questionsSettling } from "../maturity/questionnaire.js";
 import type { LoadedRubric } from "../maturity/rubric.js";
 import { scoreMaturity } from "../maturity/score.js";
 import type { Assessment, QuestionVerdict } from "../model/assessment.js";
@@ -57,7 +57,10 @@ export async function scoreRuns(store: Store, refs: readonly string[], inputs: S
   const questions = inputs.questionnaire
     ? judgeAnswers(inputs.questionnaire, inputs.answers ?? null, { metrics, findings: union.findings, ruleOutcomes: union.ruleOutcomes })
     : null;
-  const maturity = scoreMaturity(metrics, union.findings, inputs.rubric, questions ? declarationsFrom(questions) : undefined);
+  const maturity = scoreMaturity(metrics, union.findings, inputs.rubric, {
+    ...(inputs.questionnaire ? { settledBy: questionsSettling(inputs.questionnaire) } : {}),
+    ...(questions ? { declarations: declarationsFrom(questions) } : {}),
+  });
   return { runs: union.runs, view: union.view, findings: union.findings, metrics, maturity, pkic: inputs.pkic ? scorePkic(metrics, inputs.pkic) : null, questions };
 }
 

@@ -23,6 +23,7 @@ import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { runRules } from "./rule-runner.js";
 import { computeMetrics } from "../maturity/metrics.js";
 import { loadPkicMapping, scorePkic } from "../maturity/pkic.js";
+import { loadQuestionnaire, questionsSettling } from "../maturity/questionnaire.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { scoreMaturity } from "../maturity/score.js";
 
@@ -78,6 +79,8 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
   const trust = await loadTrustAnchors(plan.trustAnchors);
   // A bad rubric or mapping is a usage error before any packet is sent.
   const rubric = loadRubric(plan.rubric ?? defaultRubricPath());
+  // The scan has no answers, but its report names the question that would settle what it could not see.
+  const settledBy = questionsSettling(loadQuestionnaire());
   const pkicMapping = loadPkicMapping(plan.pkicMapping);
   const exclusions = new ExclusionList(plan.exclude);
   const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
@@ -151,7 +154,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     // Earlier runs of the same endpoints give renewal lead times, scan cadence and regressions.
     const history = await store.runHistory(run.id);
     const metrics = computeMetrics(view, { findings }, history.earlier);
-    const maturity = scoreMaturity(metrics, findings, rubric);
+    const maturity = scoreMaturity(metrics, findings, rubric, { settledBy });
     const pkic = scorePkic(metrics, pkicMapping);
     lap("maturity");
     for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);

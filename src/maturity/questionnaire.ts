@@ -224,3 +224,10 @@ export function declarationsFrom(verdicts: readonly QuestionVerdict[]): Map<stri
   }
   return declarations;
 }
+
+/** By rubric criterion: the questions whose answer settles it. */
+export function questionsSettling({ data }: LoadedQuestionnaire): Map<string, string[]> {
+  const settling = new Map<string, string[]>();
+  for (const q of data.questions) for (const c of q.settles) settling.set(c, [...(settling.get(c) ?? []), q.id]);
+  return settling;
+}

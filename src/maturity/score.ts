@@ -21,13 +21,21 @@ export interface Declaration {
   answer: Exclude<Answer, "unknown">;
 }
 
+/** What the questionnaire brings to scoring: answers that settle criteria, and which questions could. */
+export interface QuestionnaireInput {
+  /** By criterion id. */
+  declarations?: ReadonlyMap<string, Declaration>;
+  /** By criterion id: the questions whose answer would settle it, named where the run could not assess it. */
+  settledBy?: ReadonlyMap<string, readonly string[]>;
+}
+
 export function scoreMaturity(
   metrics: Readonly<Record<string, Metric>>, findings: readonly Finding[], loaded: LoadedRubric,
-  declarations: ReadonlyMap<string, Declaration> = new Map(),
+  { declarations = new Map(), settledBy = new Map() }: QuestionnaireInput = {},
 ): MaturityScore {
   const categories = Object.fromEntries(MATURITY_CATEGORIES.map((id) => {
     const spec = loaded.rubric.categories[id];
-    const criteria = spec.criteria.map((c) => settle(scoreCriterion(c, metrics), declarations.get(c.id)));
+    const criteria = spec.criteria.map((c) => settle(scoreCriterion(c, metrics, settledBy.get(c.id) ?? []), declarations.get(c.id)));
     const caps = spec.caps.flatMap((cap): AppliedCap[] => {
       if (cap.rules) {
         const hits = findings.filter((f) => cap.rules!.includes(f.ruleId)).map((f) => f.id);
@@ -66,14 +74,16 @@ export function scoreMaturity(
   };
 }
 
-function scoreCriterion(c: Criterion, metrics: Readonly<Record<string, Metric>>): ScoredCriterion {
+function scoreCriterion(c: Criterion, metrics: Readonly<Record<string, Metric>>, questions: readonly string[]): ScoredCriterion {
   const target = c.metric === null ? null : { metric: c.metric, op: c.op!, threshold: c.threshold! };
   const base = { id: c.id, level: c.level, text: c.text, target };
   if (target === null) return { ...base, status: "not-assessed", metrics: {}, evidence: [], notAssessed: c.nextStep };
   const metric = metrics[target.metric];
   const value = metric?.value ?? null;
   if (value === null) {
-    return { ...base, status: "not-assessed", metrics: { [target.metric]: null }, evidence: [], notAssessed: metric?.notObserved ?? `metric ${target.metric} is not computed` };
+    const toScan = metric ? metric.notObserved ?? `${target.metric} was not observed` : `metric ${target.metric} is not computed`;
+    const toAnswer = questions.length > 0 ? `; or answer ${questions.join(" or ")} in the questionnaire` : "";
+    return { ...base, status: "not-assessed", metrics: { [target.metric]: null }, evidence: [], notAssessed: `${toScan}${toAnswer}` };
   }
   return { ...base, status: compare(value, target.op, target.threshold) ? "passed" : "failed", metrics: { [target.metric]: value }, evidence: metric!.evidence };
 }

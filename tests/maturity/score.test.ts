@@ -119,7 +119,7 @@ describe("scoring", () => {
       // Evidence assessed this one (a stale CRL): the answer changes nothing.
       ["reliability.crls-fresh", { question: "reliability.outages", answer: "yes" as const }],
     ]);
-    const { reliability } = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, declared).categories;
+    const { reliability } = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, { declarations: declared }).categories;
     expect(reliability.criteria.find((c) => c.id === "reliability.dr-testing")).toMatchObject({
       status: "passed", selfDeclared: { question: "reliability.dr-testing", answer: "yes" },
     });
@@ -127,13 +127,19 @@ describe("scoring", () => {
     expect(reliability).toMatchObject({ level: 4, uncapped: 4, bounds: { min: 4, max: 4 } });
     // Self-declared criteria are not evidence: confidence counts only what the scan assessed.
     expect(reliability.confidence).toBeCloseTo(7 / 8);
-    const stale = scoreMaturity(metrics({ ...healthy, ...history, "crl.fresh-share": 0.5 }), [], shipped, declared).categories.reliability;
+    const stale = scoreMaturity(metrics({ ...healthy, ...history, "crl.fresh-share": 0.5 }), [], shipped, { declarations: declared }).categories.reliability;
     expect(stale.criteria.find((c) => c.id === "reliability.crls-fresh")).toMatchObject({ status: "failed" });
     expect(stale.criteria.find((c) => c.id === "reliability.crls-fresh")!.selfDeclared).toBeUndefined();
     expect(stale.level).toBe(1);
-    const no = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, new Map([["reliability.dr-testing", { question: "reliability.dr-testing", answer: "partly" as const }]])).categories.reliability;
+    const no = scoreMaturity(metrics({ ...healthy, ...history }), [], shipped, { declarations: new Map([["reliability.dr-testing", { question: "reliability.dr-testing", answer: "partly" as const }]]) }).categories.reliability;
     expect(no.criteria.find((c) => c.id === "reliability.dr-testing")).toMatchObject({ status: "failed" });
     expect(no).toMatchObject({ level: 3, bounds: { min: 3, max: 3 } });
+  });
+
+  it("names the questions that would settle what the run could not observe", () => {
+    const settledBy = new Map([["reliability.crls-fresh", ["reliability.outages"]]]);
+    const { reliability } = scoreMaturity(metrics({ ...healthy, "crl.fresh-share": null }), [], shipped, { settledBy }).categories;
+    expect(reliability.criteria.find((c) => c.id === "reliability.crls-fresh")!.notAssessed).toBe("crl.fresh-share was not observed; or answer reliability.outages in the questionnaire");
   });
 
   it("records the level the criteria support before caps", () => {
