@@ -27,7 +27,9 @@ if [[ ! -s "$report" ]]; then
 fi
 read -r passed failed total < <(node -e '
   const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-  console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0), r.numTotalTests);
+  // A file that fails before its tests run (a hook, an import) fails no test: count it as one.
+  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed")).length;
+  console.log(r.numPassedTests, r.numFailedTests + brokenFiles, r.numTotalTests);
 ' "$report")
 echo "${passed} passed, ${failed} failed"
 if [[ "$total" -eq 0 ]]; then
