@@ -122,6 +122,14 @@ export function isInUse(c: CertificateFacts): boolean {
   return c.sources.has("tls") || c.sources.has("file") || c.sources.has("ldap");
 }
 
+/**
+ * A root kept in a trust store or sent along in a chain: a self-signed CA certificate no endpoint
+ * presents as its own (leaf). It is a trust decision, not a certificate a service depends on.
+ */
+export function isTrustStoreRoot(c: CertificateFacts): boolean {
+  return c.record.isCA && !!c.path?.selfSigned && c.leafAt.length === 0;
+}
+
 export function isExpired(c: CertificateFacts, now: Date): boolean {
   return Date.parse(c.record.notAfter) < now.getTime();
 }

@@ -93,6 +93,21 @@ const expiredCases = casesOf(expired, [
     return { certificates: viaAia("http://pki.test/leaf.cer", issued("leaf", k.ec(), root, serverProfile("leaf.test", expiresIn(-10)))), anchors: [root] };
   }, SILENT, NOT_APPLICABLE],
   ["expired sanctioned root: anchors are not examined", (k) => servedLeaf(k, {}, { rootOptions: { notBefore: daysFromNow(-3650), notAfter: daysFromNow(-1) } }), SILENT, examined(1)],
+  // Trust stores keep expired roots (Debian's /etc/ssl/certs held five): they validate nothing and take no service down.
+  ["expired self-signed root in an imported trust store", (k) => ({
+    certificates: inFile("/etc/ssl/certs/Old_Root.pem", selfSigned("Old Root", k.ec(), caProfile({ notBefore: daysFromNow(-7300), notAfter: daysFromNow(-30) }))),
+  }), SILENT, NOT_APPLICABLE],
+  ["expired unsanctioned root sent in a served chain", (k) => {
+    const shadow = selfSigned("Shadow Root", k.ec(), caProfile({ notBefore: daysFromNow(-7300), notAfter: daysFromNow(-30) }));
+    return { certificates: served(WWW, issued("leaf", k.ec(), shadow, serverProfile("leaf.test")), shadow) };
+  }, SILENT, examined(1)],
+  ["expired self-signed CA certificate served as the leaf", (k) => ({
+    certificates: served(WWW, selfSigned("appliance.test", k.ec(), caProfile({ notBefore: daysFromNow(-400), notAfter: daysFromNow(-5) }))),
+  }), { "appliance.test": "high" }, examined(1)],
+  ["expired intermediate in an imported store", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    return { certificates: inFile("/etc/pki/chain.pem", issued("Old Issuing CA", k.ec(), root, caProfile({ notBefore: daysFromNow(-1000), notAfter: daysFromNow(-3) }))), anchors: [root] };
+  }, { "Old Issuing CA": "high" }, examined(1)],
 ]);
 
 // The window is min(expiryDays, a third of the lifetime): ACME renews 90-day certificates with 30
