@@ -10,7 +10,7 @@
 import type { Finding } from "../model/types.js";
 import type { Answer, AppliedCap, CategoryScore, CriterionStatus, MaturityCategory, MaturityScore, ScoredCriterion } from "../model/maturity.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
-import type { Metric } from "./metrics.js";
+import { EVIDENCE_LIMIT, type Metric } from "./metrics.js";
 import { type Criterion, type LoadedRubric, compare } from "./rubric.js";
 
 import { LEVEL_LABELS } from "../model/maturity.js";
@@ -39,7 +39,8 @@ export function scoreMaturity(
     const caps = spec.caps.flatMap((cap): AppliedCap[] => {
       if (cap.rules) {
         const hits = findings.filter((f) => cap.rules!.includes(f.ruleId)).map((f) => f.id);
-        return hits.length > 0 ? [{ level: cap.level, reason: cap.reason, findings: hits }] : [];
+        // Cited like metric evidence: the first EVIDENCE_LIMIT, the count complete.
+        return hits.length > 0 ? [{ level: cap.level, reason: cap.reason, findings: hits.slice(0, EVIDENCE_LIMIT), findingCount: hits.length }] : [];
       }
       const metric = metrics[cap.metric!];
       const value = metric?.value;

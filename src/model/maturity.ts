@@ -32,8 +32,9 @@ export interface ScoredCriterion {
 export interface AppliedCap {
   level: number;
   reason: string;
-  /** The findings that apply a cap naming rules. */
+  /** The findings that apply a cap naming rules (the first 50; `findingCount` has them all). */
   findings: string[];
+  findingCount?: number;
   /** The objects behind a cap that reads a metric (an online root's enterprise CA). */
   evidence?: EvidenceRef[];
 }

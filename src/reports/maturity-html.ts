@@ -163,7 +163,7 @@ function categoryBlock(id: MaturityCategory, c: CategoryScore, links: EvidenceLi
   const notHigher = level === TOP_LEVEL
     ? html`<p>Level ${TOP_LEVEL} is the highest level of the model.</p>`
     : html`<ul>${c.caps.map((cap) => html`<li><span class="criterion-level">Capped at level ${cap.level}:</span> ${cap.reason}${
-      cap.findings.length > 0 && html`<div class="criterion-detail">Findings: ${evidenceList(cap.findings.map((f) => ({ kind: "finding", id: f })), links)}</div>`}${
+      cap.findings.length > 0 && html`<div class="criterion-detail">Findings (${cap.findingCount ?? cap.findings.length}): ${evidenceList(cap.findings.map((f) => ({ kind: "finding", id: f })), links)}</div>`}${
       (cap.evidence?.length ?? 0) > 0 && html`<div class="criterion-detail">Evidence: ${evidenceList(cap.evidence!, links)}</div>`}</li>`)}${
       failed.map((k) => criterionItem(k, links, "not met"))}${
       couldRaise.map((k) => criterionItem(k, links, "not assessed"))}</ul>`;

@@ -104,6 +104,10 @@ describe("scoring", () => {
     expect(onlineRoot.caps[0]!.reason).toContain("offline, air-gapped root of trust");
     // A cap reading a metric cites the metric's objects.
     expect(onlineRoot.caps[0]!.evidence).toEqual([{ kind: "certificate", id: "adcs.online-roots-evidence" }]);
+    const many = Array.from({ length: 120 }, (_, i) => ({ ...finding("untrusted-issuer"), id: `untrusted-${i}` }));
+    const governance = scoreMaturity(metrics(strong), many, shipped).categories.governance;
+    expect(governance.caps[0]).toMatchObject({ level: 1, findingCount: 120 });
+    expect(governance.caps[0]!.findings).toEqual(many.slice(0, 50).map((f) => f.id));
     const expired = scoreMaturity(metrics(healthy), [finding("expired")], shipped).categories.reliability;
     expect(expired.level).toBe(1);
   });
