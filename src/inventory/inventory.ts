@@ -123,11 +123,13 @@ export function isInUse(c: CertificateFacts): boolean {
 }
 
 /**
- * A root kept in a trust store or sent along in a chain: a self-signed CA certificate no endpoint
- * presents as its own (leaf). It is a trust decision, not a certificate a service depends on.
+ * A root kept in a trust store (a file, NTAuth) or sent along in a chain: a self-signed CA
+ * certificate that no endpoint presents as its own (leaf) and no enterprise CA issues with. It is
+ * a trust decision, not a certificate a service depends on.
  */
-export function isTrustStoreRoot(c: CertificateFacts): boolean {
-  return c.record.isCA && !!c.path?.selfSigned && c.leafAt.length === 0;
+export function isTrustStoreRoot(c: CertificateFacts, view: InventoryView): boolean {
+  return c.record.isCA && !!c.path?.selfSigned && c.leafAt.length === 0
+    && !view.adcs.some((a) => a.enterpriseCas.some((ca) => ca.certificates.some((ref) => ref.sha256 === c.sha256)));
 }
 
 export function isExpired(c: CertificateFacts, now: Date): boolean {

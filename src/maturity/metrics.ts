@@ -72,7 +72,7 @@ export function computeMetrics(
   const { findings } = conclusions;
   // Roots in trust stores are trust decisions, not certificates in service: a store import of
   // unsanctioned or expired roots must not read as shadow issuance or outages.
-  const inUse = view.certificates.filter((c) => isInUse(c) && !c.isAnchor && !isTrustStoreRoot(c));
+  const inUse = view.certificates.filter((c) => isInUse(c) && !c.isAnchor && !isTrustStoreRoot(c, view));
   const inUseIds = inUse.map((c) => c.sha256);
   const tlsLeaves = view.certificates.filter(isTlsServerCertificate);
   const servedEndpoints = view.endpoints.filter((e) => e.chain.length > 0);
@@ -168,6 +168,8 @@ export function computeMetrics(
   const issued = inUse.filter((c) => !c.path?.selfSigned);
   metrics.push(share("policy.oid-share", "share of issued certificates in use that carry certificate policy OIDs",
     issued.filter((c) => c.record.certificatePolicies.length > 0).map((c) => c.sha256), issued.length, "certificate", noCertificates));
+  metrics.push(share("policy.cps-share", "share of issued certificates in use whose policies point to a published CPS (a CPS qualifier)",
+    issued.filter((c) => (c.record.cpsUris ?? []).length > 0).map((c) => c.sha256), issued.length, "certificate", noCertificates));
 
   // Agility: key algorithms and TLS versions in service.
   const algorithms: Record<string, number> = {};

@@ -90,9 +90,11 @@ interface ForestSettings {
   oids?: EnterpriseOid[];
   /** NTAuthCertificates: absent, no such object. */
   ntAuth?: { certificates: TestCertificate[]; aces?: Ace[] };
+  /** The enterprise CA's own certificates (cACertificate). */
+  caCertificates?: TestCertificate[];
 }
 
-function forest(s: ForestSettings = {}): AdcsSnapshot {
+export function forest(s: ForestSettings = {}): AdcsSnapshot {
   const templates = s.templates ?? [];
   const ntAuth = s.ntAuth && { ...pkiObject(NTAUTH_DN, "certificationAuthority", s.ntAuth.aces), certificates: s.ntAuth.certificates.map(certificateRef) };
   return {
@@ -100,7 +102,7 @@ function forest(s: ForestSettings = {}): AdcsSnapshot {
     domainSid: DOMAIN, templates, certificationAuthorities: [], ntAuth: ntAuth ?? null, aia: [], cdp: [], oids: s.oids ?? [],
     otherObjects: s.otherObjects ?? [], errors: [], truncated: false,
     enrollmentServices: [{
-      ...pkiObject(CA_DN, "pKIEnrollmentService", s.caAces), certificates: [], dnsHostName: "ca.corp.test",
+      ...pkiObject(CA_DN, "pKIEnrollmentService", s.caAces), certificates: (s.caCertificates ?? []).map(certificateRef), dnsHostName: "ca.corp.test",
       templates: templates.map((t) => t.name).filter((name) => !(s.unpublished ?? []).includes(name)),
     }],
     principals: {

@@ -13,8 +13,9 @@ import { weakSignature } from "../../rules/weak-signature.js";
 import { NOT_APPLICABLE, type RuleCase, SILENT, casesOf, examined } from "./cases.js";
 import {
   type CertificateOptions, type KeyPair, type Keys, type ViewSpec,
-  NOW, caProfile, daysFromNow, inFile, issued, selfSigned, served, serverProfile, viaAia,
+  NOW, caProfile, daysFromNow, inFile, inLdap, issued, selfSigned, served, serverProfile, viaAia,
 } from "./inventory.js";
+import { forest } from "./adcs-cases.js";
 
 const WWW = "192.0.2.10:443";
 
@@ -104,6 +105,14 @@ const expiredCases = casesOf(expired, [
   ["expired self-signed CA certificate served as the leaf", (k) => ({
     certificates: served(WWW, selfSigned("appliance.test", k.ec(), caProfile({ notBefore: daysFromNow(-400), notAfter: daysFromNow(-5) }))),
   }), { "appliance.test": "high" }, examined(1)],
+  ["expired self-signed CA certificate an enterprise CA issues with (read from AD)", (k) => {
+    const root = selfSigned("Online Root", k.ec(), caProfile({ notBefore: daysFromNow(-4000), notAfter: daysFromNow(-2) }));
+    return { certificates: inLdap("CN=Online Root,CN=Enrollment Services,CN=Public Key Services,CN=Services,CN=Configuration,DC=corp,DC=test", root), adcs: [forest({ caCertificates: [root] })] };
+  }, { "Online Root": "high" }, examined(1)],
+  ["expired root in NTAuth, no enterprise CA's", (k) => {
+    const root = selfSigned("Old NTAuth Root", k.ec(), caProfile({ notBefore: daysFromNow(-4000), notAfter: daysFromNow(-2) }));
+    return { certificates: inLdap("CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,DC=corp,DC=test", root), adcs: [forest({ ntAuth: { certificates: [root] } })] };
+  }, SILENT, NOT_APPLICABLE],
   ["expired intermediate in an imported store", (k) => {
     const root = selfSigned("Root CA", k.ec(), caProfile());
     return { certificates: inFile("/etc/pki/chain.pem", issued("Old Issuing CA", k.ec(), root, caProfile({ notBefore: daysFromNow(-1000), notAfter: daysFromNow(-3) }))), anchors: [root] };
