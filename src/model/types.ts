@@ -92,6 +92,8 @@ export interface CertificateRecord {
   ocspUrls: string[];
   caIssuersUrls: string[];
   certificatePolicies: string[];
+  /** CPS URIs of the policies' qualifiers (absent in records of parser version 2 and earlier: read as none). */
+  cpsUris?: string[];
   /** Subject and issuer DER are equal (the signature check is in the path result). */
   selfIssued: boolean;
   /** Weakness facts derived from the key once, so rules never touch raw bytes. */

@@ -4,6 +4,7 @@
 // CertificateParseError that the caller records on the sighting.
 import { createHash, createPublicKey } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
+import * as asn1js from "asn1js";
 import * as asnX509 from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
 import type { CertificateRecord, KeyAlgorithm } from "../model/types.js";
@@ -142,6 +143,7 @@ type ExtensionFields = Pick<
   | "ocspUrls"
   | "caIssuersUrls"
   | "certificatePolicies"
+  | "cpsUris"
 >;
 
 // Extensions are decoded straight from the parsed ASN.1 with @peculiar/asn1-x509. x509's
@@ -161,6 +163,7 @@ function readExtensions(cert: x509.X509Certificate, warnings: string[]): Extensi
     ocspUrls: [],
     caIssuersUrls: [],
     certificatePolicies: [],
+    cpsUris: [],
   };
   for (const ext of asnOf(cert).tbsCertificate.extensions ?? []) {
     const decode = EXTENSION_DECODERS[ext.extnID];
@@ -213,7 +216,14 @@ const EXTENSION_DECODERS: Readonly<Record<string, ExtensionDecoder>> = {
     fields.caIssuersUrls = urls(asnX509.id_ad_caIssuers);
   },
   [asnX509.id_ce_certificatePolicies]: (value, fields) => {
-    fields.certificatePolicies = AsnConvert.parse(value, asnX509.CertificatePolicies).map((p) => p.policyIdentifier);
+    const policies = AsnConvert.parse(value, asnX509.CertificatePolicies);
+    fields.certificatePolicies = policies.map((p) => p.policyIdentifier);
+    // A CPS pointer qualifier (RFC 5280 §4.2.1.4) is an IA5String URI: evidence of a published CPS.
+    fields.cpsUris = policies.flatMap((p) => (p.policyQualifiers ?? []).flatMap((q) => {
+      if (q.policyQualifierId !== asnX509.id_qt_csp) return [];
+      const uri = asn1js.fromBER(q.qualifier).result;
+      return uri instanceof asn1js.IA5String ? [uri.getValue()] : [];
+    }));
   },
 };
 

@@ -1,4 +1,5 @@
 // The version of what parseCertificate() derives. Raise it whenever a parser change alters a
 // stored field (a fixed extension decoder, a new fact): certificates stored by an older parser are
 // then parsed again the next time a scan sees them, instead of keeping their old record forever.
-export const PARSER_VERSION = 2;
+// 3: CPS URIs of certificate policy qualifiers.
+export const PARSER_VERSION = 3;

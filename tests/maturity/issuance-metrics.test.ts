@@ -45,4 +45,14 @@ describe("issuance metrics", () => {
     expect(metrics["profiles.consistent-ca-share"]).toMatchObject({ value: null, evidence: [] });
     expect(metrics["profiles.consistent-ca-share"]!.notObserved).toBeTruthy();
   });
+  it("reads policy OIDs and CPS pointers in issued certificates as evidence of a CP/CPS", async () => {
+    const withCps = issued("cps.test", keys.ec(), ca, serverProfile("cps.test", { certificatePolicies: ["1.3.6.1.4.1.99999.1"], cpsUri: "http://pki.test/cps.html" }));
+    const oidOnly = issued("oid.test", keys.ec(), ca, serverProfile("oid.test", { certificatePolicies: ["1.3.6.1.4.1.99999.1"] }));
+    const { view, metrics } = await metricsOf([...served("cps.test:443", withCps, ca), ...served("oid.test:443", oidOnly, ca)]);
+    expect(view.bySha.get(withCps.sha256)!.record.cpsUris).toEqual(["http://pki.test/cps.html"]);
+    expect(view.bySha.get(oidOnly.sha256)!.record.cpsUris).toEqual([]);
+    // The issuing CA (served in both chains) counts as issued too, with neither.
+    expect(metrics["policy.oid-share"]).toMatchObject({ count: 2, total: 3 });
+    expect(metrics["policy.cps-share"]).toMatchObject({ count: 1, total: 3, evidence: [{ kind: "certificate", id: withCps.sha256 }] });
+  });
 });

@@ -132,6 +132,9 @@ describe("an all-yes self-assessment held against the evidence", () => {
       "governance.inventory", "governance.shadow-it", "security.hardening", "reliability.outages", "governance.cp-cps",
     ]));
     for (const id of ["governance.inventory", "security.hardening", "governance.cp-cps"]) expect(verdict(transformative, id).verdict, id).toBe("supported");
+    // Beside the CP/CPS answer, the share of issued certificates pointing to a published CPS.
+    expect(verdict(transformative, "governance.cp-cps").related).toEqual({ "policy.cps-share": 1 });
+    expect(verdict(adHoc, "governance.cp-cps").related).toEqual({ "policy.cps-share": 0 });
   });
 
   it("says what the scan found, with the counts and the objects behind a contradiction", async () => {
