@@ -128,7 +128,8 @@ describe("store history read", () => {
     }
   });
 
-  it("answers quickly in a store with hundreds of unrelated runs", async () => {
+  // Its speed is measured by the maturity-scoring bench, not here: this checks the selection holds among many runs.
+  it("picks the right runs in a store with hundreds of unrelated runs", async () => {
     const store = new SqliteStore(join(dir, "large.db"));
     try {
       const unrelatedRuns = 400;
@@ -143,13 +144,9 @@ describe("store history read", () => {
         if (day % 7 === 0) weekly.push(await writeRun(store, { startedAt: new Date(start + day * DAY + 3600_000).toISOString(), endpoints: sweep(5) }));
       }
       const current = weekly[weekly.length - 1]!;
-      const began = performance.now();
       const history = await store.runHistory(current);
-      const elapsedMs = performance.now() - began;
-      console.info(`runHistory: ${history.earlier.length} earlier runs × ${endpointsPerRun} endpoints among ${unrelatedRuns + weekly.length} runs in ${elapsedMs.toFixed(0)} ms`);
       expect(history.earlier.map((r) => r.id)).toEqual(weekly.slice(0, -1).slice(-DEFAULT_HISTORY_RUNS));
       expect(history.earlier.every((r) => r.endpoints.length === endpointsPerRun)).toBe(true);
-      expect(elapsedMs).toBeLessThan(5000);
     } finally {
       await store.close();
     }
