@@ -43,10 +43,14 @@ const cap = z.strictObject({
 
 const category = z.strictObject({ label: z.string().min(1), criteria: z.array(criterion), caps: z.array(cap) });
 
+/** The model's "moving past level N" guidance, quoted: what an organisation at `from` does next. */
+const guidance = z.strictObject({ from: level.max(3), heading: z.string().min(1), steps: z.array(z.string().min(1)).min(1) });
+
 const rubricSchema = z.strictObject({
   name: z.string().min(1),
   version: z.string().min(1),
   model: z.string().min(1),
+  movingPast: z.array(guidance).refine((g) => new Set(g.map((x) => x.from)).size === g.length, { message: "one guidance per level" }),
   categories: z.strictObject(Object.fromEntries(MATURITY_CATEGORIES.map((c) => [c, category])) as Record<MaturityCategory, typeof category>),
 });
 

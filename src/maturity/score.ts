@@ -64,6 +64,8 @@ export function scoreMaturity(
       confidence: criteria.length === 0 ? 0 : assessed.filter((c) => !c.selfDeclared).length / criteria.length,
       criteria, caps, nextSteps: [...new Set(nextSteps)],
     };
+    const movingPast = level === null ? undefined : loaded.rubric.movingPast.find((g) => g.from === level);
+    if (movingPast) score.guidance = movingPast;
     return [id, score];
   })) as Record<MaturityCategory, CategoryScore>;
   const levels = Object.values(categories).flatMap((c) => (c.level === null ? [] : [c.level]));

@@ -49,7 +49,10 @@ export interface CategoryScore {
   confidence: number;
   criteria: ScoredCriterion[];
   caps: AppliedCap[];
+  /** Tailored to the criteria not passed at the next level (and below). */
   nextSteps: string[];
+  /** The model's own guidance for moving past this level, quoted (absent at level 4, with no level, or in runs scored before it was recorded). */
+  guidance?: { from: number; heading: string; steps: string[] };
 }
 
 export interface MaturityScore {

@@ -176,6 +176,7 @@ ${why}
 ${notHigher}
 ${beyond.length > 0 && html`<h4>Already in place at higher levels</h4><ul>${beyond.map((k) => criterionItem(k, links, null))}</ul>`}
 ${c.nextSteps.length > 0 && html`<h4>Next steps</h4><ol>${c.nextSteps.map((step) => html`<li>${step}</li>`)}</ol>`}
+${c.guidance && html`<h4>The model's guidance for moving past level ${c.guidance.from}: ${c.guidance.heading}</h4><ul class="model-guidance">${c.guidance.steps.map((step) => html`<li>${step}</li>`)}</ul>`}
 </article>`;
 }
 

@@ -36,6 +36,14 @@ describe("the shipped rubric", () => {
     }
     expect(shipped.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it("quotes the model's guidance for moving past each level below 4", () => {
+    expect(shipped.rubric.movingPast.map((g) => g.from)).toEqual([0, 1, 2, 3]);
+    for (const g of shipped.rubric.movingPast) {
+      expect(MODEL, `level ${g.from}`).toContain(g.heading);
+      for (const step of g.steps) expect(MODEL, `level ${g.from}`).toContain(`- ${step.replace(/\s+/g, " ")}`);
+    }
+  });
 });
 
 describe("bad rubrics", () => {
@@ -75,6 +83,10 @@ describe("scoring", () => {
     const failing = scoreMaturity(metrics({ ...healthy, "crl.fresh-share": 0.5 }), [], shipped).categories.reliability;
     expect(failing.level).toBe(1);
     expect(failing.nextSteps.join(" ")).toContain("Publish fresh CRLs");
+    // Beside the tailored steps, the model's own guidance for the level reached.
+    expect(failing.guidance).toMatchObject({ from: 1, heading: "Rebuild or reinforce the foundation" });
+    expect(reliability.guidance).toMatchObject({ from: 3, heading: "Continuously test, monitor, and adapt" });
+    expect(scoreMaturity(metrics({}), [], shipped).categories.strategy.guidance).toBeUndefined();
   });
 
   it("never claims a level none of whose criteria was assessed, and widens the bounds instead", () => {
