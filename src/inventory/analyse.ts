@@ -19,7 +19,11 @@ export interface AnalysisProduct extends RunAnalysis {
 export async function analyseRun(
   observations: RunObservations,
   trust: TrustAnchorSet,
-  options: { checkStaples: boolean; now: Date },
+  options: {
+    checkStaples: boolean;
+    /** The one moment every time-dependent judgement (paths, CRLs, OCSP answers) is made at: now, or --at. */
+    now: Date;
+  },
 ): Promise<AnalysisProduct> {
   const parsed = observations.certificates.filter((c): c is StoredCertificate & { record: NonNullable<StoredCertificate["record"]> } => c.record !== null);
   const local = parsed.flatMap((c) => nodeOf(c) ?? []);
@@ -36,7 +40,8 @@ export async function analyseRun(
   }
   const inRun = new Set(observations.certificates.map((c) => c.sha256));
   const anchorCertificates = trust.anchors.filter((a) => anchors.includes(a.sha256) && !inRun.has(a.sha256)).map((a) => storedCertificate(a.der, a.sha256));
-  const observedAt = options.now.toISOString();
+  // Default-store roots join the run when it started, whatever moment it is judged at.
+  const observedAt = observations.run.startedAt;
   const anchorSightings: SightingRow[] = anchorCertificates.map((c) => ({
     sha256: c.sha256, source: "anchor", location: trust.source, position: null, observedAt, error: c.parseError,
   }));
