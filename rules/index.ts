@@ -7,6 +7,7 @@ import { incompleteChain } from "./incomplete-chain.js";
 import { keyReuse } from "./key-reuse.js";
 import { longValidity } from "./long-validity.js";
 import { missingSan } from "./missing-san.js";
+import { nameMismatch } from "./name-mismatch.js";
 import { selfSignedLeaf } from "./self-signed-leaf.js";
 import { untrustedIssuer } from "./untrusted-issuer.js";
 import { weakKey } from "./weak-key.js";
@@ -29,6 +30,7 @@ export const RULES: readonly Rule[] = [
   expiringSoon,
   longValidity,
   missingSan,
+  nameMismatch,
   selfSignedLeaf,
   untrustedIssuer,
   incompleteChain,

@@ -5,9 +5,10 @@ import { RULES } from "../../rules/index.js";
 import { ADCS_CASES } from "./adcs-cases.js";
 import { CERTIFICATE_CASES } from "./certificate-cases.js";
 import { CHAIN_CASES } from "./chain-cases.js";
+import { NAME_CASES } from "./name-cases.js";
 import { REVOCATION_CASES } from "./revocation-cases.js";
 
-const TABLES = { CERTIFICATE_CASES, CHAIN_CASES, REVOCATION_CASES, ADCS_CASES };
+const TABLES = { CERTIFICATE_CASES, CHAIN_CASES, NAME_CASES, REVOCATION_CASES, ADCS_CASES };
 const ALL = Object.values(TABLES).flat();
 
 describe("rule behaviour tables", () => {

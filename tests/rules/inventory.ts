@@ -124,7 +124,7 @@ export interface CertificateEntry {
   sources: Sighting[];
 }
 
-/** The chain an endpoint ("address:port") served, leaf first. */
+/** The chain an endpoint ("address:port", "address:port#sni") served, leaf first. */
 export function served(endpoint: string, ...chain: TestCertificate[]): CertificateEntry[] {
   return chain.map((certificate, position) => ({ certificate, sources: [{ source: "tls", location: endpoint, position }] }));
 }
@@ -168,9 +168,11 @@ function endpointsOf(sightings: readonly SightingRow[], observedAt: string): End
     chains.set(s.location, [...(chains.get(s.location) ?? []), { position: s.position ?? 0, sha256: s.sha256 }]);
   }
   return [...chains.entries()].map(([id, links]) => {
-    const colon = id.lastIndexOf(":");
+    // "address:port", or "address:port#name" for an endpoint probed with a name (sent as SNI).
+    const [hostPort, sni = null] = id.split("#") as [string, string?];
+    const colon = hostPort.lastIndexOf(":");
     return {
-      id, address: id.slice(0, colon), port: Number(id.slice(colon + 1)), sni: null, status: "tls", error: null, tlsVersion: "TLSv1.3",
+      id, address: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)), sni, status: "tls", error: null, tlsVersion: "TLSv1.3",
       cipher: "TLS_AES_128_GCM_SHA256", chain: links.sort((a, b) => a.position - b.position).map((l) => l.sha256),
       stapledOcsp: null, observedAt, durationMs: 5,
     };

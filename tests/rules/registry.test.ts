@@ -15,12 +15,14 @@ const ADCS_IDS = [
   "adcs-esc1", "adcs-esc2", "adcs-esc3", "adcs-esc4", "adcs-esc5", "adcs-esc9", "adcs-esc13", "adcs-esc15",
   "adcs-ntauth-unsanctioned", "adcs-weak-template-key",
 ];
+/** Fires only on endpoints probed by name; the sample network is swept by address (tests/engine/name-mismatch-scan.test.ts). */
+const NAMED_PROBE_IDS = ["name-mismatch"];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 
 describe("rule registry", () => {
   it("holds exactly the contract ids, each once", () => {
-    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS].sort());
+    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS, ...NAMED_PROBE_IDS].sort());
   });
 
   it.each(RULES.map((r) => [r.meta.id, r] as const))("%s has complete metadata", (_id, rule) => {
