@@ -71,9 +71,8 @@ export async function analyseRun(
 }
 
 function nodeOf(c: StoredCertificate): PathNode | null {
-  if (!c.record || !c.subjectNameHash || !c.issuerNameHash) return null;
+  if (!c.record) return null;
   return {
-    sha256: c.sha256, der: c.der, subjectNameHash: c.subjectNameHash, issuerNameHash: c.issuerNameHash,
-    caIssuersUrls: c.record.caIssuersUrls, selfIssued: c.record.selfIssued, subject: c.record.subject, issuer: c.record.issuer,
+    sha256: c.sha256, der: c.der, caIssuersUrls: c.record.caIssuersUrls, selfIssued: c.record.selfIssued, subject: c.record.subject, issuer: c.record.issuer,
   };
 }

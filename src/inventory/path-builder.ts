@@ -1,23 +1,28 @@
 // Path building from a certificate to a sanctioned trust anchor. Issuer candidates are found
-// by exact subject-name match (hash of the Name DER) among the anchors and this run's
+// by subject name, compared as RFC 5280 §7.1 says (case and whitespace folded, PrintableString
+// and UTF8String alike: normalisedNameKey), among the anchors and this run's
 // certificates (served, imported, read from a directory, fetched over AIA during collection),
 // never among earlier runs', so the same observations always give the same paths. Each link is
 // a verified signature (node:crypto, i.e. OpenSSL, which also checks MD5, SHA-1, DSA and PSS
 // signatures that WebCrypto refuses: weak links are still links, and other rules judge them).
-import { X509Certificate as NodeCertificate } from "node:crypto";
+// A DSA key without parameters takes them from its issuer's key (RFC 3279 §2.3.2). Whether a
+// relying party would accept the path is path-validation.ts's question, not this one's.
+import { type KeyObject, X509Certificate as NodeCertificate, createPublicKey } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import type { PathResult } from "../model/types.js";
+import { certificateNames, normalisedNameKey } from "../pki/der-names.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
 /** Longer paths than this are not followed (RFC 5280 sets no limit; real PKIs stay under 6). */
 const MAX_PATH_LENGTH = 10;
 /** Signature checks per path build: bounds the work a hostile set of look-alike CAs can cause. */
 const MAX_VERIFICATIONS = 64;
+const DSA = "1.2.840.10040.4.1";
 
 export interface PathNode {
   sha256: string;
   der: Buffer;
-  subjectNameHash: string;
-  issuerNameHash: string;
   caIssuersUrls: readonly string[];
   selfIssued: boolean;
   subject: string;
@@ -36,6 +41,10 @@ export class PathBuilder {
   private readonly anchorIds: Set<string>;
   private readonly byName = new Map<string, PathNode[]>();
   private readonly nodeCerts = new Map<string, NodeCertificate | null>();
+  /** Normalised subject and issuer name keys of every node, by sha256. */
+  private readonly names = new Map<string, { subject: string; issuer: string }>();
+  /** Keys completed with inherited DSA parameters, by sha256 (null: none could be found). */
+  private readonly inheritedKeys = new Map<string, KeyObject | null>();
   private readonly verified = new Map<string, boolean>();
   private readonly bySha = new Map<string, PathNode>();
   /** Anchors that ended at least one trusted path. */
@@ -44,10 +53,7 @@ export class PathBuilder {
   constructor(private readonly sources: PathBuilderSources) {
     this.anchorIds = new Set(sources.anchors.anchors.map((a) => a.sha256));
     for (const a of sources.anchors.anchors) {
-      this.add({
-        sha256: a.sha256, der: a.der, subjectNameHash: a.subjectNameHash, issuerNameHash: a.subjectNameHash,
-        caIssuersUrls: [], selfIssued: true, subject: "", issuer: "",
-      });
+      this.add({ sha256: a.sha256, der: a.der, caIssuersUrls: [], selfIssued: true, subject: "", issuer: "" });
     }
     for (const node of sources.local) this.add(node);
   }
@@ -72,10 +78,17 @@ export class PathBuilder {
 
   private add(node: PathNode): void {
     if (this.bySha.has(node.sha256)) return;
+    const names = certificateNames(node.der);
+    // A certificate whose names cannot be read has no issuer to find and issues nothing.
+    if (!names) return;
+    // A Name with attributes §7.1 does not cover still matches its byte-identical twin.
+    const subject = normalisedNameKey(names.subject) ?? `der:${names.subject.toString("hex")}`;
+    const issuer = normalisedNameKey(names.issuer) ?? `der:${names.issuer.toString("hex")}`;
     this.bySha.set(node.sha256, node);
-    const list = this.byName.get(node.subjectNameHash);
+    this.names.set(node.sha256, { subject, issuer });
+    const list = this.byName.get(subject);
     if (list) list.push(node);
-    else this.byName.set(node.subjectNameHash, [node]);
+    else this.byName.set(subject, [node]);
   }
 
   /** Depth-first: returns the first path that reaches an anchor, recording the longest dead end. */
@@ -87,10 +100,9 @@ export class PathBuilder {
       search.stopReason = `path longer than ${MAX_PATH_LENGTH} certificates`;
       return null;
     }
-    const candidates = this.issuerCandidates(current);
+    const candidates = this.issuerCandidates(current).filter((issuer) => !path.some((n) => n.sha256 === issuer.sha256));
     let linked = false;
     for (const issuer of candidates) {
-      if (path.some((n) => n.sha256 === issuer.sha256)) continue;
       if (search.verifications++ >= MAX_VERIFICATIONS) {
         search.stopReason = `gave up after ${MAX_VERIFICATIONS} signature checks`;
         return null;
@@ -100,14 +112,18 @@ export class PathBuilder {
       const found = this.extend([...path, issuer], search);
       if (found) return found;
     }
-    if (!linked && path.length === search.best.length) search.stopReason = this.deadEndReason(current);
+    if (!linked && path.length === search.best.length) search.stopReason = this.deadEndReason(current, candidates.length);
     return null;
   }
 
-  private deadEndReason(current: PathNode): string {
+  private deadEndReason(current: PathNode, candidates: number): string {
     const name = current.subject || current.sha256;
     if (current.selfIssued && this.verifies(current, current)) {
       return `self-signed certificate "${name}" is not a sanctioned trust anchor`;
+    }
+    if (candidates > 0) {
+      const which = candidates === 1 ? "a certificate" : `${candidates} certificates`;
+      return `issuer "${current.issuer}" of "${name}" found (${which} of that name), but its key does not verify the signature`;
     }
     const failures = current.caIssuersUrls.map((u) => this.sources.aiaFailures.get(u)).filter((e): e is string => !!e);
     const aia = failures.length > 0 ? `; AIA caIssuers fetch failed: ${failures.join("; ")}` : "";
@@ -115,7 +131,8 @@ export class PathBuilder {
   }
 
   private issuerCandidates(child: PathNode): PathNode[] {
-    const candidates = [...(this.byName.get(child.issuerNameHash) ?? [])];
+    const names = this.names.get(child.sha256);
+    const candidates = [...((names && this.byName.get(names.issuer)) ?? [])];
     // Anchors first: a path should end at the sanctioned root, not at a served copy of it.
     return candidates.sort((a, b) => Number(this.anchorIds.has(b.sha256)) - Number(this.anchorIds.has(a.sha256)));
   }
@@ -124,16 +141,44 @@ export class PathBuilder {
     const key = `${child.sha256}:${issuer.sha256}`;
     let ok = this.verified.get(key);
     if (ok === undefined) {
+      // Set first: an inherited-parameter lookup that comes back to this link must not loop.
+      this.verified.set(key, false);
       const childCert = this.nodeCertificate(child);
-      const issuerCert = this.nodeCertificate(issuer);
+      const issuerKey = this.publicKey(issuer);
       try {
-        ok = !!childCert && !!issuerCert && childCert.verify(issuerCert.publicKey);
+        ok = !!childCert && !!issuerKey && childCert.verify(issuerKey);
       } catch {
         ok = false;
       }
       this.verified.set(key, ok);
     }
     return ok;
+  }
+
+  /** The key of a node, with DSA parameters inherited from its issuer's key when it has none. */
+  private publicKey(node: PathNode): KeyObject | null {
+    const cert = this.nodeCertificate(node);
+    if (!cert) return null;
+    try {
+      return cert.publicKey;
+    } catch {
+      // OpenSSL cannot load a DSA key without its parameters: they are the issuer's.
+    }
+    if (this.inheritedKeys.has(node.sha256)) return this.inheritedKeys.get(node.sha256)!;
+    this.inheritedKeys.set(node.sha256, null);
+    const spki = AsnConvert.parse(node.der, Certificate).tbsCertificate.subjectPublicKeyInfo;
+    if (spki.algorithm.algorithm !== DSA || spki.algorithm.parameters) return null;
+    for (const issuer of this.issuerCandidates(node)) {
+      if (issuer.sha256 === node.sha256 || !this.verifies(node, issuer)) continue;
+      const issuerKey = this.publicKey(issuer);
+      const parameters = issuerKey && AsnConvert.parse(issuerKey.export({ type: "spki", format: "der" }), SubjectPublicKeyInfo).algorithm.parameters;
+      if (!parameters) continue;
+      spki.algorithm.parameters = parameters;
+      const key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(spki)), format: "der", type: "spki" });
+      this.inheritedKeys.set(node.sha256, key);
+      return key;
+    }
+    return null;
   }
 
   private nodeCertificate(node: PathNode): NodeCertificate | null {
