@@ -1,16 +1,12 @@
 // The file collector: PEM with text around and between blocks, DER, nested directories,
-// files that hold no certificate, and unreadable paths.
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+// files that hold no certificate, and unreadable paths. Symbolic links: files-symlinks.test.ts.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileCollector } from "../../collectors/files/index.js";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
-import { ObservationRecorder } from "../../src/observations/recorder.js";
-import { silentLogger } from "../../src/log.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { ExclusionList } from "../../src/targets/targets.js";
+import { collectFiles } from "./file-collection.js";
 
 let dir: string;
 const certs = Array.from({ length: 3 }, (_, i) => {
@@ -31,7 +27,6 @@ beforeAll(async () => {
   await writeFile(join(dir, "store", "nested", "third.der"), certs[2]!.der);
   await writeFile(join(dir, "store", "nested", "README.txt"), "no certificates here\n");
   await writeFile(join(dir, "store", "nested", "broken.pem"), "-----BEGIN CERTIFICATE-----\nMIIBroken!!\n-----END CERTIFICATE-----\n");
-  await symlink("/etc", join(dir, "store", "link-out"));
 });
 
 afterAll(async () => {
@@ -39,27 +34,15 @@ afterAll(async () => {
 });
 
 describe("file collector", () => {
-  it("imports PEM blocks among text and DER files, records broken ones, skips links", async () => {
-    const store = new SqliteStore(join(dir, "files.db"));
-    const run = await store.createRun({ targets: [], ports: [], options: {} });
-    const recorder = new ObservationRecorder(store, run.id);
-    const tally = await fileCollector.collect(
-      { paths: [join(dir, "store"), join(dir, "missing")] },
-      {
-        recorder, log: silentLogger, signal: new AbortController().signal, exclusions: new ExclusionList([]),
-        timeouts: { connectMs: 1, handshakeMs: 1 }, concurrency: 1, onProgress: () => {},
-      },
-    );
-    await recorder.close();
+  it("imports PEM blocks among text and DER files, records broken ones and missing paths", async () => {
+    const { tally, contents, warnings } = await collectFiles(dir, [join(dir, "store"), join(dir, "missing")]);
     expect(tally).toEqual({ imported: 3, "no-certificate": 1, unreadable: 1 });
-    const contents = await store.loadRun(run.id);
     const parsed = contents.certificates.filter((c) => c.record).map((c) => c.record!.subject).sort();
     expect(parsed).toEqual(["CN=file-0.test", "CN=file-1.test", "CN=file-2.test"]);
     const locations = contents.sightings.map((s) => s.location.slice(dir.length));
     expect(locations).toEqual(expect.arrayContaining(["/store/bundle.pem#1", "/store/bundle.pem#2", "/store/nested/third.der"]));
     const broken = contents.sightings.find((s) => s.location.endsWith("broken.pem"))!;
     expect(broken.error).toMatch(/not a parsable X\.509 certificate/);
-    expect(contents.sightings.some((s) => s.location.includes("link-out"))).toBe(false);
-    await store.close();
+    expect(warnings).toEqual([`cannot read ${join(dir, "missing")}: ENOENT`]);
   });
 });
