@@ -1,31 +1,27 @@
 // One scan, start to end: targets → collectors (first pass: the scan's own targets; then AIA
 // issuers, CRLs and OCSP responders those named) → observations (store) → one read of the run →
 // analysis (paths, revocation judgements) → inventory view → rules → findings and outcomes
-// (store). The caller renders reports from the returned view, the same one the rules read. An
-// interrupt stops new work, analyses what was collected and marks the run incomplete.
+// (store), all judged at one validation time (now, or --at; see judge.ts). The caller renders
+// reports from the returned view, the same one the rules read. An interrupt stops new work,
+// analyses what was collected and marks the run incomplete.
 import { setMaxListeners } from "node:events";
 import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
 import { SOURCE_COLLECTORS, type AdcsCollectorOptions, describeLdapSource } from "../../collectors/index.js";
-import { RULES } from "../../rules/index.js";
-import { analyseRun } from "../inventory/analyse.js";
-import { type InventoryView, buildInventoryView } from "../inventory/inventory.js";
+import type { InventoryView } from "../inventory/inventory.js";
 import { loadTrustAnchors } from "../inventory/trust-anchors.js";
 import type { Logger } from "../log.js";
+import { loadPkicMapping } from "../maturity/pkic.js";
+import { loadQuestionnaire, questionsSettling } from "../maturity/questionnaire.js";
+import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import type { RunInfo } from "../model/types.js";
 import { FetchPolicy, type FetchPolicyOptions } from "../net/fetch-policy.js";
 import { UrlFetcher } from "../net/fetcher.js";
 import { ObservationRecorder } from "../observations/recorder.js";
 import type { RunConclusions, Store } from "../store/store.js";
 import { ExclusionList, type TargetSpec } from "../targets/targets.js";
-import { PKISCOPE_VERSION } from "../version.js";
 import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
-import { runRules } from "./rule-runner.js";
-import { computeMetrics } from "../maturity/metrics.js";
-import { loadPkicMapping, scorePkic } from "../maturity/pkic.js";
-import { loadQuestionnaire, questionsSettling } from "../maturity/questionnaire.js";
-import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
-import { scoreMaturity } from "../maturity/score.js";
+import { judgeObservations } from "./judge.js";
 
 // The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
 export { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/index.js";
@@ -53,6 +49,8 @@ export interface ScanPlan {
   pkicMapping?: string;
   /** The run's recorded start, for replaying a schedule (tests of scan cadence); default now. Nothing else is shifted. */
   startedAt?: Date;
+  /** The validation time (--at): every time-dependent verdict is judged as of it; default the moment the analysis starts. */
+  at?: Date;
 }
 
 export interface ScanHooks {
@@ -136,32 +134,12 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     // The analysis reads the run once; rules and reports share the view built from it.
     const observations = await store.loadObservations(run.id);
     lap("load");
-    const now = new Date();
-    const analysis = await analyseRun(observations, trust, { checkStaples: plan.revocation.enabled, now });
-    const view = buildInventoryView(
-      {
-        ...observations,
-        certificates: [...observations.certificates, ...analysis.anchorCertificates],
-        sightings: [...observations.sightings, ...analysis.anchorSightings],
-        ...analysis,
-      },
-      plan.thresholds,
-      now,
-    );
-    lap("analysis");
-    const { findings, failures, outcomes } = runRules(RULES, view);
-    lap("rules");
-    // Earlier runs of the same endpoints give renewal lead times, scan cadence and regressions.
-    const history = await store.runHistory(run.id);
-    const metrics = computeMetrics(view, { findings }, history.earlier);
-    const maturity = scoreMaturity(metrics, findings, rubric, { settledBy });
-    const pkic = scorePkic(metrics, pkicMapping);
-    lap("maturity");
-    for (const f of failures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
-    const conclusions: RunConclusions = {
-      findings, ruleFailures: failures, ruleOutcomes: outcomes, rules: RULES.map((r) => r.meta),
-      thresholds: plan.thresholds, pkiscopeVersion: PKISCOPE_VERSION, analysedAt: now.toISOString(), maturity, pkic,
-    };
+    const { analysis, view, conclusions } = await judgeObservations(store, observations, {
+      trust, checkStaples: plan.revocation.enabled, thresholds: plan.thresholds,
+      ...(plan.at ? { validationTime: plan.at } : {}), rubric, pkicMapping, settledBy,
+    }, lap);
+    const { findings } = conclusions;
+    for (const f of conclusions.ruleFailures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     await store.saveAnalysis(run.id, analysis, conclusions);
     lap("save");
 

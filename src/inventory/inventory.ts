@@ -102,7 +102,7 @@ export function buildInventoryView(contents: ViewInput, thresholds: Readonly<Rec
 
 /** The view of a stored run as its analysis saw it: same thresholds, same clock. */
 export function storedRunView(contents: RunContents): InventoryView {
-  return buildInventoryView(contents, contents.thresholds, new Date(contents.analysedAt));
+  return buildInventoryView(contents, contents.thresholds, new Date(contents.validationTime));
 }
 
 function pushOnce(list: string[], value: string): void {

@@ -62,7 +62,7 @@ export function unionOfRuns(contents: readonly RunContents[]): RunUnion {
     anchors: [...new Set(ordered.flatMap((c) => c.anchors))],
     crls: newestByKey(ordered.map((c) => c.crls), (c) => c.url),
     ocsp: ordered.flatMap((c) => c.ocsp),
-  }, newest.thresholds, new Date(newest.analysedAt));
+  }, newest.thresholds, new Date(newest.validationTime));
   for (const a of view.adcs) {
     const snapshotRun = [...ordered].reverse().find((c) => c.snapshots.some((s) => s.source === a.source))?.run.id;
     if (!snapshotRun) continue;

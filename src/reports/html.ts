@@ -45,6 +45,7 @@ ${ruleFailures(report.ruleFailures)}
 
 function header(report: Report): SafeHtml {
   const { scan } = report;
+  const { validationTime, analysedAt } = report.analysis;
   const banner = scan.complete
     ? html`<p class="banner banner-complete">Scan complete.</p>`
     : html`<div class="banner banner-incomplete" role="alert"><strong>Incomplete scan.</strong> The run was interrupted
@@ -59,6 +60,7 @@ ${banner}
 <dt>Targets</dt><dd>${list(scan.targets)}</dd>
 <dt>Ports</dt><dd>${scan.ports.join(", ")}</dd>
 <dt>Trust anchors</dt><dd>${scan.trustAnchors ?? "not recorded"}</dd>
+${validationTime !== analysedAt && html`<dt>Judged as of</dt><dd><strong>${validationTime}</strong>: expiry, CRL and OCSP freshness and paths are judged at this moment (analysed at ${analysedAt})</dd>`}
 </dl>
 <details><summary>Run statistics</summary><pre>${JSON.stringify(scan.stats, null, 2)}</pre></details>
 </header>`;

@@ -100,8 +100,8 @@ export interface Report {
   /** What every rule did: examined and clean, findings, not applicable, or failed. */
   ruleOutcomes: ReportRuleOutcome[];
   ruleFailures: { ruleId: string; error: string }[];
-  /** Which pkiscope analysed the run, when, and with which thresholds. */
-  analysis: { pkiscopeVersion: string; analysedAt: string; thresholds: Record<string, number> };
+  /** Which pkiscope analysed the run, when, as of which moment (validationTime: --at, else analysedAt), and with which thresholds. */
+  analysis: { pkiscopeVersion: string; analysedAt: string; validationTime: string; thresholds: Record<string, number> };
   /** The maturity levels the run's evidence supports, per category of the Keyfactor model; null for runs scored before maturity existed. */
   maturity: MaturityScore | null;
   /** The PKI Consortium model ratings the same metrics suggest, beside the main model; null for runs analysed before they were. */
@@ -185,7 +185,10 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
       ...o, title: metaOf.get(o.ruleId)?.title ?? o.ruleId, category: metaOf.get(o.ruleId)?.category ?? "security",
     })),
     ruleFailures: conclusions.ruleFailures,
-    analysis: { pkiscopeVersion: conclusions.pkiscopeVersion, analysedAt: conclusions.analysedAt, thresholds: conclusions.thresholds },
+    analysis: {
+      pkiscopeVersion: conclusions.pkiscopeVersion, analysedAt: conclusions.analysedAt, validationTime: conclusions.validationTime,
+      thresholds: conclusions.thresholds,
+    },
     maturity: conclusions.maturity,
     pkic: conclusions.pkic,
   };

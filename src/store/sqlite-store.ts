@@ -329,7 +329,10 @@ export class SqliteStore implements Store {
     }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
     const saved = this.db.prepare("SELECT data FROM conclusions WHERE run_id = ?").pluck().get(runId) as string | undefined;
     const parsed = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : null;
-    const conclusions = parsed ? { ...parsed, maturity: parsed.maturity ?? null, pkic: parsed.pkic ?? null } : legacyConclusions(observations.run);
+    // Runs analysed before --at existed were judged when they were analysed.
+    const conclusions = parsed
+      ? { ...parsed, validationTime: parsed.validationTime ?? parsed.analysedAt, maturity: parsed.maturity ?? null, pkic: parsed.pkic ?? null }
+      : legacyConclusions(observations.run);
     return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...conclusions };
   }
 
@@ -439,5 +442,6 @@ function legacyConclusions(run: RunInfo): Omit<RunConclusions, "findings" | "rul
   const thresholds = settings && typeof settings === "object"
     ? Object.fromEntries(Object.entries(settings).filter((e): e is [string, number] => typeof e[1] === "number"))
     : {};
-  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt: run.finishedAt ?? run.startedAt, maturity: null, pkic: null };
+  const analysedAt = run.finishedAt ?? run.startedAt;
+  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt, validationTime: analysedAt, maturity: null, pkic: null };
 }

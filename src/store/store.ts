@@ -98,7 +98,10 @@ export interface RunConclusions {
   rules: RuleMeta[];
   thresholds: Record<string, number>;
   pkiscopeVersion: string;
+  /** When the analysis ran. */
   analysedAt: string;
+  /** The moment every time-dependent verdict (expiry, CRL and OCSP freshness, path validity) was judged at: analysedAt unless --at moved it. */
+  validationTime: string;
   /** The run's maturity as the rubric of its analysis scored it; null for runs scored before maturity existed. */
   maturity: MaturityScore | null;
   /** The PKI Consortium model ratings the run's metrics suggest; null for runs analysed before pkiscope suggested them. */

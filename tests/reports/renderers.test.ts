@@ -148,7 +148,7 @@ function sampleReport(): Report {
       { ruleId: "adcs-esc1", title: "ESC1", category: "security", status: "not-applicable", examined: 0, findings: 0, failures: 0 },
       { ruleId: "ocsp-stapling", title: "OCSP stapling", category: "reliability", status: "failed", examined: 0, findings: 0, failures: 1 },
     ],
-    analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
+    analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", validationTime: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
     maturity: sampleMaturity(),
     pkic: null,
   };

@@ -104,6 +104,7 @@ function storedRun(): RunContents {
     thresholds: { expiryDays: 30, crlExpiryHours: 24, slowMs: 2000 },
     pkiscopeVersion: "0.2.0",
     analysedAt: "2025-06-01T10:05:00.000Z",
+    validationTime: "2025-06-01T10:05:00.000Z",
     maturity: null,
     pkic: null,
   };

@@ -54,7 +54,7 @@ async function writeRun(store: SqliteStore, spec: RunSpec): Promise<string> {
     ...f, category: "reliability", severity: "medium", message: f.ruleId, certificate: null, url: null, evidence: {},
   }));
   await store.saveAnalysis(run.id, { paths: [], anchors: [], crls: [], ocsp: [], anchorCertificates: [], anchorSightings: [] }, {
-    findings, ruleFailures: [], ruleOutcomes: [], rules: [], thresholds: {}, pkiscopeVersion: "test", analysedAt: spec.startedAt, maturity: null, pkic: null,
+    findings, ruleFailures: [], ruleOutcomes: [], rules: [], thresholds: {}, pkiscopeVersion: "test", analysedAt: spec.startedAt, validationTime: spec.startedAt, maturity: null, pkic: null,
   });
   await store.finishRun(run.id, spec.complete ?? true, {});
   return run.id;
