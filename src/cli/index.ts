@@ -36,6 +36,9 @@ export const DEFAULTS = {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** How --at reads TIME (parsed in validation-time.ts, loaded with the command). */
+const AT_TIME = "ISO 8601: a date (midnight UTC) or a date-time with Z or an offset, e.g. 2027-03-01 or 2027-03-01T09:00:00+01:00";
+
 function common(cmd: Command): Command {
   return cmd
     .option("--db <path>", "SQLite store", DEFAULTS.db)
@@ -76,6 +79,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--trust-anchors <pem>", "PEM bundle of sanctioned roots (default: Node's Mozilla root store)")
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json; copy and tune it)")
     .option("--pkic-mapping <file>", "PKI Consortium model mapping JSON (default: the shipped rules/maturity/pkic-mapping.json; copy and tune it)")
+    .option("--at <time>", `judge as of TIME instead of now (${AT_TIME}): moves every time-dependent verdict, namely expired, expiring-soon, CRL freshness (crl-stale, crl-expiring), OCSP freshness and responder validity (ocsp-bad-response), path validity, and the maturity metrics that read them; what is collected, and when, is not shifted`)
     .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
@@ -105,6 +109,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--run <id>", "run id (or unique prefix), or latest", "latest")
     .option("-f, --format <formats>", "json, html, csv (comma-separated); with no --out, one format goes to stdout", "json")
     .option("-o, --out <dir>", "write report files to this directory instead of stdout")
+    .option("--at <time>", `re-judge the run as of TIME (${AT_TIME}): from the run's own observations, anchors and thresholds, its paths, CRL and OCSP judgements, rules and maturity (shipped rubric and mapping unless given) are redone at that moment; nothing is saved, the run keeps its scan's conclusions`)
+    .option("--rubric <file>", "with --at: maturity rubric JSON (default: the shipped one)")
+    .option("--pkic-mapping <file>", "with --at: PKI Consortium model mapping JSON (default: the shipped one)")
     .action(async (options) => {
       const { reportCommand } = await import("./report-command.js");
       setExitCode(await reportCommand(options, io));

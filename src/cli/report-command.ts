@@ -1,16 +1,23 @@
-// `pkiscope report` and `pkiscope runs`: read the store only.
+// `pkiscope report` and `pkiscope runs`: read the store only (report --at judges a stored run
+// again as of another moment, and saves nothing).
+import { judgeStoredRun } from "../engine/judge.js";
 import { StoreError, UsageError } from "../errors.js";
-import { storedRunReport } from "../reports/report-model.js";
+import { type Report, buildReport, storedRunReport } from "../reports/report-model.js";
 import { REPORT_FORMATS, type ReportFormat, renderReport, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { splitList } from "../targets/targets.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
+import { parseValidationTime } from "./validation-time.js";
 
 export interface ReportCommandOptions extends GlobalOptions {
   run: string;
   format: string;
   out?: string;
+  /** Re-judge the run as of this ISO 8601 time instead of rendering its saved conclusions. */
+  at?: string;
+  rubric?: string;
+  pkicMapping?: string;
 }
 
 function parseFormats(text: string): ReportFormat[] {
@@ -24,11 +31,16 @@ function parseFormats(text: string): ReportFormat[] {
 export async function reportCommand(options: ReportCommandOptions, io: CliIo): Promise<number> {
   const formats = parseFormats(options.format);
   if (!options.out && formats.length !== 1) throw new UsageError("without --out, give exactly one --format");
+  const at = options.at === undefined ? null : parseValidationTime(options.at);
+  if (!at && (options.rubric || options.pkicMapping)) throw new UsageError("--rubric and --pkic-mapping score a re-judgement: give --at too");
   const store = new SqliteStore(options.db);
   try {
     const run = await store.findRun(options.run);
     if (!run) throw new StoreError(`no run "${options.run}" in ${options.db}`);
-    const report = storedRunReport(await store.loadRun(run.id));
+    if (at && !run.finishedAt) throw new UsageError(`run ${run.id} never finished: it has no anchors or thresholds of its own to judge it again with`);
+    const report = at
+      ? await rejudgedReport(store, run.id, at, options)
+      : storedRunReport(await store.loadRun(run.id));
     if (options.out) {
       const written = await writeReports(report, options.out, formats);
       loggerFor(options, io).info(`reports: ${written.join(", ")}`);
@@ -39,6 +51,15 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
   } finally {
     await store.close();
   }
+}
+
+/** The run judged again as of `at`, never saved: its stored report stays the scan's. */
+async function rejudgedReport(store: SqliteStore, runId: string, at: Date, options: ReportCommandOptions): Promise<Report> {
+  const { view, conclusions } = await judgeStoredRun(store, runId, at, {
+    ...(options.rubric ? { rubric: options.rubric } : {}),
+    ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
+  });
+  return buildReport(view, conclusions);
 }
 
 export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<number> {

@@ -21,6 +21,7 @@ import {
 import type { CliIo, GlobalOptions } from "./index.js";
 import { type LdapCommandOptions, ldapSources } from "./ldap-options.js";
 import { loggerFor, progressFor, positiveInt, withInterrupt } from "./support.js";
+import { parseValidationTime } from "./validation-time.js";
 
 export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   targets?: string[];
@@ -31,6 +32,7 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   trustAnchors?: string;
   rubric?: string;
   pkicMapping?: string;
+  at?: string;
   concurrency: string;
   connectTimeout: string;
   handshakeTimeout: string;
@@ -90,6 +92,7 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     trustAnchors: options.trustAnchors ?? null,
     ...(options.rubric ? { rubric: options.rubric } : {}),
     ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
+    ...(options.at !== undefined ? { at: parseValidationTime(options.at) } : {}),
     concurrency: positiveInt(options.concurrency, "--concurrency"),
     timeouts: {
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
