@@ -18,8 +18,8 @@ export interface CrlFacts {
   entryCount: number;
   signatureAlgorithm: string;
   /**
-   * Critical extensions pkiscope does not interpret (issuingDistributionPoint of a partitioned
-   * CRL, certificateIssuer of an indirect one). RFC 5280 §6.3.3: such a CRL, or such an entry,
+   * Critical extensions pkiscope does not interpret (issuingDistributionPoint, deltaCRLIndicator
+   * and an indirect CRL's certificateIssuer are interpreted). RFC 5280 §5.2, §5.3: such a CRL
    * must not decide revocation, so none of its entries count as revocations here.
    */
   unhandledCriticalExtensions: string[];
@@ -53,8 +53,24 @@ export interface CrlObservation extends CrlFetch {
   signature: { status: "valid" | "invalid" | "issuer-unknown"; issuer: string | null };
   /** Inventory certificates whose CRL distribution points name this URL. */
   certificates: string[];
-  /** Certificates of the run this CRL lists as revoked; empty unless its signature is valid. */
+  /** Certificates of the run this CRL lists as revoked (within its scope); empty unless it is usable. */
   revoked: CrlRevocation[];
+  /**
+   * Certificates of the run whose status this CRL decides for every reason: usable (its issuer's
+   * key verifies it, that issuer may sign CRLs and is not itself revoked, every critical extension
+   * interpreted) and in scope (issuer, issuing distribution point, the certificate's distribution
+   * points, reasons). A delta CRL covers only where its complete CRL does. Absent in runs analysed
+   * before pkiscope judged CRL scope (read as none).
+   */
+  covers?: string[];
+  /** Certificates it decides for some reasons only (onlySomeReasons, a distribution point's reasons). */
+  coversReasons?: { certificate: string; reasons: string[] }[];
+  /** For a delta CRL: the URL of the complete CRL it applies over; null when there is none. */
+  deltaOf?: string | null;
+  /** For a delta CRL: certificates it takes off hold (removeFromCRL). */
+  released?: string[];
+  /** Why this CRL decides nothing, or less than its entries say (a signer without cRLSign, a delta without its base). */
+  problems?: string[];
 }
 
 /** How an OCSP answer was obtained, for one certificate: what a fetched and a judged answer share. */

@@ -9,7 +9,7 @@
 // issuer Name goes through @peculiar/x509, once, to be printed.
 import type { KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
-import { describeSignatureAlgorithm, pssParameters, RSASSA_PSS, verifySignature } from "./signatures.js";
+import { derLength, describeSignatureAlgorithm, pssParameters, RSASSA_PSS, verifySignature } from "./signatures.js";
 import { sha256Hex } from "./certificate.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
@@ -26,9 +26,49 @@ export type CrlReasonName =
   | "aACompromise";
 export type CrlReason = CrlReasonName | `unrecognized(${number})`;
 
+/** RFC 5280 4.2.1.13 ReasonFlags, by bit (bit 0 is unused): the reasons a scoped CRL covers. */
+export const REASON_FLAGS = [
+  "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise",
+] as const;
+export type ReasonFlag = (typeof REASON_FLAGS)[number];
+
+/**
+ * A GeneralName as a comparable key: "dn:" and the SHA-256 of a directoryName's DER (as
+ * certificates' issuerNameHash), "uri:" and a URI, or "der:" and the hex of any other form.
+ */
+export type NameKey = string;
+
+/** DistributionPointName: a full name, or a name relative to the CRL issuer (an RDN's DER, as a SET). */
+export type DistributionPointName = { fullName: NameKey[] } | { relativeName: Buffer };
+
+/** IssuingDistributionPoint, RFC 5280 5.2.5. */
+export interface IssuingDistributionPoint {
+  name: DistributionPointName | null;
+  onlyUserCerts: boolean;
+  onlyCaCerts: boolean;
+  onlyAttributeCerts: boolean;
+  /** null: all reasons. */
+  onlySomeReasons: ReasonFlag[] | null;
+  indirect: boolean;
+  /** The extension value's hex: a delta CRL applies over a complete CRL of the same scope. */
+  der: string;
+}
+
+/** A certificate's DistributionPoint, RFC 5280 4.2.1.13. */
+export interface CertificateDistributionPoint {
+  name: DistributionPointName | null;
+  /** null: all reasons. */
+  reasons: ReasonFlag[] | null;
+  crlIssuer: NameKey[] | null;
+}
+
 export interface CrlEntryMatch {
-  /** normalizeSerial() form. */
+  /** normalizeSerial() form: the INTEGER's bytes without leading zeros, so read it with `negative`. */
   serial: string;
+  /** The INTEGER is negative (RFC 5280 forbids it; PKITS lists -1 to see it not taken for 255). */
+  negative: boolean;
+  /** In an indirect CRL, the issuer the entry is about (certificateIssuer, carried over from earlier entries); null: the CRL's issuer. */
+  certificateIssuer: NameKey[] | null;
   revocationDate: string;
   reason: CrlReason | null;
   invalidityDate: string | null;
@@ -57,7 +97,9 @@ export interface CrlInfo {
   crlNumber: string | null;
   deltaCrlIndicator: string | null;
   authorityKeyId: string | null;
-  /** OIDs of critical CRL extensions this reader does not interpret, e.g. issuingDistributionPoint (a scoped or indirect CRL). */
+  /** The CRL's scope (RFC 5280 5.2.5); null when it covers every certificate of its issuer, for every reason. */
+  issuingDistributionPoint: IssuingDistributionPoint | null;
+  /** OIDs of critical CRL extensions this reader does not interpret. */
   unhandledCriticalExtensions: string[];
   entryCount: number;
   signatureAlgorithmOid: string;
@@ -116,6 +158,13 @@ const EXT_DELTA_CRL_INDICATOR = "2.5.29.27";
 const EXT_AUTHORITY_KEY_ID = "2.5.29.35";
 const EXT_REASON_CODE = "2.5.29.21";
 const EXT_INVALIDITY_DATE = "2.5.29.24";
+const EXT_ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
+const EXT_CERTIFICATE_ISSUER = "2.5.29.29";
+const EXT_CRL_DISTRIBUTION_POINTS = "2.5.29.31";
+const EXT_KEY_USAGE = "2.5.29.15";
+const SET = 0x31;
+/** [n] IMPLICIT, primitive. */
+const implicit = (n: number): number => 0x80 | n;
 
 /** Indexed by reason code; 7 is unassigned. */
 const REASONS: readonly (CrlReasonName | undefined)[] = [
@@ -422,17 +471,150 @@ interface CrlExtensionFields {
   crlNumber: string | null;
   deltaCrlIndicator: string | null;
   authorityKeyId: string | null;
+  issuingDistributionPoint: IssuingDistributionPoint | null;
   unhandledCriticalExtensions: string[];
 }
 
 function crlExtensionFields(der: Buffer, wrapper: Tlv | null): CrlExtensionFields {
-  const fields: CrlExtensionFields = { crlNumber: null, deltaCrlIndicator: null, authorityKeyId: null, unhandledCriticalExtensions: [] };
+  const fields: CrlExtensionFields = { crlNumber: null, deltaCrlIndicator: null, authorityKeyId: null, issuingDistributionPoint: null, unhandledCriticalExtensions: [] };
   if (wrapper === null) return fields;
   for (const ext of readExtensions(der, single(der, wrapper, SEQUENCE, "crlExtensions"), "crlExtensions")) {
     if (ext.oid === EXT_CRL_NUMBER) fields.crlNumber = unsignedHex(der, single(der, ext.value, INTEGER, "cRLNumber"));
     else if (ext.oid === EXT_DELTA_CRL_INDICATOR) fields.deltaCrlIndicator = unsignedHex(der, single(der, ext.value, INTEGER, "deltaCRLIndicator"));
     else if (ext.oid === EXT_AUTHORITY_KEY_ID) fields.authorityKeyId = keyIdentifier(der, single(der, ext.value, SEQUENCE, "authorityKeyIdentifier"));
+    else if (ext.oid === EXT_ISSUING_DISTRIBUTION_POINT) fields.issuingDistributionPoint = issuingDistributionPoint(der, ext.value);
     else if (ext.critical) fields.unhandledCriticalExtensions.push(ext.oid);
+  }
+  return fields;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and scopes (issuing distribution points, certificates' distribution points)
+
+/** The key of a directoryName, from its DER: equal to "dn:" and a certificate's subject or issuer name hash. */
+export const directoryNameKey = (nameHash: string): NameKey => `dn:${nameHash}`;
+
+function nameKey(der: Buffer, name: Tlv): NameKey {
+  if (name.tag === context(4)) {
+    const dn = single(der, name, SEQUENCE, "directoryName");
+    return directoryNameKey(sha256Hex(der.subarray(dn.start, dn.end)));
+  }
+  if (name.tag === implicit(6)) return `uri:${der.toString("latin1", name.contentStart, name.end)}`;
+  return `der:${der.toString("hex", name.start, name.end)}`;
+}
+
+function generalNames(der: Buffer, list: Tlv, what: string): NameKey[] {
+  const items = new Children(der, list, what);
+  const keys: NameKey[] = [];
+  while (items.hasMore()) keys.push(nameKey(der, items.nextAny()));
+  if (keys.length === 0) throw new CrlParseError("bad-structure", `${what}: no names`, list.start);
+  return keys;
+}
+
+function distributionPointName(der: Buffer, wrapper: Tlv): DistributionPointName {
+  const choice = single(der, wrapper, [context(0), context(1)], "distributionPoint");
+  if (choice.tag === context(0)) return { fullName: generalNames(der, choice, "fullName") };
+  // [1] IMPLICIT RelativeDistinguishedName: re-tagged as the SET it is, to append to a Name.
+  return { relativeName: Buffer.concat([Buffer.from([SET]), der.subarray(choice.start + 1, choice.end)]) };
+}
+
+/**
+ * The names a DistributionPointName stands for: a relative name is appended to the name of the
+ * CRL issuer (RFC 5280 4.2.1.13, 5.2.5), `issuerNameDer`.
+ */
+export function distributionPointNames(name: DistributionPointName, issuerNameDer: Buffer): NameKey[] {
+  if ("fullName" in name) return name.fullName;
+  const issuer = expectTlv(issuerNameDer, 0, issuerNameDer.length, SEQUENCE, "issuer");
+  const content = Buffer.concat([issuerNameDer.subarray(issuer.contentStart, issuer.end), name.relativeName]);
+  return [directoryNameKey(sha256Hex(Buffer.concat([Buffer.from([SEQUENCE]), derLength(content.length), content])))];
+}
+
+/** Whether bit `bit` of a BIT STRING is set (bit 0 is the first, most significant). */
+function bitSet(der: Buffer, bits: Tlv, bit: number): boolean {
+  if (bits.length === 0) throw new CrlParseError("bad-structure", "empty BIT STRING", bits.start);
+  const at = bits.contentStart + 1 + (bit >> 3);
+  return at < bits.end && (der[at]! & (0x80 >> (bit & 7))) !== 0;
+}
+
+const reasonFlags = (der: Buffer, bits: Tlv): ReasonFlag[] => REASON_FLAGS.filter((_, i) => bitSet(der, bits, i + 1));
+
+function implicitBoolean(tlv: Tlv | null, der: Buffer): boolean {
+  return tlv !== null && tlv.length === 1 && der[tlv.contentStart] !== 0;
+}
+
+function issuingDistributionPoint(der: Buffer, value: Tlv): IssuingDistributionPoint {
+  const idp = single(der, value, SEQUENCE, "issuingDistributionPoint");
+  const fields = new Children(der, idp, "issuingDistributionPoint");
+  const name = fields.optional("distributionPoint", context(0));
+  const onlyUserCerts = implicitBoolean(fields.optional("onlyContainsUserCerts", implicit(1)), der);
+  const onlyCaCerts = implicitBoolean(fields.optional("onlyContainsCACerts", implicit(2)), der);
+  const reasons = fields.optional("onlySomeReasons", implicit(3));
+  const indirect = implicitBoolean(fields.optional("indirectCRL", implicit(4)), der);
+  const onlyAttributeCerts = implicitBoolean(fields.optional("onlyContainsAttributeCerts", implicit(5)), der);
+  fields.end();
+  return {
+    name: name === null ? null : distributionPointName(der, name),
+    onlyUserCerts, onlyCaCerts, onlyAttributeCerts,
+    onlySomeReasons: reasons === null ? null : reasonFlags(der, reasons),
+    indirect,
+    der: der.toString("hex", idp.start, idp.end),
+  };
+}
+
+function distributionPoints(der: Buffer, value: Tlv): CertificateDistributionPoint[] {
+  const items = new Children(der, single(der, value, SEQUENCE, "cRLDistributionPoints"), "cRLDistributionPoints");
+  const points: CertificateDistributionPoint[] = [];
+  while (items.hasMore()) {
+    const fields = new Children(der, items.next("DistributionPoint", SEQUENCE), "DistributionPoint");
+    const name = fields.optional("distributionPoint", context(0));
+    const reasons = fields.optional("reasons", implicit(1));
+    const crlIssuer = fields.optional("cRLIssuer", context(2));
+    fields.end();
+    points.push({
+      name: name === null ? null : distributionPointName(der, name),
+      reasons: reasons === null ? null : reasonFlags(der, reasons),
+      crlIssuer: crlIssuer === null ? null : generalNames(der, crlIssuer, "cRLIssuer"),
+    });
+  }
+  return points;
+}
+
+/** What judging a certificate against CRLs needs from it, read from its DER (its parsed record drops the serial's sign). */
+export interface CertificateRevocationFields {
+  /** normalizeSerial() form of the INTEGER's bytes, read with `negative`. */
+  serial: string;
+  negative: boolean;
+  issuerNameDer: Buffer;
+  /** null: no cRLDistributionPoints extension. */
+  distributionPoints: CertificateDistributionPoint[] | null;
+  /** keyUsage is absent or asserts cRLSign (RFC 5280 4.2.1.3, 6.3.3 f). */
+  mayCrlSign: boolean;
+}
+
+/** Throws CrlParseError when the certificate's DER does not have the shape RFC 5280 gives it. */
+export function certificateRevocationFields(der: Buffer): CertificateRevocationFields {
+  const outer = expectTlv(der, 0, der.length, SEQUENCE, "Certificate");
+  const tbs = new Children(der, expectTlv(der, outer.contentStart, outer.end, SEQUENCE, "tbsCertificate"), "tbsCertificate");
+  tbs.optional("version", context(0));
+  const serial = tbs.next("serialNumber", INTEGER);
+  if (serial.length === 0) throw new CrlParseError("bad-structure", "serialNumber: empty INTEGER", serial.start);
+  tbs.next("signature", SEQUENCE);
+  const issuer = tbs.next("issuer", SEQUENCE);
+  for (const what of ["validity", "subject", "subjectPublicKeyInfo"]) tbs.next(what, SEQUENCE);
+  tbs.optional("issuerUniqueID", implicit(1));
+  tbs.optional("subjectUniqueID", implicit(2));
+  const extensions = tbs.optional("extensions", context(3));
+  const fields: CertificateRevocationFields = {
+    serial: unsignedHex(der, serial),
+    negative: (der[serial.contentStart]! & 0x80) !== 0,
+    issuerNameDer: der.subarray(issuer.start, issuer.end),
+    distributionPoints: null,
+    mayCrlSign: true,
+  };
+  for (const ext of extensions === null ? [] : readExtensions(der, single(der, extensions, SEQUENCE, "extensions"), "extensions")) {
+    if (ext.oid === EXT_CRL_DISTRIBUTION_POINTS) fields.distributionPoints = distributionPoints(der, ext.value);
+    // keyUsage bit 6 is cRLSign.
+    else if (ext.oid === EXT_KEY_USAGE) fields.mayCrlSign = bitSet(der, single(der, ext.value, BIT_STRING, "keyUsage"), 6);
   }
   return fields;
 }
@@ -454,7 +636,10 @@ function keyIdentifier(der: Buffer, aki: Tlv): string | null {
  * and optional extensions, exactly filled) from headers alone, and decodes the wanted ones.
  * The only allocations are for matches.
  */
-function walkEntries(der: Buffer, list: Tlv, wanted: SerialIndex | null, matches: CrlEntryMatch[]): number {
+function walkEntries(der: Buffer, list: Tlv, wanted: SerialIndex | null, matches: CrlEntryMatch[], indirect: boolean): number {
+  // In an indirect CRL each entry's issuer is the last certificateIssuer given (RFC 5280 5.3.3):
+  // every entry's extensions are read there, and only there.
+  let certificateIssuer: NameKey[] | null = null;
   const entry = new Tlv();
   const serial = new Tlv();
   const date = new Tlv();
@@ -470,16 +655,24 @@ function walkEntries(der: Buffer, list: Tlv, wanted: SerialIndex | null, matches
       throw new CrlParseError("bad-structure", "revokedCertificates entry: unexpected element after crlEntryExtensions", extensions.end);
     }
     count++;
+    if (indirect && hasExtensions) certificateIssuer = entryCertificateIssuer(der, extensions) ?? certificateIssuer;
     if (wanted !== null && wanted.has(der, serial.contentStart, serial.end)) {
-      matches.push(decodeEntry(der, serial, date, hasExtensions ? extensions : null));
+      matches.push(decodeEntry(der, serial, date, hasExtensions ? extensions : null, indirect, certificateIssuer));
     }
   }
   return count;
 }
 
-function decodeEntry(der: Buffer, serial: Tlv, date: Tlv, extensions: Tlv | null): CrlEntryMatch {
+function entryCertificateIssuer(der: Buffer, extensions: Tlv): NameKey[] | null {
+  const ext = readExtensions(der, extensions, "crlEntryExtensions").find((e) => e.oid === EXT_CERTIFICATE_ISSUER);
+  return ext ? generalNames(der, single(der, ext.value, SEQUENCE, "certificateIssuer"), "certificateIssuer") : null;
+}
+
+function decodeEntry(der: Buffer, serial: Tlv, date: Tlv, extensions: Tlv | null, indirect: boolean, certificateIssuer: NameKey[] | null): CrlEntryMatch {
   const match: CrlEntryMatch = {
     serial: unsignedHex(der, serial),
+    negative: (der[serial.contentStart]! & 0x80) !== 0,
+    certificateIssuer,
     revocationDate: timeIso(der, date, "revocationDate"),
     reason: null,
     invalidityDate: null,
@@ -491,7 +684,8 @@ function decodeEntry(der: Buffer, serial: Tlv, date: Tlv, extensions: Tlv | null
       match.reason = REASONS[code] ?? `unrecognized(${code})`;
     } else if (ext.oid === EXT_INVALIDITY_DATE) {
       match.invalidityDate = timeIso(der, single(der, ext.value, GENERALIZED_TIME, "invalidityDate"), "invalidityDate");
-    } else if (ext.critical) {
+    } else if (ext.critical && !(indirect && ext.oid === EXT_CERTIFICATE_ISSUER)) {
+      // certificateIssuer is read by walkEntries, and means something in an indirect CRL only.
       match.unhandledCriticalExtensions.push(ext.oid);
     }
   }
@@ -581,7 +775,7 @@ export function readCrl(input: Buffer, wantedSerials?: ReadonlySet<string>): Crl
   const issuerName = issuerText(issuerNameDer, issuer.start);
 
   const matches: CrlEntryMatch[] = [];
-  const entryCount = revoked === null ? 0 : walkEntries(der, revoked, wanted, matches);
+  const entryCount = revoked === null ? 0 : walkEntries(der, revoked, wanted, matches, extensions.issuingDistributionPoint?.indirect ?? false);
   return {
     sha256: sha256Hex(der),
     size: der.length,

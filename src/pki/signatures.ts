@@ -12,7 +12,7 @@
 // node's parsed certificate is what it caches), and accepts every algorithm this table knows, so a
 // certificate and a CRL or OCSP response signed alike verify alike (tests/pki/signatures.test.ts
 // checks that the two agree).
-import { type KeyObject, constants, getHashes, verify } from "node:crypto";
+import { type KeyObject, constants, createPublicKey, getHashes, verify } from "node:crypto";
 
 export interface SignatureAlgorithmInfo {
   name: string;
@@ -73,11 +73,16 @@ const AVAILABLE_HASHES: ReadonlySet<string> = new Set(getHashes());
 // against its parent; anything off (BER, trailing bytes, a field out of order) is null.
 
 const INTEGER = 0x02;
+const BIT_STRING = 0x03;
 const OID = 0x06;
 const SEQUENCE = 0x30;
+const CONTEXT_0 = 0xa0;
+const DSA_KEY = "1.2.840.10040.4.1";
 
 interface Element {
   tag: number;
+  /** Where its header begins. */
+  header: number;
   /** First content byte. */
   start: number;
   /** Just past the content. */
@@ -93,13 +98,13 @@ function element(der: Uint8Array, offset: number, limit: number): Element | null
   let length = first;
   if (first > 0x80) {
     const octets = first & 0x7f;
-    // An AlgorithmIdentifier is a few dozen bytes: two length octets are already generous.
+    // An AlgorithmIdentifier is a few dozen bytes, a certificate a few kilobytes: two length octets are enough.
     if (octets > 2 || start + octets > limit) return null;
     length = 0;
     for (let i = 0; i < octets; i++) length = length * 256 + der[start + i]!;
     start += octets;
   }
-  return start + length > limit ? null : { tag, start, end: start + length };
+  return start + length > limit ? null : { tag, header: offset, start, end: start + length };
 }
 
 /** The elements that exactly fill `parent`, or null. */
@@ -209,6 +214,63 @@ export function pssParameters(algorithmDer: Uint8Array): PssParameters | null {
     }
   }
   return result;
+}
+
+/** A DER length field. */
+export function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public keys
+
+/** A certificate's SubjectPublicKeyInfo: its DER, its algorithm and its key (the BIT STRING), or null. */
+function subjectPublicKeyInfo(certificateDer: Uint8Array): { der: Uint8Array; algorithm: Algorithm; key: Element } | null {
+  const outer = element(certificateDer, 0, certificateDer.length);
+  const tbs = outer?.tag === SEQUENCE ? children(certificateDer, outer)?.[0] : undefined;
+  const fields = tbs?.tag === SEQUENCE ? children(certificateDer, tbs) : null;
+  if (!fields) return null;
+  // version [0] is optional; then serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo.
+  const spki = fields[fields[0]?.tag === CONTEXT_0 ? 6 : 5];
+  const parts = spki?.tag === SEQUENCE ? children(certificateDer, spki) : null;
+  const algorithm = parts?.length === 2 ? algorithmIn(certificateDer, parts[0]!) : null;
+  if (!spki || !parts || !algorithm || parts[1]!.tag !== BIT_STRING) return null;
+  return { der: certificateDer.subarray(spki.header, spki.end), algorithm, key: parts[1]! };
+}
+
+function keyFrom(spki: Uint8Array): KeyObject | null {
+  try {
+    return createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A certificate's public key. A DSA key without parameters takes them from the nearest
+ * certificate up its chain (`issuers`, nearest first) whose DSA key has them (RFC 3279 2.3.2,
+ * RFC 5280 6.1.4 e-f): node:crypto refuses such a key on its own. null when no key can be made.
+ */
+export function certificatePublicKey(certificateDer: Uint8Array, issuers: readonly Uint8Array[] = []): KeyObject | null {
+  const own = subjectPublicKeyInfo(certificateDer);
+  if (own === null) return null;
+  const key = keyFrom(own.der);
+  if (key !== null || own.algorithm.oid !== DSA_KEY || own.algorithm.parameters !== null) return key;
+  for (const issuer of issuers) {
+    const above = subjectPublicKeyInfo(issuer);
+    if (above?.algorithm.oid !== DSA_KEY) return null;
+    const parameters = above.algorithm.parameters;
+    if (parameters === null) continue;
+    const parametersDer = issuer.subarray(parameters.header, parameters.end);
+    const oid = Buffer.from([OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01]);
+    const algorithm = Buffer.concat([Buffer.from([SEQUENCE]), derLength(oid.length + parametersDer.length), oid, parametersDer]);
+    const bits = certificateDer.subarray(own.key.header, own.key.end);
+    return keyFrom(Buffer.concat([Buffer.from([SEQUENCE]), derLength(algorithm.length + bits.length), algorithm, bits]));
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,11 +47,40 @@ const SKIPPED_FETCH = { error: null, skipped: "refused by the fetch policy (--de
 
 const revokedInUseCases = casesOf(revokedInUse, [
   ["a judged CRL lists the served leaf", (k) => servedLeaf(k, (leaf) => crls(CDP_URL, { certificates: [leaf.sha256], revoked: [revocationOf(leaf)] })), { leaf: "critical" }, examined(1)],
-  ["a judged CRL lists a certificate that is not served", (k) => servedLeaf(k, () => {
+  // Imported certificates are in use too (a store a service reads them from): revoked, they are reported.
+  ["a judged CRL lists an imported certificate that is not served", (k) => servedLeaf(k, () => {
     const root = selfSigned("Old Root", k.ec(), caProfile());
     const retired = issued("retired", k.ec(), root, serverProfile("retired.test"));
     return { certificates: inFile("/etc/ssl/retired.pem", retired), ...crls(CDP_URL, { revoked: [revocationOf(retired)] }) };
+  }), { retired: "critical" }, examined(2)],
+  ["a judged CRL lists a certificate only fetched over AIA, which nothing in use chains through", (k) => servedLeaf(k, () => {
+    const root = selfSigned("Old Root", k.ec(), caProfile());
+    const fetched = issued("fetched", k.ec(), root, serverProfile("fetched.test"));
+    return { certificates: viaAia("http://pki.test/fetched.crt", fetched), ...crls(CDP_URL, { revoked: [revocationOf(fetched)] }) };
   }), SILENT, examined(1)],
+  ["a judged CRL lists the intermediate the served leaf chains through (fetched over AIA, not served)", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    const intermediate = issued("Issuing CA", k.ec(), root, caProfile());
+    const leaf = issued("leaf", k.ec(), intermediate, serverProfile("leaf.test"));
+    return {
+      certificates: [...served(WWW, leaf), ...viaAia("http://pki.test/issuing.crt", intermediate)], anchors: [root],
+      ...crls(CDP_URL, { revoked: [revocationOf(intermediate)] }),
+    };
+  }, { "Issuing CA": "critical" }, examined(1)],
+  ["a delta CRL takes the served leaf off hold", (k) => servedLeaf(k, (leaf) => ({
+    crls: [
+      crlObservation(CDP_URL, { covers: [leaf.sha256], revoked: [{ ...revocationOf(leaf), reason: "certificateHold" }] }),
+      crlObservation(OTHER_CDP, { covers: [leaf.sha256], deltaOf: CDP_URL, released: [leaf.sha256], crl: { deltaCrlIndicator: "1", crlNumber: "2" } }),
+    ],
+  })), SILENT, examined(1)],
+  ["a delta CRL that takes the leaf off hold is stale: the hold stands", (k) => servedLeaf(k, (leaf) => ({
+    crls: [
+      crlObservation(CDP_URL, { covers: [leaf.sha256], revoked: [{ ...revocationOf(leaf), reason: "certificateHold" }] }),
+      crlObservation(OTHER_CDP, {
+        covers: [leaf.sha256], deltaOf: CDP_URL, released: [leaf.sha256], crl: { deltaCrlIndicator: "1", crlNumber: "2", nextUpdate: hoursFromNow(-1).toISOString() },
+      }),
+    ],
+  })), { leaf: "critical" }, examined(1)],
   ["a judged CRL that lists nothing", (k) => servedLeaf(k, () => crls(CDP_URL)), SILENT, examined(1)],
   ["the OCSP responder says revoked, signed by the CA", (k) => servedLeaf(k, (leaf) => ({
     ocsp: [ocspObservation(leaf, { certStatus: "revoked", revocationTime: daysFromNow(-3).toISOString(), revocationReason: "keyCompromise" })],
