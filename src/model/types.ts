@@ -104,6 +104,28 @@ export interface CertificateRecord {
   } | null;
   /** Non-fatal parse problems (an undecodable extension); the certificate is still inventoried. */
   parseWarnings: string[];
+  /**
+   * A DSA key without parameters of its own: they come from the issuer's key (RFC 3279 §2.3.2),
+   * so keySize is null. Absent in records of parser version 3 and earlier.
+   */
+  keyParametersInherited?: boolean;
+  /** How the certificate is encoded, for profile checks (absent in records of parser version 3 and earlier: unknown). */
+  profile?: CertificateProfile;
+}
+
+/** Encoding facts a certificate's profile is judged by (RFC 5280, CA/Browser Forum BR §7.1). */
+export interface CertificateProfile {
+  /** The X.509 version as people number it: 1, 2 or 3. */
+  version: number;
+  /** Content octets of the serialNumber INTEGER as encoded (RFC 5280 §4.1.2.2 allows at most 20). */
+  serialBytes: number;
+  serialSign: "negative" | "zero" | "positive";
+  /** Extensions marked critical, by name where known, else OID. */
+  criticalExtensions: string[];
+  /** Extensions that appear more than once, by name where known, else OID. */
+  duplicateExtensions: string[];
+  emptySubject: boolean;
+  emptyIssuer: boolean;
 }
 
 /** Result of building a path from a certificate towards a sanctioned trust anchor. */

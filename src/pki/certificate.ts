@@ -7,7 +7,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1js from "asn1js";
 import * as asnX509 from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
-import type { CertificateRecord, KeyAlgorithm } from "../model/types.js";
+import type { CertificateProfile, CertificateRecord, KeyAlgorithm } from "../model/types.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGE_NAMES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS } from "./oids.js";
 import { describeSignatureAlgorithm } from "./signatures.js";
 import { certificateNames } from "./der-names.js";
@@ -52,8 +52,10 @@ function asnOf(cert: x509.X509Certificate): asnX509.Certificate {
 
 function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
   const warnings: string[] = [];
+  const tbs = asnOf(cert).tbsCertificate;
   const spki = Buffer.from(cert.publicKey.rawData);
-  const key = describeKey(spki, asnOf(cert).tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm);
+  const key = describeKey(spki, tbs.subjectPublicKeyInfo.algorithm);
+  if (key.parametersInherited) warnings.push("DSA key without parameters: they are inherited from the issuer's key (RFC 3279 §2.3.2), so its size is unknown here");
   const signature = describeSignature(cert);
   const ext = readExtensions(cert, warnings);
   // The names exactly as encoded (x509 would re-encode them, mangling invalid UTF-8): what
@@ -80,6 +82,8 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
     selfIssued: subjectNameHash === issuerNameHash,
     rsaWeakness: key.modulus === null ? null : assessRsaModulus(key.modulus),
     parseWarnings: warnings,
+    keyParametersInherited: key.parametersInherited,
+    profile: describeProfile(tbs),
   };
   return { record, subjectNameHash, issuerNameHash };
 }
@@ -89,10 +93,23 @@ interface KeyDescription {
   size: number | null;
   curve: string | null;
   modulus: bigint | null;
+  /** A DSA key without parameters of its own (RFC 3279 §2.3.2): its size is the issuer's. */
+  parametersInherited: boolean;
 }
 
-function describeKey(spki: Buffer, algorithmOid: string): KeyDescription {
-  const algorithm: KeyAlgorithm = PUBLIC_KEY_ALGORITHMS[algorithmOid] ?? "unknown";
+const ASN1_NULL = Buffer.from([0x05, 0x00]);
+
+function describeKey(spki: Buffer, algorithmIdentifier: asnX509.AlgorithmIdentifier): KeyDescription {
+  const algorithm: KeyAlgorithm = PUBLIC_KEY_ALGORITHMS[algorithmIdentifier.algorithm] ?? "unknown";
+  const { parameters } = algorithmIdentifier;
+  // Absent parameters mean the issuer's (PKITS 4.1.5); a NULL in their place reads the same.
+  if (algorithm === "DSA" && (!parameters || ASN1_NULL.equals(Buffer.from(parameters)))) {
+    return { algorithm, size: null, curve: null, modulus: null, parametersInherited: true };
+  }
+  return { ...describeKeyObject(spki, algorithm), parametersInherited: false };
+}
+
+function describeKeyObject(spki: Buffer, algorithm: KeyAlgorithm): Omit<KeyDescription, "parametersInherited"> {
   let keyObject;
   try {
     keyObject = createPublicKey({ key: spki, format: "der", type: "spki" });
@@ -226,6 +243,44 @@ const EXTENSION_DECODERS: Readonly<Record<string, ExtensionDecoder>> = {
     }));
   },
 };
+
+/** Names of the extensions RFC 5280 defines, for profile facts; others are named by OID. */
+const EXTENSION_NAMES: Readonly<Record<string, string>> = {
+  [asnX509.id_ce_authorityKeyIdentifier]: "authorityKeyIdentifier",
+  [asnX509.id_ce_subjectKeyIdentifier]: "subjectKeyIdentifier",
+  [asnX509.id_ce_keyUsage]: "keyUsage",
+  [asnX509.id_ce_certificatePolicies]: "certificatePolicies",
+  [asnX509.id_ce_policyMappings]: "policyMappings",
+  [asnX509.id_ce_subjectAltName]: "subjectAltName",
+  [asnX509.id_ce_issuerAltName]: "issuerAltName",
+  [asnX509.id_ce_subjectDirectoryAttributes]: "subjectDirectoryAttributes",
+  [asnX509.id_ce_basicConstraints]: "basicConstraints",
+  [asnX509.id_ce_nameConstraints]: "nameConstraints",
+  [asnX509.id_ce_policyConstraints]: "policyConstraints",
+  [asnX509.id_ce_extKeyUsage]: "extKeyUsage",
+  [asnX509.id_ce_cRLDistributionPoints]: "cRLDistributionPoints",
+  [asnX509.id_ce_inhibitAnyPolicy]: "inhibitAnyPolicy",
+  [asnX509.id_ce_freshestCRL]: "freshestCRL",
+  [asnX509.id_pe_authorityInfoAccess]: "authorityInfoAccess",
+  [asnX509.id_pe_subjectInfoAccess]: "subjectInfoAccess",
+};
+
+/** How the TBS is encoded, as the certificate-profile rule judges it. */
+function describeProfile(tbs: asnX509.TBSCertificate): CertificateProfile {
+  // The INTEGER's content octets, two's complement as encoded (a leading 0x00 counts).
+  const serial = new Uint8Array(tbs.serialNumber);
+  const extensions = (tbs.extensions ?? []).map((ext) => ({ name: EXTENSION_NAMES[ext.extnID] ?? ext.extnID, critical: ext.critical }));
+  const names = extensions.map((ext) => ext.name);
+  return {
+    version: tbs.version + 1,
+    serialBytes: serial.length,
+    serialSign: (serial[0] ?? 0) & 0x80 ? "negative" : serial.every((byte) => byte === 0) ? "zero" : "positive",
+    criticalExtensions: extensions.filter((ext) => ext.critical).map((ext) => ext.name),
+    duplicateExtensions: [...new Set(names.filter((name, i) => names.indexOf(name) !== i))],
+    emptySubject: tbs.subject.length === 0,
+    emptyIssuer: tbs.issuer.length === 0,
+  };
+}
 
 /** "DNS:host", "IP:192.0.2.1", "EMAIL:a@b", "URL:...", "DN:CN=...", as certificate viewers print them. */
 function describeGeneralName(n: asnX509.GeneralName): string {
