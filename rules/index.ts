@@ -1,6 +1,7 @@
 // The rule registry: one line per rule. Ids must be unique (checked at load and in tests).
 import type { Rule, ThresholdSpec } from "../src/engine/rule.js";
 import { ADCS_RULES } from "./adcs-rules.js";
+import { certificateProfile } from "./certificate-profile.js";
 import { expired } from "./expired.js";
 import { expiringSoon } from "./expiring-soon.js";
 import { incompleteChain } from "./incomplete-chain.js";
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   ocspSlow,
   crlSlow,
   noRevocationInfo,
+  certificateProfile,
   ...ADCS_RULES,
 ];
 

@@ -39,8 +39,10 @@ export function keyWeakness(r: CertificateRecord): CertificateIssue | null {
         return { message: `EC key on ${r.curve} (${r.keySize} bits, minimum P-256)`, evidence: { ...key, weakness: "ec-too-small" } };
       }
       return null;
-    case "DSA":
-      return { message: `DSA key (${r.keySize ?? "?"} bits): DSA is deprecated for certificates`, evidence: { ...key, weakness: "dsa" } };
+    case "DSA": {
+      const size = r.keyParametersInherited ? "parameters inherited from the issuer" : r.keySize === null ? "size unknown" : `${r.keySize} bits`;
+      return { message: `DSA key (${size}): DSA is deprecated for certificates`, evidence: { ...key, weakness: "dsa" } };
+    }
     default:
       return null;
   }

@@ -163,9 +163,20 @@ export function computeMetrics(
   const consistent = comparable.filter(([, issuedBy]) => new Set(issuedBy.map(profileOf)).size === 1).map(([ca]) => ca);
   metrics.push(share("profiles.consistent-ca-share", "share of CAs (with two or more certificates in use) whose certificates share one profile: key, signature algorithm, EKUs",
     consistent, comparable.length, "certificate", "no CA issued two or more of the certificates collected"));
+  // Profile defects (certificate-profile): the share counts the clean certificates, the evidence
+  // cites the flagged ones, which are what a reader acts on. Records of older parsers carry no
+  // profile facts, so the rule could not judge them: they are left out.
+  const issued = inUse.filter((c) => !c.path?.selfSigned);
+  const profiled = issued.filter((c) => c.record.profile !== undefined);
+  const profileDefects = flagged(findings, "certificate-profile");
+  const defective = profiled.filter((c) => profileDefects.has(c.sha256)).map((c) => c.sha256);
+  const defectFree = "share of issued certificates in use with no certificate-profile finding (evidence: the certificates flagged)";
+  metrics.push(profiled.length === 0
+    ? share("profiles.defect-free-share", defectFree, [], 0, "certificate", noCertificates)
+    : { id: "profiles.defect-free-share", description: defectFree, value: (profiled.length - defective.length) / profiled.length,
+        count: profiled.length - defective.length, total: profiled.length, evidence: cite("certificate", defective) });
 
   // Policy: certificate policy OIDs in issued certificates (evidence of a CP/CPS).
-  const issued = inUse.filter((c) => !c.path?.selfSigned);
   metrics.push(share("policy.oid-share", "share of issued certificates in use that carry certificate policy OIDs",
     issued.filter((c) => c.record.certificatePolicies.length > 0).map((c) => c.sha256), issued.length, "certificate", noCertificates));
   metrics.push(share("policy.cps-share", "share of issued certificates in use whose policies point to a published CPS (a CPS qualifier)",

@@ -78,7 +78,7 @@ describe("scan of the sample network", () => {
     }
   });
 
-  it("raises weak-key on DSA and P-224 certificates imported from files", () => {
+  it("raises the expected rules on certificates imported from files (DSA, P-224, a profile defect)", () => {
     for (const identity of network.pki.fileOnly) {
       const cert = report.inventory.certificates.find((c) => c.subject.includes(`${identity.name}.sample.test`));
       expect(cert, identity.name).toBeDefined();

@@ -1,8 +1,13 @@
 // Behaviour tables of the rules that judge one certificate at a time: key, signature, validity,
-// subjectAltName and self-signed leaves. Each row: case, inventory, what fires (CN → severity),
+// subjectAltName, self-signed leaves and certificate profiles. Each row: case, inventory, what fires (CN → severity),
 // outcome (status, certificates examined). Unless a row says otherwise, the leaf "leaf" is
 // issued by a sanctioned root "Root CA" that the endpoint does not serve; the root joins the
 // run as an anchor, so rules that examine every certificate count it.
+import { randomBytes } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import type { RawExtension } from "../../fixtures/lib/certificate-builder.js";
+import { certificateProfile } from "../../rules/certificate-profile.js";
 import { expired } from "../../rules/expired.js";
 import { expiringSoon } from "../../rules/expiring-soon.js";
 import { longValidity } from "../../rules/long-validity.js";
@@ -202,6 +207,77 @@ const selfSignedLeafCases: RuleCase[] = [
   },
 ];
 
+// Extensions the builder writes only one way, written by hand to break the profile.
+const authorityKeyIdentifier = (critical: boolean): RawExtension => ({
+  oid: "2.5.29.35", critical,
+  valueDer: new Uint8Array(new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: randomBytes(20) }) }).toSchema().toBER()),
+});
+const subjectKeyIdentifier = (critical: boolean): RawExtension => ({
+  oid: "2.5.29.14", critical, valueDer: new Uint8Array(new asn1js.OctetString({ valueHex: randomBytes(20) }).toBER()),
+});
+const dnsSubjectAltName = (name: string, critical: boolean): RawExtension => ({
+  oid: "2.5.29.17", critical,
+  valueDer: new Uint8Array(new pkijs.AltName({ altNames: [new pkijs.GeneralName({ type: 2, value: name })] }).toSchema().toBER()),
+});
+
+/** "leaf" served by WWW with the intermediate "Issuing CA" it was issued by, under the sanctioned "Root CA". */
+function servedIntermediate(k: Keys, options: CertificateOptions): ViewSpec {
+  const root = selfSigned("Root CA", k.ec(), caProfile());
+  const issuing = issued("Issuing CA", k.ec(), root, caProfile(options));
+  return { certificates: served(WWW, issued("leaf", k.ec(), issuing, serverProfile("leaf.test")), issuing), anchors: [root] };
+}
+
+/** A version 1 certificate: no extensions at all. */
+const version1: CertificateOptions = { version: 1, subjectKeyIdentifier: false, authorityKeyIdentifier: false };
+
+const certificateProfileCases = casesOf(certificateProfile, [
+  ["healthy served leaf", (k) => servedLeaf(k), SILENT, examined(1)],
+  ["healthy intermediate with serverAuth and clientAuth, served with its leaf", (k) => servedIntermediate(k, { extKeyUsage: ["serverAuth", "clientAuth"] }), SILENT, examined(2)],
+  ["serial number zero", (k) => servedLeaf(k, { serialNumber: 0n }), { leaf: "low" }, examined(1)],
+  ["negative serial number", (k) => servedLeaf(k, { serialNumber: -1n }), { leaf: "low" }, examined(1)],
+  ["serial number of 21 octets", (k) => servedLeaf(k, { serialNumber: 2n ** 160n }), { leaf: "low" }, examined(1)],
+  // 2^159 sets the top bit of 20 octets: positive, it takes a 21st.
+  ["serial number 2^159: 21 octets with its sign byte", (k) => servedLeaf(k, { serialNumber: 2n ** 159n }), { leaf: "low" }, examined(1)],
+  ["serial number of 20 octets", (k) => servedLeaf(k, { serialNumber: 2n ** 159n - 1n }), SILENT, examined(1)],
+  ["leaf without an authority key identifier", (k) => servedLeaf(k, { authorityKeyIdentifier: false }), { leaf: "low" }, examined(1)],
+  ["self-signed certificate without an authority key identifier, served as the endpoint's leaf", (k) => ({
+    certificates: served(WWW, selfSigned("self.test", k.ec(), serverProfile("self.test"))),
+  }), SILENT, examined(1)],
+  ["critical authority key identifier", (k) => servedLeaf(k, { authorityKeyIdentifier: false, extraExtensions: [authorityKeyIdentifier(true)] }), { leaf: "low" }, examined(1)],
+  ["intermediate without a subject key identifier", (k) => servedIntermediate(k, { subjectKeyIdentifier: false }), { "Issuing CA": "low" }, examined(2)],
+  ["leaf without a subject key identifier: the BRs advise against one", (k) => servedLeaf(k, { subjectKeyIdentifier: false }), SILENT, examined(1)],
+  ["critical subject key identifier", (k) => servedIntermediate(k, { subjectKeyIdentifier: false, extraExtensions: [subjectKeyIdentifier(true)] }), { "Issuing CA": "low" }, examined(2)],
+  ["empty issuer name", (k) => {
+    const nameless = selfSigned("nameless root", k.ec(), caProfile({ subject: [] }));
+    return { certificates: served(WWW, issued("leaf", k.ec(), nameless, serverProfile("leaf.test"))), anchors: [nameless] };
+  }, { leaf: "low" }, examined(1)],
+  ["empty subject with a non-critical subjectAltName", (k) => servedLeaf(k, { subject: [], dnsNames: undefined, extraExtensions: [dnsSubjectAltName("blank.test", false)] }), { "blank.test": "low" }, examined(1)],
+  ["empty subject with a critical subjectAltName", (k) => servedLeaf(k, { subject: [], dnsNames: ["blank.test"] }), SILENT, examined(1)],
+  ["subject key identifier twice", (k) => servedLeaf(k, { extraExtensions: [subjectKeyIdentifier(false)] }), { leaf: "low" }, examined(1)],
+  ["version 1 intermediate that issued the leaf", (k) => servedIntermediate(k, { ...version1, isCA: undefined, keyUsage: undefined }), { "Issuing CA": "low" }, examined(2)],
+  ["version 1 leaf: only a version 1 CA is a defect", (k) => servedLeaf(k, { ...version1, dnsNames: undefined, extKeyUsage: undefined, keyUsage: undefined, isCA: undefined, crlDistributionPoints: undefined, ocspUrls: undefined }), SILENT, examined(1)],
+  ["leaf with keyCertSign", (k) => servedLeaf(k, { keyUsage: ["digitalSignature", "keyCertSign"] }), { leaf: "low" }, examined(1)],
+  ["intermediate with anyExtendedKeyUsage", (k) => servedIntermediate(k, { extKeyUsage: ["anyExtendedKeyUsage"] }), { "Issuing CA": "low" }, examined(2)],
+  ["intermediate with OCSPSigning", (k) => servedIntermediate(k, { extKeyUsage: ["serverAuth", "OCSPSigning"] }), { "Issuing CA": "low" }, examined(2)],
+  ["intermediate with serverAuth and codeSigning", (k) => servedIntermediate(k, { extKeyUsage: ["serverAuth", "codeSigning"] }), { "Issuing CA": "low" }, examined(2)],
+  ["intermediate with codeSigning and emailProtection only: not a TLS CA", (k) => servedIntermediate(k, { extKeyUsage: ["codeSigning", "emailProtection"] }), SILENT, examined(2)],
+  ["enterprise root with an EKU (read from AD)", (k) => {
+    const root = selfSigned("Online Root", k.ec(), caProfile({ extKeyUsage: ["serverAuth"] }));
+    return { certificates: inLdap("CN=Online Root,CN=Enrollment Services,CN=Public Key Services,CN=Services,CN=Configuration,DC=corp,DC=test", root), adcs: [forest({ caCertificates: [root] })] };
+  }, { "Online Root": "low" }, examined(1)],
+  ["self-signed CA:TRUE certificate with serverAuth served as the endpoint's leaf (an appliance)", (k) => ({
+    certificates: served(WWW, selfSigned("appliance.test", k.ec(), serverProfile("appliance.test", { isCA: true }))),
+  }), SILENT, examined(1)],
+  ["root in an imported trust store with an EKU: a trust decision, not examined", (k) => ({
+    certificates: inFile("/etc/ssl/certs/Vendor_Root.pem", selfSigned("Vendor Root", k.ec(), caProfile({ extKeyUsage: ["serverAuth"] }))),
+  }), SILENT, NOT_APPLICABLE],
+  ["defective leaf only fetched over AIA: not in use", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    return { certificates: viaAia("http://pki.test/leaf.cer", issued("leaf", k.ec(), root, serverProfile("leaf.test", { serialNumber: 0n }))), anchors: [root] };
+  }, SILENT, NOT_APPLICABLE],
+]);
+
 export const CERTIFICATE_CASES: readonly RuleCase[] = [
   ...weakKeyCases, ...weakSignatureCases, ...expiredCases, ...expiringSoonCases, ...longValidityCases, ...missingSanCases, ...selfSignedLeafCases,
+  ...certificateProfileCases,
 ];

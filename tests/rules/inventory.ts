@@ -219,10 +219,10 @@ export async function viewOf(spec: ViewSpec): Promise<InventoryView> {
   );
 }
 
-/** The CN of a certificate of the view (its TestCertificate name), or its id when unknown. */
+/** The CN of a certificate of the view (its TestCertificate name), its first DNS name when its subject has none, or its id when unknown. */
 export function nameOf(view: InventoryView, sha256: string): string {
-  const subject = view.bySha.get(sha256)?.record.subject;
-  return subject?.match(/CN=([^,+]+)/)?.[1] ?? sha256;
+  const record = view.bySha.get(sha256)?.record;
+  return record?.subject.match(/CN=([^,+]+)/)?.[1] ?? record?.sans.find((san) => san.startsWith("DNS:"))?.slice(4) ?? sha256;
 }
 
 export type CrlOverrides = Partial<Omit<CrlObservation, "crl">> & { crl?: Partial<CrlFacts> | null };

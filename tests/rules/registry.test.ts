@@ -9,6 +9,7 @@ const CONTRACT_IDS = [
   "missing-san", "self-signed-leaf", "untrusted-issuer", "incomplete-chain", "key-reuse",
   "revoked-in-use", "crl-stale", "crl-expiring", "crl-unreachable", "crl-bad-signature",
   "ocsp-unreachable", "ocsp-bad-response", "no-revocation-info", "ocsp-slow", "crl-slow",
+  "certificate-profile",
 ];
 /** AD CS rules fire on the Samba lab (tests/adcs), not on the sample PKI. */
 const ADCS_IDS = [
