@@ -11,6 +11,7 @@ import {
   type CertificateRevocationFields, type CrlInfo, type NameKey, REASON_FLAGS, type ReasonFlag,
   certificateRevocationFields, directoryNameKey, distributionPointNames, readCrl, verifyCrlSignature,
 } from "../pki/crl.js";
+import { certificateNames } from "../pki/der-names.js";
 import type { OcspResult } from "../pki/ocsp.js";
 import { certificatePublicKey } from "../pki/signatures.js";
 import type { RunObservations, StoredCertificate } from "../store/store.js";
@@ -97,7 +98,21 @@ function judgeCrls(input: RevocationInput): CrlObservation[] {
     }
     return { certificate: c, fields: fieldsCache.get(c.sha256)! };
   };
-  const byIssuerName = groupBy(input.certificates, (c) => c.issuerNameHash);
+  // By issuer name as RFC 5280 7.1 compares names: each distinct encoding normalised once.
+  const byIssuerName = new Map<NameKey, Parsed[]>();
+  for (const group of groupBy(input.certificates, (c) => c.issuerNameHash).values()) {
+    const fields = group.map((c) => judged(c).fields).find((f) => f !== null);
+    if (!fields) continue;
+    const key = directoryNameKey(fields.issuerNameDer);
+    byIssuerName.set(key, [...(byIssuerName.get(key) ?? []), ...group]);
+  }
+  const signers = new Map<NameKey, SignerCandidate[]>();
+  for (const group of input.signers.values()) {
+    const subject = certificateNames(group[0]!.der)?.subject;
+    if (!subject) continue;
+    const key = directoryNameKey(subject);
+    signers.set(key, [...(signers.get(key) ?? []), ...group]);
+  }
   // Certificates naming a cRLIssuer: the only ones an indirect CRL of another issuer covers. Read
   // only when the run has an indirect CRL, since it means reading every certificate's DER.
   let byCrlIssuer: Map<NameKey, { key: NameKey; certificate: Parsed }[]> | null = null;
@@ -110,7 +125,7 @@ function judgeCrls(input: RevocationInput): CrlObservation[] {
     return (byCrlIssuer.get(key) ?? []).map((e) => e.certificate);
   };
   const paths = new Map(input.paths.map((p) => [p.sha256, p]));
-  const context: CrlContext = { input, judged, paths, byCdp, byIssuerName, namingCrlIssuer };
+  const context: CrlContext = { input, judged, paths, byCdp, byIssuerName, signers, namingCrlIssuer };
   const read = fetches.map((fetch) => readOne(fetch, context));
   settleDeltas(read);
   settleRevokedSigners(read);
@@ -122,7 +137,8 @@ interface CrlContext {
   judged(c: Parsed): Judged;
   paths: ReadonlyMap<string, PathResult>;
   byCdp: ReadonlyMap<string, string[]>;
-  byIssuerName: ReadonlyMap<string, Parsed[]>;
+  byIssuerName: ReadonlyMap<NameKey, Parsed[]>;
+  signers: ReadonlyMap<NameKey, readonly SignerCandidate[]>;
   namingCrlIssuer(key: NameKey): Parsed[];
 }
 
@@ -137,11 +153,11 @@ function readOne(fetch: CrlFetch, ctx: CrlContext): ReadCrl | CrlObservation {
   } catch {
     return unread;
   }
-  const crlIssuer = directoryNameKey(info.issuerNameHash);
+  const crlIssuer = directoryNameKey(info.issuerNameDer);
   const idp = info.issuingDistributionPoint;
   // Its candidates: certificates of the CA it names and, for an indirect CRL, those naming it as their cRLIssuer.
   const candidates = [...new Map([
-    ...(ctx.byIssuerName.get(info.issuerNameHash) ?? []),
+    ...(ctx.byIssuerName.get(crlIssuer) ?? []),
     ...(idp?.indirect ? ctx.namingCrlIssuer(crlIssuer) : []),
   ].map((c) => [c.sha256, ctx.judged(c)])).values()];
   try {
@@ -168,8 +184,8 @@ function readOne(fetch: CrlFetch, ctx: CrlContext): ReadCrl | CrlObservation {
       if (reasons !== null && reasons.length > 0) scope.set(j.certificate.sha256, reasons);
     }
     observation.revoked = candidates.flatMap((j) => {
-      if (!j.fields || !scope.has(j.certificate.sha256) || !j.certificate.issuerNameHash) return [];
-      const certificateIssuer = directoryNameKey(j.certificate.issuerNameHash);
+      if (!j.fields || !scope.has(j.certificate.sha256)) return [];
+      const certificateIssuer = directoryNameKey(j.fields.issuerNameDer);
       const entry = info.matches.find((m) => m.serial === j.fields!.serial && m.negative === j.fields!.negative
         && (m.certificateIssuer ?? [crlIssuer]).includes(certificateIssuer));
       // removeFromCRL only appears in delta CRLs, where it takes a certificate off hold: not a revocation.
@@ -194,8 +210,8 @@ function scopeReasons(j: Judged, crl: CrlInfo): ReasonFlag[] | null {
   const idp = crl.issuingDistributionPoint;
   if (!j.fields) return null;
   if (idp && ((idp.onlyUserCerts && j.certificate.record.isCA) || (idp.onlyCaCerts && !j.certificate.record.isCA))) return null;
-  const crlIssuer = directoryNameKey(crl.issuerNameHash);
-  const ownIssuer = j.certificate.issuerNameHash === crl.issuerNameHash;
+  const crlIssuer = directoryNameKey(crl.issuerNameDer);
+  const ownIssuer = directoryNameKey(j.fields.issuerNameDer) === crlIssuer;
   const idpNames = idp?.name ? new Set(distributionPointNames(idp.name, crl.issuerNameDer)) : null;
   const crlReasons = idp?.onlySomeReasons ?? ALL_REASONS;
   const points = j.fields.distributionPoints;
@@ -225,7 +241,7 @@ function settleDeltas(read: readonly (ReadCrl | CrlObservation)[]): void {
     }
     const base = BigInt(`0x${delta.info.deltaCrlIndicator}`);
     const complete = completes
-      .filter((c) => c.info.issuerNameHash === delta.info.issuerNameHash && c.info.issuingDistributionPoint?.der === delta.info.issuingDistributionPoint?.der
+      .filter((c) => directoryNameKey(c.info.issuerNameDer) === directoryNameKey(delta.info.issuerNameDer) && c.info.issuingDistributionPoint?.der === delta.info.issuingDistributionPoint?.der
         && BigInt(`0x${c.info.crlNumber!}`) >= base)
       .sort((a, b) => (BigInt(`0x${b.info.crlNumber!}`) > BigInt(`0x${a.info.crlNumber!}`) ? 1 : -1))[0];
     delta.observation.deltaOf = complete?.fetch.url ?? null;
@@ -266,7 +282,7 @@ function settleRevokedSigners(read: readonly (ReadCrl | CrlObservation)[]): void
 }
 
 function checkSignature(crl: CrlInfo, ctx: CrlContext): { status: CrlObservation["signature"]["status"]; issuer: string | null; mayCrlSign: boolean | null } {
-  const candidates = ctx.input.signers.get(crl.issuerNameHash) ?? [];
+  const candidates = ctx.signers.get(directoryNameKey(crl.issuerNameDer)) ?? [];
   if (candidates.length === 0) return { status: "issuer-unknown", issuer: null, mayCrlSign: null };
   let verified: { issuer: string; mayCrlSign: boolean } | null = null;
   for (const candidate of candidates) {

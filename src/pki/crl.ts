@@ -11,6 +11,7 @@ import type { KeyObject } from "node:crypto";
 import { Name } from "@peculiar/x509";
 import { derLength, describeSignatureAlgorithm, pssParameters, RSASSA_PSS, verifySignature } from "./signatures.js";
 import { sha256Hex } from "./certificate.js";
+import { normalisedNameKey } from "./der-names.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
 export type CrlReasonName =
@@ -33,8 +34,8 @@ export const REASON_FLAGS = [
 export type ReasonFlag = (typeof REASON_FLAGS)[number];
 
 /**
- * A GeneralName as a comparable key: "dn:" and the SHA-256 of a directoryName's DER (as
- * certificates' issuerNameHash), "uri:" and a URI, or "der:" and the hex of any other form.
+ * A GeneralName as a comparable key: "dn:" and a directoryName compared as RFC 5280 7.1 says
+ * (normalisedNameKey), "uri:" and a URI, or "der:" and the hex of any other form.
  */
 export type NameKey = string;
 
@@ -491,13 +492,13 @@ function crlExtensionFields(der: Buffer, wrapper: Tlv | null): CrlExtensionField
 // ---------------------------------------------------------------------------------------------
 // Names and scopes (issuing distribution points, certificates' distribution points)
 
-/** The key of a directoryName, from its DER: equal to "dn:" and a certificate's subject or issuer name hash. */
-export const directoryNameKey = (nameHash: string): NameKey => `dn:${nameHash}`;
+/** The key of a directoryName (a Name's DER): equal for names RFC 5280 7.1 calls equal; an unreadable Name keys by its bytes. */
+export const directoryNameKey = (nameDer: Buffer): NameKey => `dn:${normalisedNameKey(nameDer) ?? `#${sha256Hex(nameDer)}`}`;
 
 function nameKey(der: Buffer, name: Tlv): NameKey {
   if (name.tag === context(4)) {
     const dn = single(der, name, SEQUENCE, "directoryName");
-    return directoryNameKey(sha256Hex(der.subarray(dn.start, dn.end)));
+    return directoryNameKey(der.subarray(dn.start, dn.end));
   }
   if (name.tag === implicit(6)) return `uri:${der.toString("latin1", name.contentStart, name.end)}`;
   return `der:${der.toString("hex", name.start, name.end)}`;
@@ -526,7 +527,7 @@ export function distributionPointNames(name: DistributionPointName, issuerNameDe
   if ("fullName" in name) return name.fullName;
   const issuer = expectTlv(issuerNameDer, 0, issuerNameDer.length, SEQUENCE, "issuer");
   const content = Buffer.concat([issuerNameDer.subarray(issuer.contentStart, issuer.end), name.relativeName]);
-  return [directoryNameKey(sha256Hex(Buffer.concat([Buffer.from([SEQUENCE]), derLength(content.length), content])))];
+  return [directoryNameKey(Buffer.concat([Buffer.from([SEQUENCE]), derLength(content.length), content]))];
 }
 
 /** Whether bit `bit` of a BIT STRING is set (bit 0 is the first, most significant). */

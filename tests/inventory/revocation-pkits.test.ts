@@ -124,6 +124,12 @@ describe("revocation of whole paths on NIST PKITS", () => {
     expect(crlAt("deltaCRLCA1deltaCRL.crl").deltaOf).toMatch(/deltaCRLCA1CRL\.crl$/);
   });
 
+  it("matches a CRL's issuer to certificates as RFC 5280 7.1 compares names (PrintableString rolled over to UTF8String)", () => {
+    expect(revocationStatus(outcome.view, certificate("ValidRolloverfromPrintableStringtoUTF8StringTest10EE.crt").sha256)).toMatchObject({
+      status: "good", crls: [expect.stringMatching(/RolloverfromPrintableStringtoUTF8StringCACRL\.crl$/)],
+    });
+  });
+
   it("takes a certificate off hold with a delta CRL's removeFromCRL, and revokes what a delta CRL revokes", () => {
     expect(revocationStatus(outcome.view, certificate("ValiddeltaCRLTest5EE.crt").sha256).status).toBe("good");
     expect(revocationStatus(outcome.view, certificate("InvaliddeltaCRLTest4EE.crt").sha256)).toMatchObject({
