@@ -101,9 +101,9 @@ function judgeCrls(input: RevocationInput): CrlObservation[] {
   // By issuer name as RFC 5280 7.1 compares names: each distinct encoding normalised once.
   const byIssuerName = new Map<NameKey, Parsed[]>();
   for (const group of groupBy(input.certificates, (c) => c.issuerNameHash).values()) {
-    const fields = group.map((c) => judged(c).fields).find((f) => f !== null);
-    if (!fields) continue;
-    const key = directoryNameKey(fields.issuerNameDer);
+    const readable = group.find((c) => judged(c).fields !== null);
+    if (!readable) continue;
+    const key = directoryNameKey(judged(readable).fields!.issuerNameDer);
     byIssuerName.set(key, [...(byIssuerName.get(key) ?? []), ...group]);
   }
   const signers = new Map<NameKey, SignerCandidate[]>();
