@@ -5,6 +5,7 @@ import { certificateProfile } from "./certificate-profile.js";
 import { expired } from "./expired.js";
 import { expiringSoon } from "./expiring-soon.js";
 import { incompleteChain } from "./incomplete-chain.js";
+import { invalidChain } from "./invalid-chain.js";
 import { keyReuse } from "./key-reuse.js";
 import { longValidity } from "./long-validity.js";
 import { missingSan } from "./missing-san.js";
@@ -34,6 +35,7 @@ export const RULES: readonly Rule[] = [
   nameMismatch,
   selfSignedLeaf,
   untrustedIssuer,
+  invalidChain,
   incompleteChain,
   keyReuse,
   revokedInUse,

@@ -23,7 +23,8 @@ export const untrustedIssuer: CertificateRule = {
     const topSubject = top?.record.subject ?? topId;
     const topKind = top?.path?.selfSigned ? "self-signed root" : "certificate";
     return {
-      message: `no path to a sanctioned trust anchor; the path ends at ${topKind} "${topSubject}"`,
+      // The stop reason says why: issuer not found, or found but its key does not verify the signature.
+      message: `no path to a sanctioned trust anchor; the path ends at ${topKind} "${topSubject}"${c.path.stopReason ? `: ${c.path.stopReason}` : ""}`,
       evidence: {
         top: { sha256: topId, subject: topSubject, selfSigned: top?.path?.selfSigned ?? false },
         partialPath: c.path.partialPath,

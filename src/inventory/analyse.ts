@@ -1,12 +1,13 @@
 // The analysis of a run: from its observations alone (read once) and the sanctioned anchors,
-// build a path for every parsed certificate, judge every CRL and OCSP answer, and name the
-// anchors used. It fetches nothing and writes nothing: whatever it needs was collected, so the
+// build a path for every parsed certificate, judge every CRL and OCSP answer, validate every
+// trusted path as a relying party would, and name the anchors used. It fetches nothing and writes nothing: whatever it needs was collected, so the
 // same observations always give the same analysis, whatever else the store holds.
 import type { SightingRow, RunAnalysis, RunObservations, StoredCertificate } from "../store/store.js";
 import type { PathResult } from "../model/types.js";
 import { groupBy } from "../collections.js";
 import { storedCertificate } from "../observations/recorder.js";
 import { type PathNode, PathBuilder } from "./path-builder.js";
+import { PathValidator } from "./path-validation.js";
 import { type SignerCandidate, judgeRevocation } from "./revocation.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
@@ -59,6 +60,9 @@ export async function analyseRun(
     observations, certificates: parsed, signers, derOf: (id) => der.get(id) ?? null,
     paths: [...paths.values()], checkStaples: options.checkStaples, now: options.now,
   });
+  // Every trusted path as a relying party would judge it, revocation included, at the analysis' clock.
+  const validator = new PathValidator({ at: options.now, crls: revocation.crls, ocsp: revocation.ocsp, derOf: (id) => der.get(id) ?? null });
+  for (const path of paths.values()) if (path.trustedPath) path.validation = validator.validate(path.trustedPath);
 
   return {
     paths: [...paths.values()].sort((a, b) => a.sha256.localeCompare(b.sha256)),

@@ -139,6 +139,40 @@ export interface PathResult {
   selfSigned: boolean;
   /** Why the path stopped, when it did not reach an anchor. */
   stopReason: string | null;
+  /**
+   * Whether a relying party would accept the trusted path (RFC 5280 §6.1 without policy
+   * processing), judged at the analysis' validation time. Absent when there is no trusted path,
+   * and in runs analysed before pkiscope validated paths.
+   */
+  validation?: PathValidation;
+}
+
+/** The checks of RFC 5280 §6.1 pkiscope applies to a trusted path. */
+export type PathCheck =
+  | "not-yet-valid"
+  | "expired"
+  | "anchor-validity"
+  | "revocation"
+  | "revocation-unknown"
+  | "signature-algorithm"
+  | "basic-constraints"
+  | "path-length"
+  | "key-usage"
+  | "name-constraints"
+  | "critical-extension";
+
+export interface PathValidationFailure {
+  check: PathCheck;
+  /** sha256 of the certificate on the path where the check failed. */
+  certificate: string;
+  /** Where RFC 5280 requires it, e.g. "RFC 5280 §6.1.4 (k)". */
+  section: string;
+  detail: string;
+}
+
+export interface PathValidation {
+  valid: boolean;
+  failures: PathValidationFailure[];
 }
 
 export interface FindingDraft {

@@ -62,6 +62,7 @@ const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE conclusions (run_id TEXT PRIMARY KEY REFERENCES runs(id), data TEXT NOT NULL);
       `),
   },
+  { version: 3, description: "path validation (RFC 5280 §6.1) of each trusted path", up: (db) => db.exec("ALTER TABLE paths ADD COLUMN validation TEXT") },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

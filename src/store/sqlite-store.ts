@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
-import type { Finding, RunInfo } from "../model/types.js";
+import type { Finding, PathValidation, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
 import {
   type CertificateLead,
@@ -236,7 +236,7 @@ export class SqliteStore implements Store {
     );
     const insertAnchor = this.db.prepare("INSERT OR IGNORE INTO anchors (run_id, sha256) VALUES (?, ?)");
     const insertPath = this.db.prepare(
-      "INSERT OR REPLACE INTO paths (run_id, sha256, trusted_path, partial_path, self_signed, stop_reason) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO paths (run_id, sha256, trusted_path, partial_path, self_signed, stop_reason, validation) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     const insertRevocation = this.db.prepare("INSERT INTO revocation (run_id, kind, data) VALUES (?, ?, ?)");
     const insertFinding = this.db.prepare(
@@ -260,7 +260,7 @@ export class SqliteStore implements Store {
       for (const p of analysis.paths) {
         insertPath.run(
           runId, p.sha256, p.trustedPath ? JSON.stringify(p.trustedPath) : null, JSON.stringify(p.partialPath),
-          p.selfSigned ? 1 : 0, p.stopReason,
+          p.selfSigned ? 1 : 0, p.stopReason, p.validation ? JSON.stringify(p.validation) : null,
         );
       }
       for (const c of analysis.crls) insertRevocation.run(runId, "crl", JSON.stringify(c));
@@ -302,13 +302,15 @@ export class SqliteStore implements Store {
     this.runReads++;
     const observations = this.readObservations(runId);
     const paths = (this.db.prepare("SELECT * FROM paths WHERE run_id = ? ORDER BY sha256").all(runId) as {
-      sha256: string; trusted_path: string | null; partial_path: string; self_signed: number; stop_reason: string | null;
+      sha256: string; trusted_path: string | null; partial_path: string; self_signed: number; stop_reason: string | null; validation: string | null;
     }[]).map((r) => ({
       sha256: r.sha256,
       trustedPath: r.trusted_path ? (JSON.parse(r.trusted_path) as string[]) : null,
       partialPath: JSON.parse(r.partial_path) as string[],
       selfSigned: r.self_signed === 1,
       stopReason: r.stop_reason,
+      // Runs analysed before paths were validated have none.
+      ...(r.validation ? { validation: JSON.parse(r.validation) as PathValidation } : {}),
     }));
     const revocation = this.db.prepare("SELECT kind, data FROM revocation WHERE run_id = ? ORDER BY rowid").all(runId) as {
       kind: string; data: string;

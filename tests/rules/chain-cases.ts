@@ -1,11 +1,15 @@
 // Behaviour tables of the rules that read paths and the inventory as a whole: untrusted-issuer,
-// incomplete-chain, key-reuse. Paths are the analysis' own (analyseRun over the case's
+// invalid-chain, incomplete-chain, key-reuse. Paths are the analysis' own (analyseRun over the case's
 // certificates and sanctioned anchors), never written by hand.
 import { incompleteChain } from "../../rules/incomplete-chain.js";
+import { invalidChain } from "../../rules/invalid-chain.js";
 import { keyReuse } from "../../rules/key-reuse.js";
 import { untrustedIssuer } from "../../rules/untrusted-issuer.js";
 import { NOT_APPLICABLE, type RuleCase, SILENT, casesOf, examined } from "./cases.js";
-import { type CertificateEntry, type Keys, type TestCertificate, type ViewSpec, caProfile, inFile, issued, selfSigned, served, serverProfile, viaAia } from "./inventory.js";
+import {
+  type CertificateEntry, type CertificateOptions, type Keys, type TestCertificate, type ViewSpec,
+  caProfile, daysFromNow, inFile, issued, selfSigned, served, serverProfile, viaAia,
+} from "./inventory.js";
 
 const WWW = "192.0.2.10:443";
 const API = "192.0.2.11:443";
@@ -56,6 +60,34 @@ const untrustedIssuerCases = casesOf(untrustedIssuer, [
   ["shadow root imported from a file: CAs are not examined", (k) => ({ certificates: inFile("/etc/ssl/shadow.pem", shadowPki(k).shadow) }), SILENT, NOT_APPLICABLE],
 ]);
 
+/** A sanctioned root, an issuing CA with `issuing` options, and its served leaf (with `leaf` options). */
+const throughIssuing = (issuing: CertificateOptions, leaf: CertificateOptions = {}) => (k: Keys): ViewSpec => {
+  const root = selfSigned("Root CA", k.ec(), caProfile());
+  const ca = issued("Issuing CA", k.ec(), root, caProfile(issuing));
+  return { certificates: served(WWW, issued("leaf", k.ec(), ca, serverProfile("leaf.test", leaf)), ca), anchors: [root] };
+};
+
+const invalidChainCases = casesOf(invalidChain, [
+  ["issuing CA whose basicConstraints say cA false", throughIssuing({ isCA: false }), { leaf: "high" }, examined(2)],
+  ["issuing CA without keyCertSign", throughIssuing({ keyUsage: ["digitalSignature", "cRLSign"] }), { leaf: "high" }, examined(2)],
+  ["issuing CA expired: the leaf's path fails there, the CA's own expiry is expired's", throughIssuing({ notBefore: daysFromNow(-400), notAfter: daysFromNow(-5) }), { leaf: "high" }, examined(2)],
+  ["leaf with an unknown critical extension", throughIssuing({}, { extraExtensions: [{ oid: "1.3.6.1.4.1.99999.1", critical: true, valueDer: new Uint8Array([0x05, 0x00]) }] }), { leaf: "high" }, examined(2)],
+  ["leaf with an unknown non-critical extension", throughIssuing({}, { extraExtensions: [{ oid: "1.3.6.1.4.1.99999.1", critical: false, valueDer: new Uint8Array([0x05, 0x00]) }] }), SILENT, examined(2)],
+  ["a CA below a pathLenConstraint of 0 (its own path ends with it, so only the leaf's fails)", (k) => {
+    const root = selfSigned("Root CA", k.ec(), caProfile());
+    const policy = issued("Policy CA", k.ec(), root, caProfile({ pathLength: 0 }));
+    const issuing = issued("Issuing CA", k.ec(), policy, caProfile());
+    const leaf = issued("leaf", k.ec(), issuing, serverProfile("leaf.test"));
+    return { certificates: served(WWW, leaf, issuing, policy), anchors: [root] };
+  }, { leaf: "high" }, examined(3)],
+  ["leaf expired under a healthy CA: expired's case", throughIssuing({}, { notBefore: daysFromNow(-100), notAfter: daysFromNow(-1) }), SILENT, examined(2)],
+  ["leaf of the sanctioned PKI, served with its issuing CA", LEAF_WITH_ISSUING_CA, SILENT, examined(2)],
+  ["leaf of a shadow root: untrusted-issuer's case", (k) => {
+    const { shadow, leaf } = shadowPki(k);
+    return { certificates: served(WWW, leaf, shadow), anchors: [sanctionedPki(k).root] };
+  }, SILENT, NOT_APPLICABLE],
+]);
+
 const incompleteChainCases = casesOf(incompleteChain, [
   ["leaf served without its issuing CA (AIA completes the path)", LEAF_WITH_ISSUING_CA_OVER_AIA, { leaf: "medium" }, examined(1)],
   ["leaf served with its issuing CA", LEAF_WITH_ISSUING_CA, SILENT, examined(1)],
@@ -102,4 +134,4 @@ const keyReuseCases = casesOf(keyReuse, [
   ["empty inventory", () => ({}), SILENT, NOT_APPLICABLE],
 ]);
 
-export const CHAIN_CASES: readonly RuleCase[] = [...untrustedIssuerCases, ...incompleteChainCases, ...keyReuseCases];
+export const CHAIN_CASES: readonly RuleCase[] = [...untrustedIssuerCases, ...invalidChainCases, ...incompleteChainCases, ...keyReuseCases];
