@@ -19,7 +19,7 @@ import {
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { PathCheck, PathValidation, PathValidationFailure } from "../model/types.js";
 import { sha256Hex } from "../pki/certificate.js";
-import { REASON_FLAGS } from "../pki/crl.js";
+import { revocationStatus } from "./revocation-facts.js";
 import { certificateNames, normalisedNameKey, normalisedRdns } from "../pki/der-names.js";
 
 /** Extensions a relying party processes, or that carry nothing it must act on (RFC 5280 §4.2). */
@@ -67,50 +67,38 @@ interface Facts {
   algorithmMismatch: boolean;
 }
 
-/** What the run's judged CRLs and OCSP answers say about the status of each certificate. */
+/**
+ * What the run's judged CRLs (as revocationStatus reads them, the one CRL verdict rules share) and
+ * OCSP answers say about the status of each certificate on a path.
+ */
 class RevocationStatus {
-  /** Revoked certificates, with what says so. */
-  private readonly revoked = new Map<string, string>();
-  /** Certificates whose status a usable, in-scope CRL or a trusted OCSP answer decides. */
-  private readonly decided = new Set<string>();
+  /** OCSP answers the CA signed or delegated: revoked certificates with the URL, and those decided. */
+  private readonly ocspRevoked = new Map<string, string>();
+  private readonly ocspDecided = new Set<string>();
   /** Issuer name hashes of the CRLs the run read, and certificates whose CDP the run fetched. */
   private readonly consulted = new Set<string>();
   /** Whether the analysis judged CRL scope (runs before it did record no coverage: status is never "unknown" for them). */
   private readonly scoped: boolean;
+  private readonly crlView: { crls: readonly CrlObservation[]; now: Date };
 
   constructor(crls: readonly CrlObservation[], ocsp: readonly OcspObservation[], at: Date) {
+    this.crlView = { crls, now: at };
     this.scoped = crls.some((c) => c.covers !== undefined);
-    // A delta CRL's removeFromCRL takes a certificate off hold on the complete CRL it applies over.
-    const released = new Set(crls.flatMap((d) => (d.released ?? []).map((id) => `${d.deltaOf}|${id}`)));
-    // Reasons CRLs decide for a certificate, where each decides only some (§6.3.3: their union must be all).
-    const partly = new Map<string, Set<string>>();
     for (const crl of crls) {
-      for (const r of crl.revoked) {
-        if (!this.revoked.has(r.certificate) && !released.has(`${crl.url}|${r.certificate}`)) this.revoked.set(r.certificate, `CRL ${crl.url}`);
-      }
       for (const id of crl.certificates) this.consulted.add(id);
       if (crl.crl) this.consulted.add(crl.crl.issuerNameHash);
-      // A CRL past its nextUpdate no longer decides anything (§6.3.3 (a)).
-      const current = !crl.crl?.nextUpdate || Date.parse(crl.crl.nextUpdate) >= at.getTime();
-      if (!current) continue;
-      for (const id of crl.covers ?? []) this.decided.add(id);
-      for (const { certificate, reasons } of crl.coversReasons ?? []) {
-        const known = partly.get(certificate) ?? new Set();
-        for (const r of reasons) known.add(r);
-        partly.set(certificate, known);
-      }
     }
-    for (const [certificate, reasons] of partly) if (REASON_FLAGS.every((r) => reasons.has(r))) this.decided.add(certificate);
     for (const o of ocsp) {
       // As revoked-in-use reads them: only an answer the CA signed or delegated.
       if (!o.signatureValid || (o.signer !== "issuer" && o.signer !== "delegated")) continue;
-      if (o.certStatus === "revoked" && !this.revoked.has(o.certificate)) this.revoked.set(o.certificate, `OCSP ${o.url ?? "staple"}`);
-      if (o.certStatus === "good" || o.certStatus === "revoked") this.decided.add(o.certificate);
+      if (o.certStatus === "revoked" && !this.ocspRevoked.has(o.certificate)) this.ocspRevoked.set(o.certificate, `OCSP ${o.url ?? "staple"}`);
+      if (o.certStatus === "good" || o.certStatus === "revoked") this.ocspDecided.add(o.certificate);
     }
   }
 
   revokedBy(sha256: string): string | undefined {
-    return this.revoked.get(sha256);
+    const crl = revocationStatus(this.crlView, sha256);
+    return crl.status === "revoked" ? `CRL ${crl.crls[0]}` : this.ocspRevoked.get(sha256);
   }
 
   /**
@@ -120,7 +108,9 @@ class RevocationStatus {
    * no CDP): no-revocation-info and crl-unreachable report that.
    */
   undetermined(sha256: string, issuerNameHash: string): boolean {
-    return this.scoped && !this.decided.has(sha256) && (this.consulted.has(issuerNameHash) || this.consulted.has(sha256));
+    if (!this.scoped || this.ocspDecided.has(sha256)) return false;
+    if (!this.consulted.has(issuerNameHash) && !this.consulted.has(sha256)) return false;
+    return revocationStatus(this.crlView, sha256).status === "unknown";
   }
 }
 

@@ -43,23 +43,34 @@ export interface RevocationVerdict {
 }
 
 const ALL_REASON_COUNT = REASON_FLAGS.length;
-const coverage = new WeakMap<readonly CrlObservation[], Map<string, { crl: CrlObservation; reasons: readonly string[] | null }[]>>();
 
-/** Per certificate, the CRLs deciding it (null reasons: all of them), indexed once per view. */
-function coverageOf(crls: readonly CrlObservation[]): Map<string, { crl: CrlObservation; reasons: readonly string[] | null }[]> {
-  let index = coverage.get(crls);
+interface CrlIndex {
+  /** Per certificate, the CRLs deciding it (null reasons: all of them). */
+  deciding: Map<string, { crl: CrlObservation; reasons: readonly string[] | null }[]>;
+  /** Per certificate, the CRL entries revoking it. */
+  revoked: Map<string, { crl: CrlObservation; entry: CrlRevocation }[]>;
+}
+
+const indexes = new WeakMap<readonly CrlObservation[], CrlIndex>();
+
+/** The run's CRLs indexed by certificate once per list, so judging every certificate stays linear. */
+function indexOf(crls: readonly CrlObservation[]): CrlIndex {
+  let index = indexes.get(crls);
   if (!index) {
-    index = new Map();
-    const add = (id: string, entry: { crl: CrlObservation; reasons: readonly string[] | null }): void => {
-      const list = index!.get(id);
-      if (list) list.push(entry);
-      else index!.set(id, [entry]);
+    const deciding: CrlIndex["deciding"] = new Map();
+    const revoked: CrlIndex["revoked"] = new Map();
+    const push = <T>(map: Map<string, T[]>, id: string, value: T): void => {
+      const list = map.get(id);
+      if (list) list.push(value);
+      else map.set(id, [value]);
     };
     for (const crl of crls) {
-      for (const id of crl.covers ?? []) add(id, { crl, reasons: null });
-      for (const partial of crl.coversReasons ?? []) add(partial.certificate, { crl, reasons: partial.reasons });
+      for (const id of crl.covers ?? []) push(deciding, id, { crl, reasons: null });
+      for (const partial of crl.coversReasons ?? []) push(deciding, partial.certificate, { crl, reasons: partial.reasons });
+      for (const entry of crl.revoked) push(revoked, entry.certificate, { crl, entry });
     }
-    coverage.set(crls, index);
+    index = { deciding, revoked };
+    indexes.set(crls, index);
   }
   return index;
 }
@@ -75,11 +86,12 @@ const fresh = (crl: CrlObservation, at: Date): boolean =>
  * CRL with a bad signature or out of scope). What path validation reads for every certificate of a path.
  */
 export function revocationStatus(inventory: Pick<InventoryView, "crls" | "now">, sha256: string, at: Date = inventory.now): RevocationVerdict {
-  const deciding = coverageOf(inventory.crls).get(sha256) ?? [];
+  const index = indexOf(inventory.crls);
+  const deciding = index.deciding.get(sha256) ?? [];
   const released = new Set(deciding.filter((d) => d.crl.deltaOf && fresh(d.crl, at) && d.crl.released?.includes(sha256)).map((d) => d.crl.deltaOf!));
-  const revocations = inventory.crls.flatMap((crl) => crl.revoked
-    .filter((r) => r.certificate === sha256 && !(r.reason === "certificateHold" && released.has(crl.url)))
-    .map((r) => ({ ...r, url: crl.url })));
+  const revocations = (index.revoked.get(sha256) ?? [])
+    .filter(({ crl, entry }) => !(entry.reason === "certificateHold" && released.has(crl.url)))
+    .map(({ crl, entry }) => ({ ...entry, url: crl.url }));
   if (revocations.length > 0) return { status: "revoked", revocations, crls: [...new Set(revocations.map((r) => r.url))] };
   const complete = deciding.filter((d) => !d.crl.crl?.deltaCrlIndicator && fresh(d.crl, at));
   const usedUrls = new Set(complete.map((d) => d.crl.url));
