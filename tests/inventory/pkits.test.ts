@@ -6,19 +6,13 @@
 // (the certificate's own revocation and expiry, which invalid-chain leaves to those rules). The verdicts are compared with NIST's naming convention
 // (expected-by-filename.tsv) for the sections pkiscope claims (4.1–4.7, 4.13–4.16); the policy
 // sections (4.8–4.12) are printed, not asserted, since policy processing is out of scope.
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_FETCH, DEFAULT_REVOCATION, DEFAULT_THRESHOLDS } from "../../src/engine/defaults.js";
-import { type ScanOutcome, runScan } from "../../src/engine/scan.js";
-import { silentLogger } from "../../src/log.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
+import type { ScanOutcome } from "../../src/engine/scan.js";
+import { pkitsCertificate, pkitsExpectations, scanPkits } from "./pkits-scan.js";
 
-const PKITS = fileURLToPath(new URL("../../../shared/corpora/pkits", import.meta.url));
-const CERTS = join(PKITS, "certs");
-const ANCHOR = join(CERTS, "TrustAnchorRootCertificate.crt");
 
 /** The findings that mean a relying party would refuse the certificate. */
 const REJECTING_RULES = new Set(["invalid-chain", "untrusted-issuer", "revoked-in-use", "expired"]);
@@ -82,22 +76,9 @@ let verdicts: Verdict[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-pkits-"));
-  const store = new SqliteStore(join(dir, "pkits.db"));
-  const crlDir = join(PKITS, "crls");
-  const crlFiles = (await readdir(crlDir)).sort().map((f) => join(crlDir, f));
-  outcome = await runScan(
-    store,
-    {
-      targetTexts: [], specs: [], ports: [], exclude: [], files: [CERTS], trustAnchors: ANCHOR, concurrency: 1,
-      timeouts: { connectMs: 1000, handshakeMs: 1000 }, thresholds: DEFAULT_THRESHOLDS,
-      fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: { ...DEFAULT_REVOCATION, crlFiles },
-    },
-    { log: silentLogger, signal: new AbortController().signal },
-  );
-  await store.close();
+  outcome = await scanPkits(join(dir, "pkits.db"));
 
-  const expected = (await readFile(join(PKITS, "expected-by-filename.tsv"), "utf8"))
-    .split("\n").slice(1).filter((l) => l.trim() !== "").map((l) => l.split("\t") as [string, string]);
+  const expected = await pkitsExpectations();
   const rejecting = new Map<string, string[]>();
   for (const f of outcome.conclusions.findings) {
     if (!f.certificate || !REJECTING_RULES.has(f.ruleId)) continue;
@@ -105,8 +86,7 @@ beforeAll(async () => {
   }
   verdicts = expected.flatMap(([file, expectation]) => {
     if (expectation !== "Valid" && expectation !== "Invalid") return [];
-    const facts = outcome.view.certificates.find((c) => c.files.some((p) => p.endsWith(`/${file}`)));
-    if (!facts) throw new Error(`${file} was not inventoried`);
+    const facts = pkitsCertificate(outcome, file);
     const reasons = rejecting.get(facts.sha256) ?? [];
     const trusted = facts.path?.trustedPath != null;
     const why = !trusted ? `no trusted path (${facts.path?.stopReason ?? "no path"})` : reasons.join("; ") || "trusted path, no rejecting finding";

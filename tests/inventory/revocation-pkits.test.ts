@@ -4,19 +4,14 @@
 // distribution points, 4.15 delta CRLs, and the CRL-signing tests of 4.5 and 4.7) a path is
 // accepted when every certificate on it but the anchor has revocationStatus "good". The verdicts
 // are compared with NIST's naming convention; the disagreements accepted are listed with why.
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_FETCH, DEFAULT_REVOCATION, DEFAULT_THRESHOLDS } from "../../src/engine/defaults.js";
-import { type ScanOutcome, runScan } from "../../src/engine/scan.js";
+import type { ScanOutcome } from "../../src/engine/scan.js";
 import { revocationStatus } from "../../src/inventory/revocation-facts.js";
-import { silentLogger } from "../../src/log.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { pkitsCertificate, pkitsExpectations, scanPkits } from "./pkits-scan.js";
 
-const PKITS = fileURLToPath(new URL("../../../shared/corpora/pkits", import.meta.url));
-const CERTS = join(PKITS, "certs");
 
 /** The tests whose verdict turns on revocation (PKITS 4.4, 4.14, 4.15; 4.5.6–8; 4.7.4–5). */
 const REVOCATION_TESTS = /MissingCRL|RevokedCA|RevokedEE|BadCRL|WrongCRL|TwoCRLs|UnknownCRL|CRLnextUpdate|SerialNumber|SeparateCertificateandCRLKeys|distributionPoint|onlyContains|onlySomeReasons|IDPwithindirectCRL|cRLIssuer|deltaCRL|SelfIssuedCRLSigningKey|cRLSign/;
@@ -33,25 +28,11 @@ const verdicts: { file: string; expected: string; valid: boolean; why: string }[
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-pkits-revocation-"));
-  const store = new SqliteStore(join(dir, "pkits.db"));
-  const crlDir = join(PKITS, "crls");
-  const crlFiles = (await readdir(crlDir)).sort().map((f) => join(crlDir, f));
-  outcome = await runScan(
-    store,
-    {
-      targetTexts: [], specs: [], ports: [], exclude: [], files: [CERTS], trustAnchors: join(CERTS, "TrustAnchorRootCertificate.crt"), concurrency: 1,
-      timeouts: { connectMs: 1000, handshakeMs: 1000 }, thresholds: DEFAULT_THRESHOLDS,
-      fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: { ...DEFAULT_REVOCATION, crlFiles },
-    },
-    { log: silentLogger, signal: new AbortController().signal },
-  );
-  await store.close();
-  const expected = (await readFile(join(PKITS, "expected-by-filename.tsv"), "utf8"))
-    .split("\n").slice(1).filter((l) => l.trim() !== "").map((l) => l.split("\t") as [string, string]);
+  outcome = await scanPkits(join(dir, "pkits.db"));
+  const expected = await pkitsExpectations();
   for (const [file, expectation] of expected) {
     if (!REVOCATION_TESTS.test(file)) continue;
-    const facts = outcome.view.certificates.find((c) => c.files.some((p) => p.endsWith(`/${file}`)));
-    if (!facts) throw new Error(`${file} was not inventoried`);
+    const facts = pkitsCertificate(outcome, file);
     const path = facts.path?.trustedPath;
     if (!path) {
       verdicts.push({ file, expected: expectation, valid: false, why: `no trusted path (${facts.path?.stopReason ?? "no path"})` });
