@@ -124,6 +124,16 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await runsCommand(options, io));
     });
 
+  common(program.command("diff"))
+    .description("what changed between two runs: certificates, CAs and endpoints appeared or vanished (with first and last seen), renewals and their lead time, certificates expired in service, findings opened and resolved, maturity per category")
+    .option("--from <id>", "the earlier run (id, unique prefix, or latest; default: the complete run of the same profile, or the same targets, before --to)")
+    .option("--to <id>", "the later run (default: the latest complete run, of --from's profile or targets when --from is given)")
+    .option("-f, --format <format>", "text, json (the diff whole) or md", "text")
+    .action(async (options) => {
+      const { diffCommand } = await import("./diff-command.js");
+      setExitCode(await diffCommand(options, io));
+    });
+
   const scoring = (cmd: Command): Command => common(cmd)
     .option("--run <id>", "a stored run (id, unique prefix, or latest); repeat to score several runs as one organisation", collect)
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json)")

@@ -50,9 +50,19 @@ interface Problem {
 }
 type Problems = ReadonlyMap<string, Problem>;
 
-interface Renewal {
+/** An endpoint that started serving a leaf it had not served before, in place of the one it served before. */
+export interface Renewal {
   endpoint: string;
+  /** The run the new leaf was first seen in. */
   run: string;
+  /** sha256 of the leaf replaced and of its successor. */
+  previous: string;
+  current: string;
+  /** When the new leaf was first seen (the endpoint's observation in `run`). */
+  observedAt: string;
+  /** The replaced leaf's expiry. */
+  previousNotAfter: string;
+  /** Days from `observedAt` to `previousNotAfter`; negative: renewed after the old leaf expired. */
   leadDays: number;
 }
 
@@ -76,6 +86,13 @@ export function historyMetrics(history: RunHistory): Metric[] {
     return Object.keys(HISTORY_METRICS).map((id) => unobserved(id as HistoryMetricId, NO_HISTORY));
   }
   const runs = [...history.earlier, history.run];
+  const timelines = timelinesOf(runs);
+  const revisited = [...timelines.values()].filter((t) => t.length >= 2).length;
+  return [...renewalMetrics(renewalsOf(timelines), revisited), ...cadenceMetrics(runs), expiryIncidents(timelines), ...findingMetrics(history)];
+}
+
+/** Each endpoint's sightings across `runs` (oldest first), in run order. */
+function timelinesOf(runs: readonly HistoryRun[]): Map<string, Sighting[]> {
   const timelines = new Map<string, Sighting[]>();
   for (const run of runs) {
     for (const e of run.endpoints) {
@@ -84,8 +101,12 @@ export function historyMetrics(history: RunHistory): Metric[] {
       timelines.set(e.id, timeline);
     }
   }
-  const revisited = [...timelines.values()].filter((t) => t.length >= 2).length;
-  return [...renewalMetrics(renewals(timelines), revisited), ...cadenceMetrics(runs), expiryIncidents(timelines), ...findingMetrics(history)];
+  return timelines;
+}
+
+/** The renewals across runs (oldest first), worst lead time first: what history metrics and `pkiscope diff` both count. */
+export function renewals(runs: readonly HistoryRun[]): Renewal[] {
+  return renewalsOf(timelinesOf(runs));
 }
 
 /**
@@ -93,7 +114,7 @@ export function historyMetrics(history: RunHistory): Metric[] {
  * The new leaf was installed at some point before its first sighting, so the lead time is a lower
  * bound, as fine as the scan cadence.
  */
-function renewals(timelines: ReadonlyMap<string, Sighting[]>): Renewal[] {
+function renewalsOf(timelines: ReadonlyMap<string, Sighting[]>): Renewal[] {
   const found: Renewal[] = [];
   for (const [endpoint, timeline] of timelines) {
     const served = new Set([timeline[0]!.leaf]);
@@ -101,7 +122,10 @@ function renewals(timelines: ReadonlyMap<string, Sighting[]>): Renewal[] {
       const before = timeline[i - 1]!;
       const now = timeline[i]!;
       if (!served.has(now.leaf) && before.notAfter !== null) {
-        found.push({ endpoint, run: now.run, leadDays: (Date.parse(before.notAfter) - Date.parse(now.observedAt)) / DAY_MS });
+        found.push({
+          endpoint, run: now.run, previous: before.leaf, current: now.leaf, observedAt: now.observedAt, previousNotAfter: before.notAfter,
+          leadDays: (Date.parse(before.notAfter) - Date.parse(now.observedAt)) / DAY_MS,
+        });
       }
       served.add(now.leaf);
     }

@@ -38,7 +38,8 @@ function checkLine(c: CheckResult): string {
 
 // ---- markdown ----
 
-const mdEscape = (text: string): string => text.replace(/([\\`*_[\]<>|#])/g, "\\$1").replace(/\r?\n/g, " ");
+/** Markdown-escapes text (attacker-influenced strings in tables and lists); shared with the diff. */
+export const mdEscape = (text: string): string => text.replace(/([\\`*_[\]<>|#])/g, "\\$1").replace(/\r?\n/g, " ");
 
 export function renderAssessmentMarkdown(a: Assessment): string {
   const links = assessmentLinks(a);

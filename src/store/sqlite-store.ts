@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
+import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { Finding, PathValidation, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
@@ -374,6 +375,19 @@ export class SqliteStore implements Store {
       run: historyRun(row, own.all(runId) as HistoryEndpointRow[]),
       earlier: earlier.map((r) => historyRun(r, shared.all(r.id, runId) as HistoryEndpointRow[])),
     };
+  }
+
+  async seenSpans(kind: "certificate" | "endpoint", ids: readonly string[]): Promise<Map<string, SeenSpan>> {
+    // One grouped read for any number of ids (passed as one JSON array, not thousands of parameters).
+    const query = kind === "certificate"
+      ? `SELECT s.sha256 AS id, MIN(s.observed_at) AS first_seen, MAX(s.observed_at) AS last_seen
+         FROM sightings s JOIN runs r ON r.id = s.run_id AND r.complete = 1
+         WHERE s.source != 'anchor' AND s.sha256 IN (SELECT value FROM json_each(?)) GROUP BY s.sha256`
+      : `SELECT e.id, MIN(e.observed_at) AS first_seen, MAX(e.observed_at) AS last_seen
+         FROM endpoints e JOIN runs r ON r.id = e.run_id AND r.complete = 1
+         WHERE e.chain != '[]' AND e.id IN (SELECT value FROM json_each(?)) GROUP BY e.id`;
+    const rows = this.db.prepare(query).all(JSON.stringify(ids)) as { id: string; first_seen: string; last_seen: string }[];
+    return new Map(rows.map((r) => [r.id, { firstSeen: r.first_seen, lastSeen: r.last_seen }]));
   }
 
   private readObservations(runId: string): Omit<RunObservations, "crlBodies"> {

@@ -1,5 +1,6 @@
 // The store's contract. Every method is async so a PostgreSQL store (for /8 address plans and
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
+import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { MaturityScore } from "../model/maturity.js";
 import type { PkicAssessment } from "../model/pkic.js";
@@ -208,5 +209,11 @@ export interface Store {
   loadRun(runId: string): Promise<RunContents>;
   /** The run and the earlier complete runs of its endpoints (at most `limit`, default DEFAULT_HISTORY_RUNS). */
   runHistory(runId: string, options?: { limit?: number }): Promise<RunHistory>;
+  /**
+   * When each of these objects was first and last seen across the complete runs: certificates (by
+   * sha256) in any sighting but an "anchor" one, endpoints (by id) serving a certificate. Ids no
+   * complete run saw are absent.
+   */
+  seenSpans(kind: "certificate" | "endpoint", ids: readonly string[]): Promise<Map<string, SeenSpan>>;
   close(): Promise<void>;
 }
