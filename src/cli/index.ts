@@ -61,6 +61,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   const scan = common(program.command("scan"));
   scan
     .description("scan TLS endpoints and certificate files, build the inventory, run the rules, write reports")
+    .option("--config <file>", "config file (YAML) of scan profiles: networks with owner, site and tags, sources, trust anchors, thresholds, rubric")
+    .option("--profile <name>", "the profile of --config to scan; options given beside it override the profile's (--targets replaces its networks' targets, --ports their ports, --exclude adds to its exclusions)")
     .option("-t, --targets <list>", "CIDRs (IPv4/IPv6), ranges (a.b.c.d-a.b.c.e), addresses, hostnames (sent as SNI), host:port; comma-separated, repeatable", collect)
     .option("--targets-file <path>", "file of targets, one or more per line, # comments")
     .option("-p, --ports <list>", `ports to probe where a target names none (default ${DEFAULT_PORTS.join(",")})`)
@@ -99,9 +101,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--no-report", "write no report files (the run stays in the store)")
     .addOption(new Option("--fail-on <severity>", "exit 1 when a finding at or above this severity exists").choices(SEVERITIES))
     .addOption(new Option("--no-progress", "no progress bar even on a terminal"))
-    .action(async (options) => {
+    .action(async (options, cmd: Command) => {
       const { scanCommand } = await import("./scan-command.js");
-      setExitCode(await scanCommand(options, io));
+      setExitCode(await scanCommand(options, io, (key) => cmd.getOptionValueSource(key) === "cli"));
     });
 
   common(program.command("report"))

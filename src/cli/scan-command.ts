@@ -20,10 +20,14 @@ import {
 } from "../targets/targets.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { type LdapCommandOptions, ldapSources } from "./ldap-options.js";
+import { optionKey, scanProfile } from "./profile-options.js";
 import { loggerFor, progressFor, positiveInt, withInterrupt } from "./support.js";
 import { parseValidationTime } from "./validation-time.js";
 
 export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
+  /** A config file and the profile of it to scan (--config, --profile). */
+  config?: string;
+  profile?: string;
   targets?: string[];
   targetsFile?: string;
   ports?: string;
@@ -53,7 +57,13 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   progress: boolean;
 }
 
-export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.ProcessEnv = {}): Promise<ScanPlan> {
+/** `givenOnCli(key)`: whether an option was given on the command line, where it overrides the --profile's value. */
+export async function buildScanPlan(
+  given: ScanCommandOptions, env: NodeJS.ProcessEnv = {}, givenOnCli: (key: string) => boolean = (key) => given[key] !== undefined,
+): Promise<ScanPlan> {
+  if (given.profile && !given.config) throw new UsageError("--profile needs --config FILE");
+  const profile = given.config ? await scanProfile(given, givenOnCli) : null;
+  const options: ScanCommandOptions = { ...given, ...profile?.options };
   const targetTexts = (options.targets ?? []).flatMap(splitList);
   if (options.targetsFile) {
     let text: string;
@@ -68,8 +78,9 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
   const crlUrls = options.crlUrl ?? [];
   const crlFiles = options.crlFile ?? [];
   const ldap = await ldapSources(options, env);
-  if (targetTexts.length + files.length + crlUrls.length + crlFiles.length + ldap.length === 0) {
-    throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url, --crl-file or --ldap");
+  const profileSpecs = profile?.specs ?? [];
+  if (targetTexts.length + profileSpecs.length + files.length + crlUrls.length + crlFiles.length + ldap.length === 0) {
+    throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url, --crl-file, --ldap, or a --profile with networks or sources");
   }
   const fetch = {
     enabled: options.fetch,
@@ -84,8 +95,8 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
   if (options.rubric) loadRubric(options.rubric);
   if (options.pkicMapping) loadPkicMapping(options.pkicMapping);
   return {
-    targetTexts,
-    specs: targetTexts.map(parseTarget),
+    targetTexts: [...targetTexts, ...(profile?.targetTexts ?? [])],
+    specs: [...targetTexts.map(parseTarget), ...profileSpecs],
     ports: options.ports ? parsePortList(options.ports) : [...DEFAULT_PORTS],
     exclude: (options.exclude ?? []).flatMap(splitList),
     files,
@@ -102,11 +113,12 @@ export async function buildScanPlan(options: ScanCommandOptions, env: NodeJS.Pro
     revocation: { enabled: options.revocation, crlUrls, crlFiles },
     thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
     ldap,
+    ...(profile ? { profile: profile.record } : {}),
   };
 }
 
-export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promise<number> {
-  const plan = await buildScanPlan(options, io.env);
+export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenOnCli?: (key: string) => boolean): Promise<number> {
+  const plan = await buildScanPlan(options, io.env, givenOnCli);
   const log = loggerFor(options, io);
   const store = new SqliteStore(options.db);
   try {
@@ -129,11 +141,6 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo): Promi
   } finally {
     await store.close();
   }
-}
-
-/** Commander's property name for an option: "--expiry-days" → "expiryDays". */
-export function optionKey(option: string): string {
-  return option.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 function summaryLine(findings: Record<Severity, number>, endpoints: Record<string, number>, certificates: number): string {

@@ -13,6 +13,7 @@ import type { Logger } from "../log.js";
 import { loadPkicMapping } from "../maturity/pkic.js";
 import { loadQuestionnaire, questionsSettling } from "../maturity/questionnaire.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
+import type { ProfileRecord } from "../model/profile.js";
 import type { RunInfo } from "../model/types.js";
 import { FetchPolicy, type FetchPolicyOptions } from "../net/fetch-policy.js";
 import { UrlFetcher } from "../net/fetcher.js";
@@ -51,6 +52,8 @@ export interface ScanPlan {
   startedAt?: Date;
   /** The validation time (--at): every time-dependent verdict is judged as of it; default the moment the analysis starts. */
   at?: Date;
+  /** The config profile scanned (--profile): recorded with the run, so the inventory knows who owns what. */
+  profile?: ProfileRecord;
 }
 
 export interface ScanHooks {
@@ -90,6 +93,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       connectTimeoutMs: plan.timeouts.connectMs, handshakeTimeoutMs: plan.timeouts.handshakeMs,
       fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
+      ...(plan.profile ? { profile: plan.profile } : {}),
     },
     ...(plan.startedAt ? { startedAt: plan.startedAt.toISOString() } : {}),
   });

@@ -6,6 +6,8 @@ import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import { type AdcsInventory, buildAdcsInventories, sanctionedCertificates } from "./adcs/facts.js";
 import type { CertificateRecord, PathResult, RunInfo, SightingSource } from "../model/types.js";
 import type { EndpointRow, RunAnalysis, RunContents, RunObservations } from "../store/store.js";
+import { profileRecordOf } from "../model/profile.js";
+import { type OwnershipIndex, buildOwnership } from "./ownership.js";
 
 export interface CertificateFacts {
   record: CertificateRecord;
@@ -42,6 +44,8 @@ export interface InventoryView {
   anchors: ReadonlySet<string>;
   /** The thresholds the rules read (declared by the rules, set per run). */
   thresholds: Readonly<Record<string, number>>;
+  /** Owner, site and tags of endpoints and certificates, from the profile the run was scanned with. */
+  ownership: OwnershipIndex;
 }
 
 /** The view's input: a run's observations and what its analysis derived from them. */
@@ -97,6 +101,7 @@ export function buildInventoryView(contents: ViewInput, thresholds: Readonly<Rec
     adcs: buildAdcsInventories(contents.snapshots, sanctionedCertificates(contents)),
     anchors,
     thresholds,
+    ownership: buildOwnership(profileRecordOf(contents.run.options), contents.endpoints, certificates),
   };
 }
 

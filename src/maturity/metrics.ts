@@ -79,6 +79,13 @@ export function computeMetrics(
   const noCertificates = "no certificate in use was collected: scan endpoints (--targets) or import stores (--files)";
   const metrics: Metric[] = [];
 
+  // Governance: who owns the certificates in service (owners come from the scan's profile).
+  metrics.push(view.ownership.ownersConfigured
+    ? share("governance.owned-share", "share of certificates in use with a known owner (from the owner of their network or file source)",
+      inUseIds.filter((id) => view.ownership.certificates.get(id)?.owner), inUse.length, "certificate", noCertificates)
+    : { id: "governance.owned-share", description: "share of certificates in use with a known owner (from the owner of their network or file source)",
+        value: null, notObserved: "no profile with owners: scan with --config and a profile that names owners", evidence: [] });
+
   // Trust: do served chains reach a sanctioned anchor, and which CAs issue what.
   const unsanctionedEndpoints = servedEndpoints.filter((e) => !view.bySha.get(e.chain[0]!)?.path?.trustedPath).map((e) => e.id);
   // A set: the array's includes per endpoint would be quadratic (minutes at 100,000 endpoints).

@@ -29,6 +29,7 @@ export function renderHtml(report: Report): string {
 ${report.maturity && section("maturity", "PKI maturity", maturityPicture(report.maturity, links))}
 ${report.pkic && section("pkic", "PKI Consortium model (suggested ratings)", pkicSection(report.pkic, links))}
 ${summary(report)}
+${byOwner(report.summary.byOwner)}
 ${findings(report.findings, certificates, rowId)}
 ${rules(report.rules)}
 ${checks(report)}
@@ -60,6 +61,7 @@ ${banner}
 <dt>Targets</dt><dd>${list(scan.targets)}</dd>
 <dt>Ports</dt><dd>${scan.ports.join(", ")}</dd>
 <dt>Trust anchors</dt><dd>${scan.trustAnchors ?? "not recorded"}</dd>
+${scan.profile !== null && html`<dt>Profile</dt><dd>${scan.profile}</dd>`}
 ${validationTime !== analysedAt && html`<dt>Judged as of</dt><dd><strong>${validationTime}</strong>: expiry, CRL and OCSP freshness and paths are judged at this moment (analysed at ${analysedAt})</dd>`}
 </dl>
 <details><summary>Run statistics</summary><pre>${JSON.stringify(scan.stats, null, 2)}</pre></details>
@@ -86,6 +88,17 @@ ${card("Unparsable", broken)}
 ${Object.keys(probesByOutcome).length > 0
     ? html`<p class="note">Probes: ${Object.entries(probesByOutcome).map(([k, v]) => `${v} ${k}`).join(", ")}. Closed and excluded ones are counted, not listed.</p>`
     : null}`);
+}
+
+/** Shown when the scan's profile names owners. */
+function byOwner(rows: Report["summary"]["byOwner"]): SafeHtml | null {
+  if (rows.length === 0) return null;
+  return section("by-owner", "By owner", table(
+    ["Owner", "Endpoints", "Certificates", ...SEVERITIES],
+    rows.map((r) => ({
+      cells: [r.owner ?? html`<em>no known owner</em>`, String(r.endpoints), String(r.certificates), ...SEVERITIES.map((s) => String(r.findingsBySeverity[s]))],
+    })),
+  ));
 }
 
 function card(label: string, value: number, detail?: HtmlValue): SafeHtml {

@@ -7,6 +7,7 @@ import { type InventoryView, storedRunView } from "../inventory/inventory.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
 import type { MaturityScore } from "../model/maturity.js";
 import type { PkicAssessment } from "../model/pkic.js";
+import { type Ownership, profileRecordOf } from "../model/profile.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
@@ -14,7 +15,7 @@ import type { RunConclusions, RunContents } from "../store/store.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export interface ReportEndpoint {
+export type ReportEndpoint = {
   id: string;
   address: string;
   port: number;
@@ -27,6 +28,17 @@ export interface ReportEndpoint {
   stapledOcsp: boolean;
   observedAt: string;
   durationMs: number;
+} & ReportOwnership;
+
+/** Who owns an endpoint or certificate, from the scan's profile (null and [] when unknown). */
+export type ReportOwnership = Ownership;
+
+/** Endpoints, certificates and findings of one owner (null: of no known owner). */
+export interface ReportOwnerSummary {
+  owner: string | null;
+  endpoints: number;
+  certificates: number;
+  findingsBySeverity: Record<Severity, number>;
 }
 
 /** A certificate as reported: its parsed fields, where it was seen, and its trusted path. */
@@ -40,7 +52,7 @@ export type ReportCertificate = Pick<
   files: string[];
   sources: string[];
   trustedPath: string[] | null;
-};
+} & ReportOwnership;
 
 export interface ReportCa {
   sha256: string;
@@ -71,6 +83,8 @@ export interface Report {
     targets: string[];
     ports: number[];
     trustAnchors: string | null;
+    /** The config profile scanned (--profile), or null. */
+    profile: string | null;
     stats: Record<string, unknown>;
   };
   summary: {
@@ -81,6 +95,8 @@ export interface Report {
     cas: number;
     unparsable: number;
     findingsBySeverity: Record<Severity, number>;
+    /** Per owner the profile names, then those of no known owner; empty when the scan's profile names no owner. */
+    byOwner: ReportOwnerSummary[];
   };
   inventory: {
     endpoints: ReportEndpoint[];
@@ -123,6 +139,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     signatureAlgorithm: r.signatureAlgorithm, sans: r.sans, isCA: r.isCA,
     endpoints: c.endpoints, files: c.files, sources: [...c.sources],
     trustedPath: c.path?.trustedPath ?? null,
+    ...ownershipOf(view.ownership.certificates.get(r.sha256)),
     crlDistributionPoints: r.crlDistributionPoints, ocspUrls: r.ocspUrls, caIssuersUrls: r.caIssuersUrls,
     certificatePolicies: r.certificatePolicies, extendedKeyUsage: r.extendedKeyUsage, keyUsage: r.keyUsage,
   }));
@@ -142,11 +159,11 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
   const endpoints: ReportEndpoint[] = view.endpoints.map((e) => ({
     id: e.id, address: e.address, port: e.port, sni: e.sni, status: e.status, error: e.error,
     tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp !== null, observedAt: e.observedAt,
-    durationMs: e.durationMs,
+    durationMs: e.durationMs, ...ownershipOf(view.ownership.endpoints.get(e.id)),
   }));
   const endpointsByStatus: Record<string, number> = {};
   for (const e of endpoints) endpointsByStatus[e.status] = (endpointsByStatus[e.status] ?? 0) + 1;
-  const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const findingsBySeverity = noFindings();
   for (const f of conclusions.findings) findingsBySeverity[f.severity]++;
   const findings = [...conclusions.findings].sort(
     (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.ruleId.localeCompare(b.ruleId) || a.id.localeCompare(b.id),
@@ -163,6 +180,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
       targets: run.targets,
       ports: run.ports,
       trustAnchors: typeof run.options.trustAnchors === "string" ? run.options.trustAnchors : null,
+      profile: profileRecordOf(run.options)?.name ?? null,
       stats: run.stats,
     },
     summary: {
@@ -172,6 +190,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
       cas: cas.length,
       unparsable: view.unparsable.length,
       findingsBySeverity,
+      byOwner: view.ownership.ownersConfigured ? ownerSummaries(endpoints, certificates, conclusions.findings) : [],
     },
     inventory: {
       endpoints, certificates, cas,
@@ -192,6 +211,36 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     maturity: conclusions.maturity,
     pkic: conclusions.pkic,
   };
+}
+
+function noFindings(): Record<Severity, number> {
+  return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+}
+
+function ownershipOf(known: Ownership | undefined): ReportOwnership {
+  return { owner: known?.owner ?? null, site: known?.site ?? null, tags: known?.tags ?? [] };
+}
+
+/** A finding belongs to the owner of its certificate, else of its first endpoint. */
+function ownerSummaries(
+  endpoints: readonly ReportEndpoint[], certificates: readonly ReportCertificate[], findings: readonly Finding[],
+): ReportOwnerSummary[] {
+  const rows = new Map<string | null, ReportOwnerSummary>();
+  const row = (owner: string | null): ReportOwnerSummary => {
+    let r = rows.get(owner);
+    if (!r) rows.set(owner, (r = { owner, endpoints: 0, certificates: 0, findingsBySeverity: noFindings() }));
+    return r;
+  };
+  for (const e of endpoints) row(e.owner).endpoints++;
+  for (const c of certificates) row(c.owner).certificates++;
+  const endpointOwner = new Map(endpoints.map((e) => [e.id, e.owner]));
+  const certificateOwner = new Map(certificates.map((c) => [c.sha256, c.owner]));
+  for (const f of findings) {
+    const owner = (f.certificate ? certificateOwner.get(f.certificate) : undefined) ?? (f.endpoints[0] ? endpointOwner.get(f.endpoints[0]) : undefined) ?? null;
+    row(owner).findingsBySeverity[f.severity]++;
+  }
+  // Owners by name; the unknown owner last.
+  return [...rows.values()].sort((a, b) => (a.owner === null ? 1 : b.owner === null ? -1 : a.owner.localeCompare(b.owner)));
 }
 
 /** The TLS collector's tally from the run statistics (empty for runs without a sweep). */

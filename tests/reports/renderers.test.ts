@@ -27,6 +27,7 @@ function certificate(fields: Pick<ReportCertificate, "sha256" | "subject" | "iss
     keyAlgorithm: "RSA", keySize: 4096, curve: null, signatureAlgorithm: "sha256WithRSAEncryption", sans: [], isCA: true,
     endpoints: [], files: [], sources: ["aia"], trustedPath: null, crlDistributionPoints: [], ocspUrls: [],
     caIssuersUrls: [], certificatePolicies: [], extendedKeyUsage: [], keyUsage: ["keyCertSign", "cRLSign"],
+    owner: null, site: null, tags: [],
     ...fields,
   };
 }
@@ -68,19 +69,20 @@ function sampleReport(): Report {
   ];
   const endpoint = (address: string, port: number, status: string, error: string | null) => ({
     id: `${address}:${port}`, address, port, sni: null, status, error, tlsVersion: null, cipher: null, chain: [],
-    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12,
+    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, owner: null, site: null, tags: [],
   });
   return {
     schemaVersion: 1,
     scan: {
       id: "6f1c2a7e-5b3d-4c1e-9a0f-2d8e7b6c5a41", startedAt: "2025-06-01T10:00:00.000Z",
       finishedAt: "2025-06-01T10:05:00.000Z", complete: true, targets: ["192.0.2.0/28", "www.example.com"],
-      ports: [443, 8443], trustAnchors: "mozilla", stats: { probes: "32" },
+      ports: [443, 8443], trustAnchors: "mozilla", profile: null, stats: { probes: "32" },
     },
     summary: {
       endpointsByStatus: { tls: 1, closed: 1, timeout: 1, "not-tls": 1, error: 1 }, certificates: 3, cas: 2, unparsable: 1,
       probesByOutcome: { tls: 1, closed: 27, timeout: 1, "not-tls": 1, error: 1, excluded: 1 },
       findingsBySeverity: { critical: 1, high: 1, medium: 1, low: 1, info: 1 },
+      byOwner: [],
     },
     inventory: {
       endpoints: [

@@ -1,0 +1,76 @@
+// A profile of the config file as `pkiscope scan` option values. Options given on the command
+// line win over the profile's; --exclude adds to the profile's exclusions (an address either
+// names is never probed). Paths in the file are relative to the file's folder.
+import { dirname, resolve } from "node:path";
+import { loadProfile } from "../config/load.js";
+import type { Profile } from "../config/schema.js";
+import { THRESHOLDS } from "../engine/defaults.js";
+import type { ProfileRecord } from "../model/profile.js";
+import { type TargetSpec, parseTarget } from "../targets/targets.js";
+import type { ScanCommandOptions } from "./scan-command.js";
+
+export interface ScanProfile {
+  /** The option values the profile sets, less those given on the command line. */
+  options: Partial<ScanCommandOptions>;
+  /** The networks' targets, each at its network's ports; empty when --targets or --targets-file replace them. */
+  targetTexts: string[];
+  specs: TargetSpec[];
+  /** What the run records: the profile's name and who owns what. */
+  record: ProfileRecord;
+}
+
+/** `givenOnCli(key)`: whether the option of that (camel-cased) name was given on the command line. */
+export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key: string) => boolean): Promise<ScanProfile> {
+  const configPath = options.config!;
+  const name = options.profile;
+  const profile = await loadProfile(configPath, name, THRESHOLDS);
+  const dir = dirname(resolve(configPath));
+  const at = (path: string): string => resolve(dir, path);
+  const files = profile.files.map((f) => ({ ...f, path: at(f.path) }));
+
+  const values: Partial<ScanCommandOptions> = {
+    ...(files.length > 0 ? { files: files.map((f) => f.path) } : {}),
+    ...(profile.trustAnchors ? { trustAnchors: at(profile.trustAnchors) } : {}),
+    ...(profile.rubric ? { rubric: at(profile.rubric) } : {}),
+    ...(profile.ldap ? ldapOptions(profile.ldap, at) : {}),
+  };
+  for (const t of THRESHOLDS) {
+    const value = profile.thresholds[t.option.replace(/^--/, "")];
+    if (value !== undefined) values[optionKey(t.option)] = String(value);
+  }
+  const fromProfile = Object.fromEntries(Object.entries(values).filter(([key]) => !givenOnCli(key)));
+  const exclude = [...(options.exclude ?? []), ...profile.networks.flatMap((n) => n.exclude)];
+
+  const ownTargets = !givenOnCli("targets") && !givenOnCli("targetsFile");
+  // --ports on the command line replaces every network's ports.
+  const portsOf = (ports: number[] | undefined): readonly (number | null)[] => (ports && !givenOnCli("ports") ? ports : [null]);
+  const networks = ownTargets ? profile.networks : [];
+  return {
+    options: { ...fromProfile, ...(exclude.length > 0 ? { exclude } : {}) },
+    targetTexts: networks.flatMap((n) => n.targets),
+    specs: networks.flatMap((n) => n.targets.flatMap((t) => portsOf(n.ports).map((port) => ({ ...parseTarget(t), ...(port ? { port } : {}) })))),
+    record: {
+      name: name!,
+      networks: profile.networks.map((n) => ({
+        name: n.name ?? null, targets: n.targets, ports: n.ports ?? null, owner: n.owner ?? null, site: n.site ?? null, tags: n.tags,
+      })),
+      files: files.map((f) => ({ path: f.path, owner: f.owner ?? null, site: f.site ?? null, tags: f.tags })),
+    },
+  };
+}
+
+function ldapOptions(ldap: NonNullable<Profile["ldap"]>, at: (path: string) => string): Partial<ScanCommandOptions> {
+  return {
+    ldap: ldap.urls, ldapAuth: ldap.auth, ldapStarttls: ldap.starttls, ldapInsecure: ldap.insecure, ldapPlaintext: ldap.plaintext,
+    ...(ldap.bindDn ? { bindDn: ldap.bindDn } : {}),
+    ...(ldap.passwordEnv ? { passwordEnv: ldap.passwordEnv } : {}),
+    ...(ldap.spnHost ? { ldapSpnHost: ldap.spnHost } : {}),
+    ...(ldap.ca ? { ldapCa: at(ldap.ca) } : {}),
+    ...(ldap.timeoutMs ? { ldapTimeout: String(ldap.timeoutMs) } : {}),
+  };
+}
+
+/** Commander's property name for an option: "--expiry-days" → "expiryDays". */
+export function optionKey(option: string): string {
+  return option.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
