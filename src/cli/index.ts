@@ -7,6 +7,7 @@ import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SEVERITIES } from "../model/types.js";
 import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
+import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
 
 import { DEFAULT_PORTS } from "../targets/targets.js";
 import { PKISCOPE_VERSION } from "../version.js";
@@ -170,6 +171,17 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .action(async (options) => {
       const { assessCommand } = await import("./maturity-command.js");
       setExitCode(await assessCommand({ ...options, run: options.run ?? ["latest"] }, io));
+    });
+
+  common(program.command("metrics"))
+    .description("Prometheus metrics of the store's latest runs (per profile: certificate expiry of served leaves, findings, maturity, last run): printed once, or served at /metrics")
+    .option("--serve <port>", "serve /metrics on this port until interrupted, reading the store on every scrape (0: any free port)")
+    .option("--host <address>", "address to serve on (metrics name hosts and certificates: loopback unless you mean it)", "127.0.0.1")
+    .option("--max-certificate-series <n>", "most certificate expiry series, soonest expiry first (pkiscope_certificate_series_dropped counts the rest)", String(DEFAULT_METRICS_OPTIONS.maxCertificateSeries))
+    .option("--max-label-length <n>", "longest label value (subjects and issuers are cut)", String(DEFAULT_METRICS_OPTIONS.maxLabelLength))
+    .action(async (options) => {
+      const { metricsCommand } = await import("./metrics-command.js");
+      setExitCode(await metricsCommand(options, io));
     });
 
   common(program.command("demo"))
