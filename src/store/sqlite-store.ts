@@ -4,7 +4,7 @@
 // that is killed leaves earlier runs intact and itself marked incomplete.
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
-import { StoreError } from "../errors.js";
+import { StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { Finding, PathValidation, RunInfo } from "../model/types.js";
@@ -113,8 +113,9 @@ export class SqliteStore implements Store {
         | undefined;
       return row ? toRunInfo(row) : null;
     }
-    const rows = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RunRow[];
-    if (rows.length > 1) throw new StoreError(`run id prefix "${ref}" is ambiguous`);
+    // A prefix compared as text: LIKE would read "%" and "_" in it as wildcards.
+    const rows = this.db.prepare("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? LIMIT 2").all(ref, ref) as RunRow[];
+    if (rows.length > 1) throw new UsageError(`run id prefix "${ref}" is ambiguous: give more of the id (pkiscope runs lists them)`);
     return rows[0] ? toRunInfo(rows[0]) : null;
   }
 

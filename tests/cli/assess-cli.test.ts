@@ -71,6 +71,11 @@ describe("pkiscope maturity", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no run "no-such-run" in the store');
     expect(missing.stderr).not.toContain("    at ");
+    // A prefix both runs share is the user's to lengthen; a wildcard is just text.
+    const ambiguous = await runInProcess(["maturity", "--db", db, "--run", ""]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('run id prefix "" is ambiguous');
+    expect((await runInProcess(["maturity", "--db", db, "--run", "%"])).stderr).toContain('no run "%" in the store');
   });
 });
 
