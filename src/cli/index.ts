@@ -33,6 +33,7 @@ export const DEFAULTS = {
   concurrency: 512,
   connectTimeoutMs: 3000,
   handshakeTimeoutMs: 5000,
+  ldapTimeoutMs: 10000,
 } as const;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -78,7 +79,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--ldap-insecure", "accept any DC certificate (labs only)")
     .option("--ldap-plaintext", "allow a simple bind over unencrypted ldap:// (sends the password in clear)")
     .option("--ldap-ca <pem>", "CA certificates that verify the DC's certificate (default: Node's roots)")
-    .option("--ldap-timeout <ms>", "timeout of each LDAP step", "10000")
+    .option("--ldap-timeout <ms>", "timeout of each LDAP step", String(DEFAULTS.ldapTimeoutMs))
     .option("--trust-anchors <pem>", "PEM bundle of sanctioned roots (default: Node's Mozilla root store)")
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json; copy and tune it)")
     .option("--pkic-mapping <file>", "PKI Consortium model mapping JSON (default: the shipped rules/maturity/pkic-mapping.json; copy and tune it)")
@@ -182,6 +183,20 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .action(async (options) => {
       const { metricsCommand } = await import("./metrics-command.js");
       setExitCode(await metricsCommand(options, io));
+    });
+
+  common(program.command("daemon"))
+    .description("scan the profiles of --config that have a schedule, each on its cron schedule (one run of a profile at a time, none inside its quiet hours), into --db until SIGTERM or SIGINT, which saves the runs in flight incomplete and exits 0")
+    .requiredOption("--config <file>", "config file (YAML) of scan profiles; those with a schedule: are run")
+    .option("--metrics-port <port>", "also serve the store's Prometheus metrics at /metrics on this port (0: any free port)")
+    .option("--metrics-host <address>", "address to serve metrics on (loopback unless you mean it)", "127.0.0.1")
+    .option("-c, --concurrency <n>", "probes in flight at once, per run", String(DEFAULTS.concurrency))
+    .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
+    .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
+    .option("--no-fetch", "fetch nothing a certificate points at (AIA, CRL, OCSP)")
+    .action(async (options) => {
+      const { daemonCommand } = await import("./daemon-command.js");
+      setExitCode(await daemonCommand(options, io));
     });
 
   common(program.command("demo"))
