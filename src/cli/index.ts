@@ -138,6 +138,16 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await diffCommand(options, io));
     });
 
+  common(program.command("alert"))
+    .description("deliver the alerts of a profile's run to its sinks (webhook, email, command): findings opened that are critical or high, certificates crossing the expiry threshold, certificates and endpoints that vanished, maturity regressions, a run that did not complete; each compared with the profile's previous complete run, so an open finding alerts once")
+    .requiredOption("--config <file>", "config file (YAML) whose profile names the sinks")
+    .requiredOption("--profile <name>", "the profile of --config")
+    .option("--run <id>", "the run (id, unique prefix, or latest: the profile's latest run)", "latest")
+    .action(async (options) => {
+      const { alertCommand } = await import("./alert-command.js");
+      setExitCode(await alertCommand(options, io));
+    });
+
   const scoring = (cmd: Command): Command => common(cmd)
     .option("--run <id>", "a stored run (id, unique prefix, or latest); repeat to score several runs as one organisation", collect)
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json)")

@@ -75,6 +75,8 @@ const sink = z.discriminatedUnion("type", [
       starttls: z.boolean().default(true),
       userEnv: envName.optional(),
       passwordEnv: envName.optional(),
+      /** PEM file of CA certificates that verify the SMTP server (default: Node's roots). */
+      ca: text.optional(),
     }),
     from: z.email(),
     to: z.array(z.email()).min(1),
