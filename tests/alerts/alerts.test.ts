@@ -1,0 +1,340 @@
+// pkiscope alert over real loopback scans of one profile into one store, with real sinks: an HTTP
+// receiver that checks the HMAC (and refuses the first attempt with 503), a second receiver routed
+// to one owner, an SMTP server (smtp-server) that requires STARTTLS and AUTH, and a command that
+// appends its stdin to a file. Between the runs the network changes: a weak-key endpoint appears
+// and an endpoint goes away; a run with no change alerts nothing; the weak endpoint goes and comes
+// back, and its findings alert again. Expected events come from each scan's own findings.
+import { createHmac } from "node:crypto";
+import { once } from "node:events";
+import { type IncomingMessage, createServer } from "node:http";
+import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
+import { generateKeyPair } from "../../fixtures/lib/keys.js";
+import { serveIdentity } from "../../fixtures/sample-network.js";
+import type { SampleCertificate } from "../../fixtures/sample-pki.js";
+import { runCli } from "../../src/cli/index.js";
+import type { AlertBatch, AlertEvent } from "../../src/model/alerts.js";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+
+const DAY = 86_400_000;
+const PORT = 9443;
+const ADDRESSES = { web: "127.123.0.2", ops: "127.123.0.3", weak: "127.123.0.4", expiring: "127.123.0.5" } as const;
+type Name = keyof typeof ADDRESSES;
+const endpointOf = (name: Name) => `${ADDRESSES[name]}:${PORT}`;
+const SECRET = "hook-secret-6f1c0d9e";
+const SMTP_USER = "alerts-user";
+const SMTP_PASSWORD = "smtp-password-a83b27";
+const ENV = { ALERT_HOOK_SECRET: SECRET, SMTP_USER, SMTP_PASS: SMTP_PASSWORD };
+
+const days = (n: number) => new Date(Date.now() + n * DAY);
+const issue = (cn: string, issuer: SampleCertificate | null, notAfter: Date, key = generateKeyPair({ kind: "ec", curve: "P-256" }), ca = false): SampleCertificate => {
+  const built = buildCertificate({
+    subject: [["O", "pkiscope alerts"], ["CN", cn]], publicKey: key.publicKey,
+    ...(issuer ? { issuer: { certificateDer: issuer.der, privateKey: issuer.privateKey } } : { selfSignKey: key.privateKey }),
+    notBefore: days(-30), notAfter,
+    ...(ca ? { isCA: true, keyUsage: ["keyCertSign", "cRLSign"] } : { dnsNames: [cn], extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"] }),
+  });
+  return { ...built, privateKey: key.privateKey };
+};
+
+interface Received { path: string; body: string; signature: string | undefined; batch: AlertBatch }
+
+let dir: string;
+let db: string;
+let config: string;
+let commandOut: string;
+let root: SampleCertificate;
+const leaves = {} as Record<Name, SampleCertificate>;
+const servers = new Map<Name, () => Promise<void>>();
+const hooks: Received[] = [];
+let hookAttempts = 0;
+let hookServer: ReturnType<typeof createServer>;
+const mails: { text: string; secure: boolean; user: string | undefined }[] = [];
+let smtp: SMTPServer;
+const output: string[] = [];
+
+async function serve(name: Name): Promise<void> {
+  servers.set(name, await serveIdentity({ name, description: name, chain: [leaves[name], root], expectedRules: [] }, ADDRESSES[name], PORT));
+}
+async function stop(name: Name): Promise<void> {
+  await servers.get(name)?.();
+  servers.delete(name);
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => output.push(d.toString()));
+  const code = await runCli(args, { stdout, stderr, env: ENV });
+  output.push(out);
+  return { code, stdout: out };
+}
+
+interface RunResult { run: string; previousRun: string | null; events: AlertEvent[]; deliveries: { sink: string; delivered: boolean; attempts: number; events: number }[] }
+
+/** Scans the profile, then alerts for that run; returns what pkiscope alert reported. */
+async function scanAndAlert(): Promise<RunResult> {
+  const scan = await cli(["scan", "--config", config, "--profile", "lab", "--handshake-timeout", "5000", "--connect-timeout", "2000", "--db", db, "--no-report", "-q"]);
+  expect(scan.code).toBe(0);
+  const alert = await cli(["alert", "--config", config, "--profile", "lab", "--db", db]);
+  expect(alert.code).toBe(0);
+  return JSON.parse(alert.stdout) as RunResult;
+}
+
+async function commandBatches(): Promise<AlertBatch[]> {
+  const text = await readFile(commandOut, "utf8").catch(() => "");
+  return text.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as AlertBatch);
+}
+
+async function findingsOf(runId: string) {
+  const store = new SqliteStore(db);
+  try {
+    return (await store.loadRun(runId)).findings;
+  } finally {
+    await store.close();
+  }
+}
+
+const runs: RunResult[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pkiscope-alerts-"));
+  db = join(dir, "alerts.db");
+  commandOut = join(dir, "command.jsonl");
+  root = issue("Alerts Root CA", null, days(3650), undefined, true);
+  leaves.web = issue("web.alerts.test", root, days(300));
+  leaves.ops = issue("ops.alerts.test", root, days(300));
+  leaves.weak = issue("weak.alerts.test", root, days(300), generateKeyPair({ kind: "rsa", bits: 1024 }));
+  leaves.expiring = issue("expiring.alerts.test", root, days(10));
+  const anchors = join(dir, "anchors.pem");
+  await writeFile(anchors, root.pem);
+
+  hookServer = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    // Every second delivery to /all is first refused: the sink must retry.
+    if (req.url === "/all/t0ken" && hookAttempts++ % 2 === 0) {
+      res.writeHead(503).end();
+      return;
+    }
+    const body = Buffer.concat(chunks).toString("utf8");
+    hooks.push({ path: req.url ?? "", body, signature: req.headers["x-pkiscope-signature"] as string | undefined, batch: JSON.parse(body) as AlertBatch });
+    res.writeHead(204).end();
+  });
+  hookServer.listen(0, "127.0.0.1");
+  await once(hookServer, "listening");
+  const hookPort = (hookServer.address() as AddressInfo).port;
+
+  const smtpKey = generateKeyPair({ kind: "ec", curve: "P-256" });
+  const smtpCert = buildCertificate({
+    subject: [["CN", "smtp.alerts.test"]], publicKey: smtpKey.publicKey, selfSignKey: smtpKey.privateKey,
+    notBefore: days(-1), notAfter: days(30), ipAddresses: ["127.0.0.1"], extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"],
+  });
+  const smtpCa = join(dir, "smtp-ca.pem");
+  await writeFile(smtpCa, smtpCert.pem);
+  smtp = new SMTPServer({
+    secure: false, key: smtpKey.privateKey.export({ type: "pkcs8", format: "pem" }) as string, cert: smtpCert.pem,
+    authMethods: ["PLAIN", "LOGIN"], logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) callback(null, { user: auth.username });
+      else callback(new Error("bad credentials"));
+    },
+    onData(stream, session, callback) {
+      let text = "";
+      stream.on("data", (d: Buffer) => (text += d.toString()));
+      stream.on("end", () => {
+        mails.push({ text, secure: session.secure, user: session.user as string | undefined });
+        callback();
+      });
+    },
+  });
+  smtp.listen(0, "127.0.0.1");
+  await once(smtp.server, "listening");
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+
+  const script = join(dir, "record.mjs");
+  await writeFile(script, `import { appendFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (d) => (s += d));\nprocess.stdin.on("end", () => appendFileSync(process.argv[2], s + "\\n"));\n`);
+
+  config = join(dir, "pkiscope.yaml");
+  await writeFile(config, [
+    "profiles:",
+    "  lab:",
+    "    networks:",
+    "      - name: web",
+    `        targets: [${ADDRESSES.web}, ${ADDRESSES.weak}, ${ADDRESSES.expiring}]`,
+    `        ports: [${PORT}]`,
+    "        owner: team-web",
+    "        tags: [prod]",
+    "      - name: ops",
+    `        targets: [${ADDRESSES.ops}]`,
+    `        ports: [${PORT}]`,
+    "        owner: team-ops",
+    "        tags: [internal]",
+    `    trustAnchors: ${anchors}`,
+    "    thresholds:",
+    "      expiry-days: 30",
+    "    sinks:",
+    "      - type: webhook",
+    `        url: http://127.0.0.1:${hookPort}/all/t0ken`,
+    "        secretEnv: ALERT_HOOK_SECRET",
+    "      - type: webhook",
+    `        url: http://127.0.0.1:${hookPort}/ops`,
+    "        secretEnv: ALERT_HOOK_SECRET",
+    "        owners: [team-ops]",
+    "      - type: email",
+    "        smtp:",
+    "          host: 127.0.0.1",
+    `          port: ${smtpPort}`,
+    "          starttls: true",
+    "          userEnv: SMTP_USER",
+    "          passwordEnv: SMTP_PASS",
+    `          ca: ${smtpCa}`,
+    "        from: pkiscope@alerts.test",
+    "        to: [pki-team@alerts.test]",
+    "        tags: [prod]",
+    "      - type: command",
+    `        argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(commandOut)}]`,
+    "",
+  ].join("\n"));
+
+  await serve("web");
+  await serve("ops");
+  await serve("expiring");
+  runs.push(await scanAndAlert()); // 0: first run of the profile
+  await serve("weak");
+  await stop("ops");
+  runs.push(await scanAndAlert()); // 1: weak appeared, ops vanished
+  runs.push(await scanAndAlert()); // 2: nothing changed
+  await stop("weak");
+  runs.push(await scanAndAlert()); // 3: weak's findings resolved
+  await serve("weak");
+  runs.push(await scanAndAlert()); // 4: and reopened
+}, 240_000);
+
+afterAll(async () => {
+  for (const close of servers.values()) await close();
+  hookServer?.close();
+  await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const kinds = (r: RunResult) => r.events.map((e) => e.kind);
+const alertingIds = async (runId: string, endpoint: string) =>
+  (await findingsOf(runId)).filter((f) => f.endpoints.includes(endpoint) && (f.severity === "critical" || f.severity === "high")).map((f) => f.id).sort();
+
+describe("pkiscope alert", () => {
+  it("alerts the first run's open critical and high findings and the certificate past the expiry threshold", async () => {
+    const [first] = runs;
+    expect(first!.previousRun).toBeNull();
+    const expiry = first!.events.filter((e) => e.kind === "expiry-threshold");
+    expect(expiry.map((e) => e.endpoints)).toEqual([[endpointOf("expiring")]]);
+    expect(expiry[0]!.owner).toBe("team-web");
+    expect(expiry[0]!.tags).toEqual(["prod"]);
+    const expected = (await findingsOf(first!.run)).filter((f) => f.severity === "critical" || f.severity === "high").map((f) => f.id).sort();
+    expect(first!.events.filter((e) => e.kind === "finding-opened").map((e) => e.finding).sort()).toEqual(expected);
+    expect(kinds(first!).every((k) => k === "finding-opened" || k === "expiry-threshold")).toBe(true);
+  });
+
+  it("alerts a new weak-key endpoint's findings and the vanished endpoint, against the previous run", async () => {
+    const second = runs[1]!;
+    expect(second.previousRun).toBe(runs[0]!.run);
+    const weak = await alertingIds(second.run, endpointOf("weak"));
+    expect(weak.length).toBeGreaterThan(0);
+    expect((await findingsOf(second.run)).some((f) => f.ruleId === "weak-key" && f.endpoints.includes(endpointOf("weak")))).toBe(true);
+    expect(second.events.filter((e) => e.kind === "finding-opened").map((e) => e.finding).sort()).toEqual(weak);
+    const vanished = second.events.filter((e) => e.kind === "endpoint-vanished");
+    expect(vanished.map((e) => ({ endpoint: e.endpoints[0], owner: e.owner }))).toEqual([{ endpoint: endpointOf("ops"), owner: "team-ops" }]);
+    // The ops leaf went with its endpoint: one event, not two; nothing about the unchanged endpoints.
+    expect(kinds(second).filter((k) => k === "certificate-vanished")).toEqual([]);
+    expect(second.events.some((e) => e.endpoints.includes(endpointOf("web")) || e.endpoints.includes(endpointOf("expiring")))).toBe(false);
+  });
+
+  it("alerts nothing twice: a run that changes nothing has no events and sends nothing", () => {
+    expect(runs[2]!.previousRun).toBe(runs[1]!.run);
+    expect(runs[2]!.events).toEqual([]);
+    expect(runs[2]!.deliveries).toEqual([]);
+    const deliveredRuns = [...hooks.map((h) => h.batch.run)];
+    expect(deliveredRuns).not.toContain(runs[2]!.run);
+  });
+
+  it("alerts a finding again after it was resolved and reopened", async () => {
+    expect(runs[3]!.events.filter((e) => e.kind === "finding-opened")).toEqual([]);
+    expect(runs[3]!.events.map((e) => e.endpoints)).toContainEqual([endpointOf("weak")]);
+    const reopened = runs[4]!.events.filter((e) => e.kind === "finding-opened").map((e) => e.finding).sort();
+    expect(reopened).toEqual(await alertingIds(runs[1]!.run, endpointOf("weak")));
+  });
+
+  it("delivers every batch to the webhook signed with the secret, after retrying a 503", () => {
+    const all = hooks.filter((h) => h.path === "/all/t0ken");
+    const runsWithEvents = runs.filter((r) => r.events.length > 0).map((r) => r.run);
+    expect(all.map((h) => h.batch.run)).toEqual(runsWithEvents);
+    for (const h of hooks) {
+      expect(h.signature).toBe(`sha256=${createHmac("sha256", SECRET).update(h.body).digest("hex")}`);
+    }
+    expect(hookAttempts).toBe(2 * all.length);
+    for (const r of runs.filter((x) => x.events.length > 0)) {
+      expect(r.deliveries.find((d) => d.sink === "webhook" && d.events === r.events.length)).toMatchObject({ delivered: true, attempts: 2 });
+      expect(all.find((h) => h.batch.run === r.run)!.batch.events).toEqual(r.events);
+    }
+  });
+
+  it("routes by owner and tag: the ops webhook gets only team-ops events, the email only prod-tagged ones", () => {
+    const ops = hooks.filter((h) => h.path === "/ops").flatMap((h) => h.batch.events);
+    expect(ops.length).toBeGreaterThan(0);
+    expect(ops.every((e) => e.owner === "team-ops")).toBe(true);
+    expect(ops.map((e) => e.kind)).toContain("endpoint-vanished");
+    const prod = runs.flatMap((r) => r.events.filter((e) => e.tags.includes("prod")));
+    expect(mails.length).toBe(runs.filter((r) => r.events.some((e) => e.tags.includes("prod"))).length);
+    for (const mail of mails) {
+      expect(mail.secure).toBe(true);
+      expect(mail.user).toBe(SMTP_USER);
+    }
+    // The attached batch (base64) is exactly the prod-tagged events of each run.
+    const attached = mails.flatMap((m) => {
+      const base64 = /filename=alerts\.json\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(m.text)![1]!;
+      return (JSON.parse(Buffer.from(base64, "base64").toString("utf8")) as AlertBatch).events;
+    });
+    expect(attached).toEqual(prod);
+    expect(attached.some((e) => e.endpoints.includes(endpointOf("ops")))).toBe(false);
+    for (const mail of mails) expect(mail.text).toContain("Subject: pkiscope lab: ");
+  });
+
+  it("hands the command sink every batch on stdin", async () => {
+    const batches = await commandBatches();
+    expect(batches.map((b) => b.run)).toEqual(runs.filter((r) => r.events.length > 0).map((r) => r.run));
+    for (const b of batches) expect(b.events).toEqual(runs.find((r) => r.run === b.run)!.events);
+  });
+
+  it("keeps the secrets out of logs, stdout and the store", async () => {
+    const printed = output.join("");
+    expect(printed).toContain("alerts delivered to webhook");
+    for (const secret of [SECRET, SMTP_PASSWORD, "t0ken"]) expect(printed).not.toContain(secret);
+    const stored = Buffer.concat([await readFile(db), await readFile(`${db}-wal`).catch(() => Buffer.alloc(0))]).toString("latin1");
+    expect(stored.length).toBeGreaterThan(0);
+    for (const secret of [SECRET, SMTP_PASSWORD]) expect(stored).not.toContain(secret);
+  });
+
+  it("alerts a run that did not complete", async () => {
+    const store = new SqliteStore(db);
+    let failed: string;
+    try {
+      const last = await store.findRun(runs[4]!.run);
+      failed = (await store.createRun({ targets: last!.targets, ports: last!.ports, options: last!.options })).id;
+    } finally {
+      await store.close();
+    }
+    const result = await cli(["alert", "--config", config, "--profile", "lab", "--db", db, "--run", failed]);
+    expect(result.code).toBe(0);
+    const alerts = JSON.parse(result.stdout) as RunResult;
+    expect(alerts.events.map((e) => ({ kind: e.kind, run: e.run }))).toEqual([{ kind: "run-failed", run: failed }]);
+    expect(hooks.at(-1)!.batch.events[0]!.kind).toBe("run-failed");
+  });
+});
