@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { profileRecordOf } from "../../src/model/profile.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import type { RunInfo } from "../../src/store/store.js";
+import type { RunInfo } from "../../src/model/types.js";
 import { parsePrometheusText } from "../exporter/prometheus-text.js";
 import { runInProcess, spawnCli } from "./cli-helpers.js";
 
