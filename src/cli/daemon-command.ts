@@ -3,7 +3,9 @@
 // is read at start for the schedules and again by every run for what to scan. The first
 // SIGTERM or SIGINT stops the schedule and interrupts the runs in flight (each is saved marked
 // incomplete), then the metrics server and the store are closed and the daemon exits 0; a
-// second one exits at once.
+// second one exits at once. After each complete run the profile's sinks (as the file said at
+// start) get its alerts; an interrupted run alerts nothing.
+import { deliverRunAlerts } from "../alerts/deliver.js";
 import { loadConfig } from "../config/load.js";
 import { runSchedule } from "../daemon/scheduler.js";
 import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
@@ -51,8 +53,13 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
       async runProfile(name, runSignal) {
         const plan = await buildScanPlan(scanOptions(options, name), io.env, () => false);
         const outcome = await runScan(store, plan, { log, signal: runSignal });
-        if (outcome.run.complete) log.info(`profile ${name}: run ${outcome.run.id} complete`);
-        else log.warn(`profile ${name}: run ${outcome.run.id} interrupted: saved incomplete`);
+        if (!outcome.run.complete) {
+          log.warn(`profile ${name}: run ${outcome.run.id} interrupted: saved incomplete`);
+          return;
+        }
+        log.info(`profile ${name}: run ${outcome.run.id} complete`);
+        const sinks = config.profiles[name]!.sinks;
+        if (sinks.length > 0) await deliverRunAlerts(store, { name, sinks }, outcome.run.id, io.env, log);
       },
     }));
     log.info("daemon stopped", { ...counts });

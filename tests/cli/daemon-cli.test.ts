@@ -5,12 +5,13 @@
 // (a listener that never answers, a 60 s handshake timeout) exits 0 with that run saved
 // incomplete, and a later `pkiscope scan --config --profile` works on the same store.
 import { once } from "node:events";
-import { copyFile, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
+import type { AlertBatch } from "../../src/model/alerts.js";
 import { profileRecordOf } from "../../src/model/profile.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunInfo } from "../../src/model/types.js";
@@ -85,6 +86,12 @@ function startDaemon(args: string[]) {
 const completeOf = (runs: Awaited<ReturnType<typeof runsOf>>, profile: string) => runs.filter((r) => r.profile === profile && r.complete);
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
+/** A command sink's argv: node writing the batch from its stdin to a file of its own in `into`. */
+function alertRecorder(into: string): string[] {
+  const script = `const fs=require("fs");let s="";process.stdin.on("data",d=>s+=d).on("end",()=>fs.writeFileSync(require("path").join(${JSON.stringify(into)},Date.now()+"-"+process.pid+".json"),s))`;
+  return [process.execPath, "-e", script];
+}
+
 /** A UTC window from an hour ago to an hour from now (it spans midnight when now is near it). */
 function windowAroundNow(): string {
   const at = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString().slice(11, 16);
@@ -97,9 +104,12 @@ describe("pkiscope daemon", () => {
     const fragileAnchors = join(dir, "fragile-anchors.pem");
     await copyFile(network.trustAnchorsPath, fragileAnchors);
     const config = join(dir, "schedule.yaml");
+    const alertDir = join(dir, "alerts");
+    await mkdir(alertDir);
     const [a, b] = tlsAddresses(2);
     await writeFile(config, ["profiles:",
-      ...profileYaml("lab", [a!, b!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`]),
+      ...profileYaml("lab", [a!, b!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`,
+        `sinks: [{ type: command, argv: ${JSON.stringify(alertRecorder(alertDir))} }]`]),
       ...profileYaml("fragile", [a!], [`trustAnchors: ${fragileAnchors}`, `schedule: ${EVERY_2S}`]),
       ...profileYaml("quiet", [b!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`,
         "quietHours:", `  window: ${windowAroundNow()}`, "  timezone: UTC"]),
@@ -135,6 +145,14 @@ describe("pkiscope daemon", () => {
       const families = parsePrometheusText(await response.text());
       const labRuns = families.get("pkiscope_runs_total")!.samples.filter((s) => s.labels.profile === "lab");
       expect(labRuns.reduce((n, s) => n + s.value, 0)).toBeGreaterThanOrEqual(labBefore + 2);
+
+      // The lab profile's command sink got the first run's alerts, and no run alerted twice.
+      const batches = await Promise.all((await readdir(alertDir)).map(async (f) => JSON.parse(await readFile(join(alertDir, f), "utf8")) as AlertBatch));
+      const firstLab = completeOf(runs, "lab")[0]!;
+      const first = batches.find((batch) => batch.run === firstLab.id)!;
+      expect(first).toMatchObject({ profile: "lab", previousRun: null });
+      expect(first.events.length).toBeGreaterThan(0);
+      expect(new Set(batches.map((batch) => batch.run)).size).toBe(batches.length);
     } finally {
       daemon.child.kill("SIGTERM");
     }
