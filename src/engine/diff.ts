@@ -2,6 +2,7 @@
 // last two complete runs of the same profile, or of the same targets without one), `readRunDiff`
 // reads what they need from the store, and `diffRuns` is the comparison itself, pure. Renewals are
 // counted as the history metrics count them (src/maturity/history.ts), so diff and maturity agree.
+import { profileRecordOf } from "../model/profile.js";
 import { UsageError } from "../errors.js";
 import { renewals } from "../maturity/history.js";
 import type {
@@ -13,7 +14,7 @@ import type { HistoryRun, RunContents, Store } from "../store/store.js";
 
 /** The profile a run was scanned with, null without one. */
 export function profileOf(run: RunInfo): string | null {
-  return typeof run.options.profile === "string" ? run.options.profile : null;
+  return profileRecordOf(run.options)?.name ?? null;
 }
 
 /** Runs of one series: the same profile, or (neither having one) the same targets. */

@@ -216,7 +216,8 @@ describe("pkiscope diff of two scans of a changed network", () => {
 describe("pairing by profile", () => {
   const run = (id: string, profile: string | null, targets: string[], complete = true): RunInfo => ({
     id, startedAt: `2030-01-0${id.length}T00:00:00.000Z`, finishedAt: null, complete, targets, ports: [443], stats: {},
-    options: profile === null ? {} : { profile },
+    // As a scan with --config --profile records it.
+    options: profile === null ? {} : { profile: { name: profile, networks: [{ name: null, targets, ports: null, owner: null, site: null, tags: [] }], files: [] } },
   });
   it("pairs the latest run with the previous one of its profile, whatever their targets", () => {
     const runs = [run("a", "dmz", ["10.0.0.0/24"]), run("b", "lab", ["10.0.0.0/24"]), run("c", "dmz", ["10.0.0.0/23"]), run("d", "dmz", ["10.0.0.0/23"], false)];
