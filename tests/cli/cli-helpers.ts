@@ -36,3 +36,14 @@ export function runToEnd(child: ReturnType<typeof spawnCli>): Promise<{ code: nu
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
 }
+
+/** Polls `probe` until it gives a value; throws naming `what` after the timeout. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -16,7 +16,7 @@ import { profileRecordOf } from "../../src/model/profile.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunInfo } from "../../src/model/types.js";
 import { parsePrometheusText } from "../exporter/prometheus-text.js";
-import { runInProcess, spawnCli } from "./cli-helpers.js";
+import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
 
 const PREFIX = "127.142.0";
 const SILENT = "127.142.1.1";
@@ -62,16 +62,6 @@ async function runsOf(db: string): Promise<(RunInfo & { profile: string | null }
   } finally {
     await store.close();
   }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function startDaemon(args: string[]) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { runInProcess, spawnCli } from "./cli-helpers.js";
+import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
 
 let network: SampleNetwork;
 let dir: string;
@@ -38,16 +38,6 @@ afterAll(async () => {
   await network?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const weak = () => network.endpoints.find((e) => e.identity?.name === "weak-rsa1024")!;
 
