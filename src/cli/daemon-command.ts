@@ -15,7 +15,7 @@ import { METRICS_PATH, type MetricsServer, startMetricsServer } from "../exporte
 import { SqliteStore } from "../store/sqlite-store.js";
 import { type CliIo, DEFAULTS, type GlobalOptions } from "./index.js";
 import { type ScanCommandOptions, buildScanPlan } from "./scan-command.js";
-import { loggerFor, withInterrupt } from "./support.js";
+import { listenPort, loggerFor, withInterrupt } from "./support.js";
 
 export interface DaemonCommandOptions extends GlobalOptions {
   config: string;
@@ -33,7 +33,7 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
   const scheduled = Object.entries(config.profiles).flatMap(([name, p]) =>
     p.schedule ? [{ name, schedule: p.schedule, ...(p.quietHours ? { quietHours: p.quietHours } : {}) }] : []);
   if (scheduled.length === 0) throw new UsageError(`${options.config} has no profile with a schedule: nothing for the daemon to run`);
-  const metricsPort = options.metricsPort === undefined ? null : portOption(options.metricsPort, "--metrics-port");
+  const metricsPort = options.metricsPort === undefined ? null : listenPort(options.metricsPort, "--metrics-port");
   // Fail on a profile that cannot be planned now, not at its first tick.
   for (const p of scheduled) await buildScanPlan(scanOptions(options, p.name), io.env, () => false);
 
@@ -82,7 +82,3 @@ function scanOptions(options: DaemonCommandOptions, profile: string): ScanComman
   };
 }
 
-function portOption(text: string, option: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${option} takes a port (0-65535), not "${text}"`);
-  return Number(text);
-}

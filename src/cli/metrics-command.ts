@@ -7,7 +7,7 @@ import { METRICS_PATH, startMetricsServer } from "../exporter/server.js";
 import { UsageError } from "../errors.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CliIo, GlobalOptions } from "./index.js";
-import { loggerFor, positiveInt } from "./support.js";
+import { listenPort, loggerFor, positiveInt } from "./support.js";
 
 export interface MetricsCommandOptions extends GlobalOptions {
   /** Port to serve /metrics on (0: any free port); absent: print once. */
@@ -24,14 +24,9 @@ function metricsOptions(options: MetricsCommandOptions): MetricsOptions {
   return { maxCertificateSeries: Number(options.maxCertificateSeries), maxLabelLength };
 }
 
-function servePort(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`--serve takes a port (0-65535), not "${text}"`);
-  return Number(text);
-}
-
 export async function metricsCommand(options: MetricsCommandOptions, io: CliIo): Promise<number> {
   const metrics = metricsOptions(options);
-  const port = options.serve === undefined ? null : servePort(options.serve);
+  const port = options.serve === undefined ? null : listenPort(options.serve, "--serve");
   const store = new SqliteStore(options.db);
   try {
     if (port === null) {

@@ -10,6 +10,12 @@ export function positiveInt(text: string, option: string): number {
   return Number(text);
 }
 
+/** A port to listen on; 0 lets the system pick one. */
+export function listenPort(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${option} takes a port (0-65535), not "${text}"`);
+  return Number(text);
+}
+
 export function loggerFor(options: GlobalOptions, io: CliIo): Logger {
   const level = options.quiet ? "error" : options.verbose ? "debug" : "info";
   return createLogger({ json: options.json ?? false, level, stream: io.stderr });
