@@ -4,7 +4,7 @@
 // counted as the history metrics count them (src/maturity/history.ts), so diff and maturity agree.
 import { profileRecordOf } from "../model/profile.js";
 import { UsageError } from "../errors.js";
-import { renewals } from "../maturity/history.js";
+import { historyRunFrom, renewals } from "../maturity/history.js";
 import type {
   Changes, DiffCa, DiffCertificate, DiffEndpoint, DiffExpiredInService, DiffFinding, DiffMaturityChange, DiffRun, RunDiff, SeenSpan,
 } from "../model/diff.js";
@@ -90,8 +90,12 @@ export function diffRuns(input: RunDiffInput): RunDiff {
   const endpoint = (e: { id: string; leaf: string }): DiffEndpoint => ({ ...e, ...span(input.endpointSpans, e.id) });
   const endpoints = changes(servedLeaves(from), servedLeaves(to), endpoint, (e) => e.id);
 
-  const fromHistory = historyRun(from);
-  const toHistory = historyRun(to);
+  const historyOf = (run: RunContents): HistoryRun => {
+    const records = new Map(run.certificates.map((c) => [c.sha256, c.record]));
+    return historyRunFrom(run.run, run.endpoints, (sha256) => records.get(sha256), run.findings);
+  };
+  const fromHistory = historyOf(from);
+  const toHistory = historyOf(to);
   const earlier = input.earlier.filter((r) => r.startedAt < from.run.startedAt && r.id !== from.run.id);
   const record = (sha256: string) => after.get(sha256)?.record ?? before.get(sha256)?.record ?? null;
   const renewed = renewals([...earlier, fromHistory, toHistory]).filter((r) => r.run === to.run.id).map((r) => ({
@@ -152,15 +156,6 @@ function servedLeaves(run: RunContents): Map<string, { id: string; leaf: string 
 }
 
 /** A stored run as its history sees it (as Store.runHistory reads it), so renewals are found the same way. */
-function historyRun(run: RunContents): HistoryRun {
-  const records = new Map(run.certificates.map((c) => [c.sha256, c.record]));
-  const endpoints = run.endpoints.filter((e) => e.chain.length > 0).map((e) => {
-    const leaf = records.get(e.chain[0]!);
-    return { id: e.id, observedAt: e.observedAt, leaf: e.chain[0]!, notBefore: leaf?.notBefore ?? null, notAfter: leaf?.notAfter ?? null };
-  });
-  return { id: run.run.id, startedAt: run.run.startedAt, finishedAt: run.run.finishedAt, endpoints, findings: [] };
-}
-
 /**
  * Leaves served expired in `to` that had not expired yet when `from` saw the endpoint (or, for an
  * endpoint `from` did not see, when `from` finished).

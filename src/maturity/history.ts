@@ -6,8 +6,8 @@
 // seen in; without an earlier run every metric is null with what to do to get one.
 import type { InventoryView } from "../inventory/inventory.js";
 import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
-import type { Finding } from "../model/types.js";
-import type { HistoryEndpoint, HistoryRun, RunHistory } from "../store/store.js";
+import type { CertificateRecord, Finding, RunInfo } from "../model/types.js";
+import type { EndpointRow, HistoryEndpoint, HistoryRun, RunHistory } from "../store/store.js";
 import { EVIDENCE_LIMIT, type Metric } from "./metrics.js";
 
 const DAY_MS = 86_400_000;
@@ -68,8 +68,15 @@ export interface Renewal {
 
 /** The history entry of a run being scored, from its view and the findings just concluded (as Store.runHistory reads a stored one). */
 export function historyRunOf(view: InventoryView, findings: readonly Finding[]): HistoryRun {
-  const endpoints = view.endpoints.filter((e) => e.chain.length > 0).map((e): HistoryEndpoint => {
-    const record = view.bySha.get(e.chain[0]!)?.record;
+  return historyRunFrom(view.run, view.endpoints, (sha256) => view.bySha.get(sha256)?.record, findings);
+}
+
+/** A run's history entry from its parts, as a view or a stored run holds them: what the store's history read returns. */
+export function historyRunFrom(
+  run: RunInfo, runEndpoints: readonly EndpointRow[], recordOf: (sha256: string) => CertificateRecord | null | undefined, findings: readonly Finding[],
+): HistoryRun {
+  const endpoints = runEndpoints.filter((e) => e.chain.length > 0).map((e): HistoryEndpoint => {
+    const record = recordOf(e.chain[0]!);
     return { id: e.id, observedAt: e.observedAt, leaf: e.chain[0]!, notBefore: record?.notBefore ?? null, notAfter: record?.notAfter ?? null };
   }).sort((a, b) => byCodeUnits(a.id, b.id));
   const served = new Set(endpoints.map((e) => e.id));
@@ -77,7 +84,7 @@ export function historyRunOf(view: InventoryView, findings: readonly Finding[]):
     const on = f.endpoints.filter((id) => served.has(id));
     return on.length > 0 ? [{ id: f.id, ruleId: f.ruleId, endpoints: on }] : [];
   }).sort((a, b) => byCodeUnits(a.id, b.id));
-  return { id: view.run.id, startedAt: view.run.startedAt, finishedAt: view.run.finishedAt, endpoints, findings: onEndpoints };
+  return { id: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt, endpoints, findings: onEndpoints };
 }
 
 /** Metrics of a run from its history: `earlier` oldest first, every one started before `run`. */
