@@ -15,6 +15,8 @@ export interface ProbeTimeouts {
   connectMs: number;
   /** TLS handshake after connect: a server that accepts and stays silent is a timeout. */
   handshakeMs: number;
+  /** Each step of a STARTTLS preamble (banner, command, reply); handshakeMs when unset. */
+  starttlsStepMs?: number;
 }
 
 export interface CollectorContext {

@@ -16,7 +16,21 @@ export type Category =
   | "strategy";
 
 /** What a TLS probe saw. `closed` covers refused and unanswered TCP connects (the error says which). */
-export type EndpointStatus = "tls" | "closed" | "timeout" | "not-tls" | "error";
+/**
+ * `no-starttls`: the server spoke the plaintext protocol but refused or did not offer its upgrade
+ * to TLS (a STARTTLS probe; the error keeps the server's words).
+ */
+export type EndpointStatus = "tls" | "closed" | "timeout" | "not-tls" | "no-starttls" | "error";
+
+/** The TLS protocol versions a protocol-posture probe (`--protocols`) tries, oldest first. */
+export const TLS_PROTOCOL_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
+export type TlsProtocolVersion = (typeof TLS_PROTOCOL_VERSIONS)[number];
+
+/** What one extra handshake pinned to a version found: accepted, refused, or could not tell (with why). */
+export type ProtocolProbeResult = { outcome: "accepted" | "refused" } | { outcome: "error"; error: string };
+
+/** Protocol posture of one endpoint: one entry per version probed. */
+export type ProtocolSupport = Partial<Record<TlsProtocolVersion, ProtocolProbeResult>>;
 
 /** One TCP endpoint to probe; produced lazily by the target expander. */
 export interface Probe {
@@ -44,6 +58,10 @@ export interface EndpointObservation {
   stapledOcsp: Buffer | null;
   observedAt: string;
   durationMs: number;
+  /** The plaintext protocol negotiated before TLS (e.g. "smtp", "rdp"); null or absent for implicit TLS. */
+  starttls?: string | null;
+  /** Which TLS versions the endpoint accepts, when `--protocols` asked; null or absent otherwise. */
+  protocols?: ProtocolSupport | null;
 }
 
 /** Where a certificate was seen: served over TLS, a file, an AIA fetch, a trust anchor, a directory (LDAP). */

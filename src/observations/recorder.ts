@@ -62,6 +62,8 @@ export class ObservationRecorder implements ObservationSink {
       stapledOcsp: obs.stapledOcsp,
       observedAt: obs.observedAt,
       durationMs: obs.durationMs,
+      starttls: obs.starttls ?? null,
+      protocols: obs.protocols ?? null,
     });
     obs.chainDer.forEach((der, position) => {
       this.pendingSightings.push({

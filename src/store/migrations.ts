@@ -63,6 +63,11 @@ const MIGRATIONS: readonly Migration[] = [
       `),
   },
   { version: 3, description: "path validation (RFC 5280 §6.1) of each trusted path", up: (db) => db.exec("ALTER TABLE paths ADD COLUMN validation TEXT") },
+  {
+    version: 4,
+    description: "the STARTTLS protocol of each endpoint and its protocol posture (TLS versions accepted)",
+    up: (db) => db.exec("ALTER TABLE endpoints ADD COLUMN starttls TEXT; ALTER TABLE endpoints ADD COLUMN protocols TEXT;"),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
-import type { Finding, PathValidation, RunInfo } from "../model/types.js";
+import type { Finding, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
 import {
   type CertificateLead,
@@ -136,8 +136,8 @@ export class SqliteStore implements Store {
   async recordObservations(runId: string, batch: ObservationBatch): Promise<void> {
     const insertCert = this.certificateUpsert();
     const insertEndpoint = this.db.prepare(
-      `INSERT OR REPLACE INTO endpoints (run_id, id, address, port, sni, status, error, tls_version, cipher, chain, stapled_ocsp, observed_at, duration_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO endpoints (run_id, id, address, port, sni, status, error, tls_version, cipher, chain, stapled_ocsp, observed_at, duration_ms, starttls, protocols)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertSighting = this.db.prepare(
       "INSERT INTO sightings (run_id, sha256, source, location, position, observed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -157,6 +157,7 @@ export class SqliteStore implements Store {
         insertEndpoint.run(
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
           JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
+          e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null,
         );
       }
       for (const s of batch.sightings) {
@@ -397,11 +398,12 @@ export class SqliteStore implements Store {
     const endpoints = (this.db.prepare("SELECT * FROM endpoints WHERE run_id = ? ORDER BY rowid").all(runId) as {
       id: string; address: string; port: number; sni: string | null; status: EndpointRow["status"];
       error: string | null; tls_version: string | null; cipher: string | null; chain: string;
-      stapled_ocsp: Buffer | null; observed_at: string; duration_ms: number;
+      stapled_ocsp: Buffer | null; observed_at: string; duration_ms: number; starttls: string | null; protocols: string | null;
     }[]).map((r) => ({
       id: r.id, address: r.address, port: r.port, sni: r.sni, status: r.status, error: r.error,
       tlsVersion: r.tls_version, cipher: r.cipher, chain: JSON.parse(r.chain) as string[],
       stapledOcsp: r.stapled_ocsp, observedAt: r.observed_at, durationMs: r.duration_ms,
+      starttls: r.starttls, protocols: r.protocols === null ? null : (JSON.parse(r.protocols) as ProtocolSupport),
     }));
     const sightings = (this.db.prepare("SELECT * FROM sightings WHERE run_id = ? ORDER BY rowid").all(runId) as {
       sha256: string; source: SightingRow["source"]; location: string; position: number | null;
