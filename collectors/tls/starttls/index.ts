@@ -8,20 +8,28 @@
 // | pop3     | 110           | greeting +OK, STLS → +OK                                    |
 // | ftp      | 21            | banner 220, AUTH TLS → 234                                  |
 // | ldap     | 389           | StartTLS extended request (1.3.6.1.4.1.1466.20037) → success |
+// | xmpp     | 5222          | stream features offer <starttls/>, <starttls/> → <proceed/>  |
+// | postgres | 5432          | SSLRequest → 'S'                                            |
+// | mysql    | 3306          | server handshake has CLIENT_SSL, SSL Request packet         |
+// | rdp      | 3389          | X.224 Connection Request, Confirm selects TLS or CredSSP    |
 // Implicit-TLS ports (443, 465, 636, 993, 995, ...) speak TLS from the first byte: no entry.
 import { ftp } from "./ftp.js";
 import { imap } from "./imap.js";
 import { ldap } from "./ldap.js";
+import { mysql } from "./mysql.js";
 import { pop3 } from "./pop3.js";
+import { postgres } from "./postgres.js";
 import type { StartTlsProtocol } from "./protocol.js";
+import { rdp } from "./rdp.js";
 import { smtp } from "./smtp.js";
+import { xmpp } from "./xmpp.js";
 
 export type { StartTlsProtocol } from "./protocol.js";
 
 /** A port given no protocol by name that must be probed with plain TLS (`--starttls 25=tls`, `tls://host:25`). */
 export const IMPLICIT_TLS = "tls";
 
-const PROTOCOLS: readonly StartTlsProtocol[] = [smtp, imap, pop3, ftp, ldap];
+const PROTOCOLS: readonly StartTlsProtocol[] = [smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql, rdp];
 
 const BY_NAME = new Map(PROTOCOLS.map((p) => [p.name, p]));
 const BY_PORT = new Map(PROTOCOLS.flatMap((p) => p.defaultPorts.map((port) => [port, p] as const)));
