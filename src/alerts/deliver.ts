@@ -1,6 +1,7 @@
 // The alerts of one run of a profile: its events against the previous complete run of the same
-// profile (the first run of a profile against nothing, so what is open then alerts once), routed
-// to each sink and delivered; a failing sink is logged and the others still get theirs.
+// profile (the first run of a profile against nothing, so what is open then alerts once), or, for
+// a run that did not complete, that it failed (once for a run of failures with the same error);
+// routed to each sink and delivered; a failing sink is logged and the others still get theirs.
 import { diffRuns, readRunDiff } from "../engine/diff.js";
 import { UsageError } from "../errors.js";
 import { storedRunView } from "../inventory/inventory.js";
@@ -9,7 +10,7 @@ import type { SinkConfig } from "../config/schema.js";
 import type { AlertEvent, DeliveryResult } from "../model/alerts.js";
 import type { RunDiff } from "../model/diff.js";
 import { type Ownership, profileRecordOf } from "../model/profile.js";
-import type { RunInfo } from "../model/types.js";
+import { type RunInfo, runFailure } from "../model/types.js";
 import type { RunContents, Store } from "../store/store.js";
 import { type AlertContext, alertEvents, failedRunEvent, routes } from "./events.js";
 import { deliver } from "./sinks.js";
@@ -42,7 +43,12 @@ export async function runAlertEvents(store: Store, profile: string, runId: strin
   const run = runs[index];
   if (!run) throw new UsageError(`no run "${runId}" in the store`);
   if (!ofProfile(run, profile)) throw new UsageError(`run ${run.id} was not scanned with profile "${profile}"`);
-  if (!run.complete) return { run: run.id, previousRun: null, events: [failedRunEvent(run, profile)] };
+  if (!run.complete) {
+    // A profile that keeps failing with the same error alerts once, at the first of those failures.
+    const before = runs.slice(0, index).findLast((r) => ofProfile(r, profile));
+    const repeated = before !== undefined && runFailure(run) !== null && runFailure(before) === runFailure(run);
+    return { run: run.id, previousRun: null, events: repeated ? [] : [failedRunEvent(run, profile)] };
+  }
   const previous = runs.slice(0, index).findLast((r) => r.complete && ofProfile(r, profile));
   const to = await store.loadRun(run.id);
   const from = previous ? await store.loadRun(previous.id) : null;

@@ -4,7 +4,7 @@
 import type { AlertEvent } from "../model/alerts.js";
 import type { DiffFinding, RunDiff } from "../model/diff.js";
 import type { Ownership } from "../model/profile.js";
-import type { RunInfo } from "../model/types.js";
+import { type RunInfo, runFailure, runState } from "../model/types.js";
 
 /** Who owns what, in both runs of the diff (vanished objects are owned as the earlier run said). */
 export interface AlertContext {
@@ -56,9 +56,9 @@ export function alertEvents(diff: RunDiff, context: AlertContext): AlertEvent[] 
   ];
 }
 
-/** A run that did not complete (failed, or interrupted) as an event of its own. */
+/** A run that did not complete (failed, interrupted, or never finished) as an event of its own. */
 export function failedRunEvent(run: RunInfo, profile: string): AlertEvent {
-  const state = run.finishedAt === null ? "did not finish" : "finished incomplete";
+  const state = runState(run) === "failed" ? `failed: ${runFailure(run)}` : run.finishedAt === null ? "did not finish" : "finished incomplete";
   return {
     kind: "run-failed", severity: "high", summary: `run ${run.id} of profile ${profile} started ${run.startedAt} and ${state}`,
     owner: null, tags: [], finding: null, ruleId: null, certificates: [], endpoints: [], run: run.id, previousRun: null,

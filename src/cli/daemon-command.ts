@@ -4,14 +4,19 @@
 // SIGTERM or SIGINT stops the schedule and interrupts the runs in flight (each is saved marked
 // incomplete), then the metrics server and the store are closed and the daemon exits 0; a
 // second one exits at once. After each complete run the profile's sinks (as the file said at
-// start) get its alerts; an interrupted run alerts nothing.
+// start) get its alerts; an interrupted run alerts nothing. A run that fails (even before it
+// could start scanning: the file no longer plans, its trust anchors are gone) is recorded failed
+// in the store with its error, and its sinks get the run-failed alert. The metrics served are the
+// store's and the daemon's own counts (src/exporter/daemon-series.ts).
 import { deliverRunAlerts } from "../alerts/deliver.js";
 import { loadConfig } from "../config/load.js";
 import { runSchedule } from "../daemon/scheduler.js";
 import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
-import { runScan } from "../engine/scan.js";
+import { type ScanPlan, recordFailedRun, runScan } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
+import { DaemonSeries } from "../exporter/daemon-series.js";
 import { METRICS_PATH, type MetricsServer, startMetricsServer } from "../exporter/server.js";
+import type { RunInfo } from "../model/types.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { type CliIo, DEFAULTS, type GlobalOptions } from "./index.js";
 import { type ScanCommandOptions, buildScanPlan } from "./scan-command.js";
@@ -34,15 +39,22 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
     p.schedule ? [{ name, schedule: p.schedule, ...(p.quietHours ? { quietHours: p.quietHours } : {}) }] : []);
   if (scheduled.length === 0) throw new UsageError(`${options.config} has no profile with a schedule: nothing for the daemon to run`);
   const metricsPort = options.metricsPort === undefined ? null : listenPort(options.metricsPort, "--metrics-port");
-  // Fail on a profile that cannot be planned now, not at its first tick.
-  for (const p of scheduled) await buildScanPlan(scanOptions(options, p.name), io.env, () => false);
+  // Fail on a profile that cannot be planned now, not at its first tick. A run whose plan later
+  // fails is recorded with the targets planned here.
+  const startPlans = new Map<string, ScanPlan>();
+  for (const p of scheduled) startPlans.set(p.name, await buildScanPlan(scanOptions(options, p.name), io.env, () => false));
 
   const store = new SqliteStore(options.db);
+  const series = new DaemonSeries(scheduled.map((p) => p.name));
   let metrics: MetricsServer | null = null;
+  const alert = async (name: string, runId: string): Promise<void> => {
+    const sinks = config.profiles[name]!.sinks;
+    if (sinks.length > 0) await deliverRunAlerts(store, { name, sinks }, runId, io.env, log);
+  };
   try {
     if (metricsPort !== null) {
       metrics = await startMetricsServer(store, {
-        host: options.metricsHost, port: metricsPort,
+        host: options.metricsHost, port: metricsPort, alongside: series.registry,
         onError: (err) => log.error(`metrics scrape failed: ${err instanceof Error ? err.message : String(err)}`),
       });
       const { host, port } = metrics.address;
@@ -50,16 +62,27 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
     }
     const counts = await withInterrupt(io, log, (signal) => runSchedule({
       profiles: scheduled, log, signal,
+      onCount: (profile, count) => series.count(profile, count),
       async runProfile(name, runSignal) {
-        const plan = await buildScanPlan(scanOptions(options, name), io.env, () => false);
-        const outcome = await runScan(store, plan, { log, signal: runSignal });
-        if (!outcome.run.complete) {
-          log.warn(`profile ${name}: run ${outcome.run.id} interrupted: saved incomplete`);
-          return;
+        let plan = startPlans.get(name)!;
+        const created: { run: RunInfo | null } = { run: null };
+        let run: RunInfo;
+        try {
+          plan = await buildScanPlan(scanOptions(options, name), io.env, () => false);
+          ({ run } = await runScan(store, plan, { log, signal: runSignal, onRunCreated: (r) => (created.run = r) }));
+        } catch (err) {
+          const failed = await recordFailedRun(store, plan, created.run, err);
+          log.warn(`profile ${name}: run ${failed.id} recorded failed`);
+          await alert(name, failed.id);
+          throw err;
         }
-        log.info(`profile ${name}: run ${outcome.run.id} complete`);
-        const sinks = config.profiles[name]!.sinks;
-        if (sinks.length > 0) await deliverRunAlerts(store, { name, sinks }, outcome.run.id, io.env, log);
+        if (!run.complete) {
+          log.warn(`profile ${name}: run ${run.id} interrupted: saved incomplete`);
+          return "interrupted";
+        }
+        log.info(`profile ${name}: run ${run.id} complete`);
+        await alert(name, run.id);
+        return "complete";
       },
     }));
     log.info("daemon stopped", { ...counts });

@@ -2,10 +2,10 @@
 // again as of another moment, and saves nothing).
 import { judgeStoredRun } from "../engine/judge.js";
 import { StoreError, UsageError } from "../errors.js";
+import { runState } from "../model/types.js";
 import { type Report, buildReport, storedRunReport } from "../reports/report-model.js";
-import { REPORT_FORMATS, type ReportFormat, renderReport, writeReports } from "../reports/write.js";
+import { parseReportFormats, renderReport, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
-import { splitList } from "../targets/targets.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
 import { parseValidationTime } from "./validation-time.js";
@@ -20,16 +20,8 @@ export interface ReportCommandOptions extends GlobalOptions {
   pkicMapping?: string;
 }
 
-function parseFormats(text: string): ReportFormat[] {
-  const formats = splitList(text);
-  for (const f of formats) {
-    if (!REPORT_FORMATS.includes(f as ReportFormat)) throw new UsageError(`--format takes ${REPORT_FORMATS.join(", ")}, not "${f}"`);
-  }
-  return formats as ReportFormat[];
-}
-
 export async function reportCommand(options: ReportCommandOptions, io: CliIo): Promise<number> {
-  const formats = parseFormats(options.format);
+  const formats = parseReportFormats(options.format);
   if (!options.out && formats.length !== 1) throw new UsageError("without --out, give exactly one --format");
   const at = options.at === undefined ? null : parseValidationTime(options.at);
   if (!at && (options.rubric || options.pkicMapping)) throw new UsageError("--rubric and --pkic-mapping score a re-judgement: give --at too");
@@ -66,8 +58,7 @@ export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<nu
   const store = new SqliteStore(options.db);
   try {
     for (const run of await store.listRuns()) {
-      const state = run.complete ? "complete" : run.finishedAt ? "interrupted" : "incomplete";
-      io.stdout.write(`${run.id}  ${run.startedAt}  ${state.padEnd(11)}  ${run.targets.join(",")}\n`);
+      io.stdout.write(`${run.id}  ${run.startedAt}  ${runState(run).padEnd(11)}  ${run.targets.join(",")}\n`);
     }
     return 0;
   } finally {

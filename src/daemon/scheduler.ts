@@ -1,7 +1,8 @@
 // Runs profiles on their cron schedules (croner, seconds allowed): one run of a profile at a
 // time (a tick while the previous run goes on is skipped), no run started inside the profile's
 // quiet hours (skipped, not delayed: the next tick outside the window runs), and a run that
-// throws is logged and counted while the schedule goes on. The caller's signal stops it all: no
+// throws is logged and counted while the schedule goes on. Every count is also told per profile
+// (onCount), for the daemon's metrics. The caller's signal stops it all: no
 // tick starts a run once it is aborted, and the runs in flight see the same signal (a scan then
 // saves what it has, marked incomplete).
 import { Cron } from "croner";
@@ -18,16 +19,26 @@ export interface ScheduledProfile {
 
 export interface SchedulerCounts {
   started: number;
-  succeeded: number;
+  completed: number;
+  /** Stopped by the signal, saved incomplete. */
+  interrupted: number;
   failed: number;
+  /** Due while the profile's previous run was still going. */
   skippedBusy: number;
   skippedQuiet: number;
 }
 
+export type ScheduleCount = keyof SchedulerCounts;
+
+/** How a run of a profile ended when it did not throw. */
+export type RunEnd = "complete" | "interrupted";
+
 export interface SchedulerOptions {
   profiles: readonly ScheduledProfile[];
   /** One run of a profile; it should stop early (and still resolve) once `signal` is aborted. */
-  runProfile(name: string, signal: AbortSignal): Promise<void>;
+  runProfile(name: string, signal: AbortSignal): Promise<RunEnd>;
+  /** Told of every count as it happens, with the profile it is of. */
+  onCount?(profile: string, count: ScheduleCount): void;
   log: Logger;
   signal: AbortSignal;
   /** The clock quiet hours are judged by; default the system's. */
@@ -38,30 +49,34 @@ export interface SchedulerOptions {
 export async function runSchedule(options: SchedulerOptions): Promise<SchedulerCounts> {
   const { log, signal } = options;
   const now = options.now ?? (() => new Date());
-  const counts: SchedulerCounts = { started: 0, succeeded: 0, failed: 0, skippedBusy: 0, skippedQuiet: 0 };
+  const counts: SchedulerCounts = { started: 0, completed: 0, interrupted: 0, failed: 0, skippedBusy: 0, skippedQuiet: 0 };
   const inFlight = new Map<string, Promise<void>>();
+  const count = (profile: string, key: ScheduleCount): number => {
+    options.onCount?.(profile, key);
+    return ++counts[key];
+  };
 
   const tick = (profile: ScheduledProfile): void => {
     if (signal.aborted) return;
     if (inFlight.has(profile.name)) {
-      counts.skippedBusy++;
-      log.warn(`profile ${profile.name}: due, but its previous run is still going; skipped`, { skippedBusy: counts.skippedBusy });
+      const skippedBusy = count(profile.name, "skippedBusy");
+      log.warn(`profile ${profile.name}: due, but its previous run is still going; skipped`, { skippedBusy });
       return;
     }
     if (profile.quietHours && withinQuietHours(profile.quietHours, now())) {
-      counts.skippedQuiet++;
-      log.info(`profile ${profile.name}: due inside quiet hours ${profile.quietHours.window} ${profile.quietHours.timezone}; skipped`, { skippedQuiet: counts.skippedQuiet });
+      const skippedQuiet = count(profile.name, "skippedQuiet");
+      log.info(`profile ${profile.name}: due inside quiet hours ${profile.quietHours.window} ${profile.quietHours.timezone}; skipped`, { skippedQuiet });
       return;
     }
-    counts.started++;
+    count(profile.name, "started");
     log.info(`profile ${profile.name}: run starting`);
     const run = options.runProfile(profile.name, signal).then(
-      () => {
-        counts.succeeded++;
+      (end) => {
+        count(profile.name, end === "complete" ? "completed" : "interrupted");
       },
       (err: unknown) => {
-        counts.failed++;
-        log.error(`profile ${profile.name}: run failed: ${err instanceof Error ? err.message : String(err)}`, { failed: counts.failed });
+        const failed = count(profile.name, "failed");
+        log.error(`profile ${profile.name}: run failed: ${err instanceof Error ? err.message : String(err)}`, { failed });
       },
     ).finally(() => inFlight.delete(profile.name));
     inFlight.set(profile.name, run);

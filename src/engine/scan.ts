@@ -54,6 +54,8 @@ export interface ScanPlan {
   at?: Date;
   /** The config profile scanned (--profile): recorded with the run, so the inventory knows who owns what. */
   profile?: ProfileRecord;
+  /** Protocol posture (--protocols): one extra handshake per TLS version on every TLS endpoint. */
+  protocols?: boolean;
 }
 
 export interface ScanHooks {
@@ -64,6 +66,8 @@ export interface ScanHooks {
   onProgress?(outcome: string): void;
   /** Collection is over (analysis follows): the moment to take a progress bar down. */
   onCollected?(): void;
+  /** The run is in the store: from here on a failure of the scan leaves it behind (see recordFailedRun). */
+  onRunCreated?(run: RunInfo): void;
 }
 
 /** The run's analysis product: what rules saw and concluded, for reports and maturity scoring. */
@@ -93,11 +97,13 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       connectTimeoutMs: plan.timeouts.connectMs, handshakeTimeoutMs: plan.timeouts.handshakeMs,
       fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
+      ...(plan.protocols ? { protocols: true } : {}),
       ...(plan.profile ? { profile: plan.profile } : {}),
     },
     ...(plan.startedAt ? { startedAt: plan.startedAt.toISOString() } : {}),
   });
   log.info(`run ${run.id} started`);
+  hooks.onRunCreated?.(run);
   const recorder = new ObservationRecorder(store, run.id);
   // Wall time of each stage, in the run's statistics (benchmarks read them).
   const timingsMs: Record<string, number> = {};
@@ -114,7 +120,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
         await recorder.addSighting({ der: a.der, source: "anchor", location: trust.source, position: null, observedAt: run.startedAt });
       }
     }
-    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [] };
+    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false };
     const active = SOURCE_COLLECTORS.map((c) => ({ collector: c, units: c.units(sources) })).filter((a) => a.units > 0n);
     hooks.onStart?.(active.reduce((n, a) => n + a.units, 0n));
     const ctx: CollectorContext = {
@@ -164,4 +170,16 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     await recorder.close();
     await fetcher?.close();
   }
+}
+
+/**
+ * Records that a scan of the plan failed, so whoever watches the store (metrics, alerts) sees it:
+ * the run it created (`created`, as onRunCreated gave it) is finished failed with what it had
+ * observed; when it failed before creating one (trust anchors or rubric unreadable), a run is
+ * recorded failed with no observations. Either way `stats.failure` holds the error.
+ */
+export async function recordFailedRun(store: Store, plan: Pick<ScanPlan, "targetTexts" | "ports" | "profile">, created: RunInfo | null, error: unknown): Promise<RunInfo> {
+  const failure = error instanceof Error ? error.message : String(error);
+  const run = created ?? await store.createRun({ targets: plan.targetTexts, ports: plan.ports, options: plan.profile ? { profile: plan.profile } : {} });
+  return store.finishRun(run.id, false, { failure });
 }

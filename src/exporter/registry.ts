@@ -9,15 +9,12 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { buildOwnership } from "../inventory/ownership.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
 import { profileRecordOf } from "../model/profile.js";
-import type { RunInfo, Severity } from "../model/types.js";
+import { type RunInfo, type Severity, runState } from "../model/types.js";
 import type { RunContents, Store } from "../store/store.js";
 import { DEFAULT_METRICS_OPTIONS, type MetricsOptions } from "./options.js";
 
 /** The group of runs that records no profile. */
 export const DEFAULT_PROFILE = "default";
-
-/** A run's state as `pkiscope runs` names it. */
-type RunState = "complete" | "interrupted" | "incomplete";
 
 interface CertificateSeries {
   labels: { profile: string; endpoint: string; subject: string; issuer: string; owner: string };
@@ -26,10 +23,6 @@ interface CertificateSeries {
 
 export function profileOf(run: RunInfo): string {
   return profileRecordOf(run.options)?.name || DEFAULT_PROFILE;
-}
-
-function stateOf(run: RunInfo): RunState {
-  return run.complete ? "complete" : run.finishedAt ? "interrupted" : "incomplete";
 }
 
 /**
@@ -48,10 +41,10 @@ export async function collectRegistry(store: Store, options: MetricsOptions = DE
   const label = (text: string): string => labelValue(text, options.maxLabelLength);
   const registry = new Registry();
   const registers = [registry];
-  const runsTotal = new Counter({ name: "pkiscope_runs_total", help: "Runs in the store, by profile and state (complete, interrupted, incomplete: unfinished or still running).", labelNames: ["profile", "state"], registers });
+  const runsTotal = new Counter({ name: "pkiscope_runs_total", help: "Runs in the store, by profile and state (complete, failed, interrupted, incomplete: unfinished or still running).", labelNames: ["profile", "state"], registers });
   const lastRunTimestamp = new Gauge({ name: "pkiscope_last_run_timestamp_seconds", help: "When the profile's latest finished run ended (Unix seconds).", labelNames: ["profile"], registers });
   const lastRunDuration = new Gauge({ name: "pkiscope_last_run_duration_seconds", help: "Wall time of the profile's latest finished run.", labelNames: ["profile"], registers });
-  const lastRunSuccess = new Gauge({ name: "pkiscope_last_run_success", help: "1 when the profile's latest finished run completed, 0 when it was interrupted.", labelNames: ["profile"], registers });
+  const lastRunSuccess = new Gauge({ name: "pkiscope_last_run_success", help: "1 when the profile's latest finished run completed, 0 when it failed or was interrupted.", labelNames: ["profile"], registers });
   const notAfter = new Gauge({ name: "pkiscope_certificate_not_after_seconds", help: "notAfter of the leaf certificate each endpoint served in the profile's latest complete run (Unix seconds); the soonest-expiring first, up to the series cap.", labelNames: ["profile", "endpoint", "subject", "issuer", "owner"], registers });
   const dropped = new Gauge({ name: "pkiscope_certificate_series_dropped", help: "Served certificates left out of pkiscope_certificate_not_after_seconds by the series cap (--max-certificate-series).", registers });
   const findings = new Gauge({ name: "pkiscope_findings", help: "Findings of the profile's latest complete run by rule and severity (0 for rules evaluated without a finding).", labelNames: ["profile", "rule", "severity"], registers });
@@ -66,7 +59,7 @@ export async function collectRegistry(store: Store, options: MetricsOptions = DE
   const certificates: CertificateSeries[] = [];
   for (const [profile, runs] of groups) {
     // listRuns is oldest first.
-    for (const run of runs) runsTotal.inc({ profile, state: stateOf(run) });
+    for (const run of runs) runsTotal.inc({ profile, state: runState(run) });
     const finished = runs.filter((r) => r.finishedAt !== null).at(-1);
     if (finished) {
       const end = Date.parse(finished.finishedAt!);

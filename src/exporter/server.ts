@@ -3,6 +3,7 @@
 import { once } from "node:events";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Registry } from "prom-client";
 import type { Store } from "../store/store.js";
 import { DEFAULT_METRICS_OPTIONS, type MetricsOptions } from "./options.js";
 import { collectRegistry } from "./registry.js";
@@ -16,6 +17,8 @@ export interface MetricsServerOptions {
   metrics?: MetricsOptions;
   /** Told when a scrape fails (the scraper gets a 500 without the detail). */
   onError?: (err: unknown) => void;
+  /** Series served beside the store's on every scrape (the daemon's counts); their names must differ from the store's. */
+  alongside?: Registry;
 }
 
 export interface MetricsServer {
@@ -34,7 +37,8 @@ export async function startMetricsServer(store: Store, options: MetricsServerOpt
     if (path !== METRICS_PATH) return reply(res, 404, "text/plain; charset=utf-8", `not found: pkiscope serves ${METRICS_PATH}\n`);
     if (req.method !== "GET" && req.method !== "HEAD") return reply(res, 405, "text/plain; charset=utf-8", "GET only\n", { allow: "GET, HEAD" });
     try {
-      const registry = await collectRegistry(store, metricsOptions);
+      const fromStore = await collectRegistry(store, metricsOptions);
+      const registry = options.alongside ? Registry.merge([fromStore, options.alongside]) : fromStore;
       reply(res, 200, registry.contentType, req.method === "HEAD" ? "" : await registry.metrics());
     } catch (err) {
       options.onError?.(err);

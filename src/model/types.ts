@@ -42,6 +42,11 @@ export interface Probe {
   hostname?: string;
   /** The address as a number (block targets), so exclusions are checked without re-parsing. */
   ip?: { family: 4 | 6; value: bigint };
+  /**
+   * The plaintext protocol to upgrade to TLS first (a name from the STARTTLS registry, e.g.
+   * "smtp"); null for TLS from the first byte; absent: the port's default (the TLS collector decides).
+   */
+  starttls?: string | null;
 }
 
 export interface EndpointObservation {
@@ -218,8 +223,27 @@ export interface RunInfo {
   targets: string[];
   ports: number[];
   options: Record<string, unknown>;
-  /** Probe counts by status and other tallies, written when the run ends. */
+  /** Probe counts by status and other tallies, written when the run ends; `failure` for a run that failed before scanning. */
   stats: Record<string, unknown>;
+}
+
+/**
+ * A run's state: complete; failed (it stopped on an error, `stats.failure` says which: a run that
+ * could not start holds no observations, one that broke later keeps what it saw, unanalysed);
+ * interrupted (stopped early and saved partial); or incomplete (not finished: still running, or
+ * killed). Only complete runs are compared and scored.
+ */
+export type RunState = "complete" | "failed" | "interrupted" | "incomplete";
+
+export function runState(run: RunInfo): RunState {
+  if (run.complete) return "complete";
+  if (run.finishedAt === null) return "incomplete";
+  return runFailure(run) === null ? "interrupted" : "failed";
+}
+
+/** Why a failed run failed; null for any other run. */
+export function runFailure(run: RunInfo): string | null {
+  return typeof run.stats.failure === "string" ? run.stats.failure : null;
 }
 
 export function endpointId(e: { address: string; port: number; sni: string | null }): string {

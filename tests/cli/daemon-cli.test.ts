@@ -1,7 +1,8 @@
 // `pkiscope daemon` as a real process on a 2-second schedule against the loopback sample
 // network: profiles run again and again into one store, a profile whose scan starts failing
-// (its trust anchors vanish) is logged while the daemon and the other profiles go on, a profile
-// inside its quiet hours never runs, --metrics-port answers /metrics; SIGTERM during a slow run
+// (its trust anchors vanish) is logged, recorded failed in the store and alerted once while the
+// daemon and the other profiles go on, a profile inside its quiet hours never runs,
+// --metrics-port answers /metrics with the store's and the daemon's counts; SIGTERM during a slow run
 // (a listener that never answers, a 60 s handshake timeout) exits 0 with that run saved
 // incomplete, and a later `pkiscope scan --config --profile` works on the same store.
 import { once } from "node:events";
@@ -14,8 +15,8 @@ import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-ne
 import type { AlertBatch } from "../../src/model/alerts.js";
 import { profileRecordOf } from "../../src/model/profile.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import type { RunInfo } from "../../src/model/types.js";
-import { parsePrometheusText } from "../exporter/prometheus-text.js";
+import { type RunInfo, runFailure, runState } from "../../src/model/types.js";
+import { type MetricFamily, parsePrometheusText } from "../exporter/prometheus-text.js";
 import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
 
 const PREFIX = "127.142.0";
@@ -76,6 +77,17 @@ function startDaemon(args: string[]) {
 const completeOf = (runs: Awaited<ReturnType<typeof runsOf>>, profile: string) => runs.filter((r) => r.profile === profile && r.complete);
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
+/** The value of the one sample of `name` with exactly these labels. */
+function sample(families: Map<string, MetricFamily>, name: string, labels: Record<string, string>): number {
+  const found = families.get(name)?.samples.filter((s) => JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort())) ?? [];
+  expect(found, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
+  return found[0]!.value;
+}
+
+async function batchesIn(into: string): Promise<AlertBatch[]> {
+  return Promise.all((await readdir(into)).map(async (f) => JSON.parse(await readFile(join(into, f), "utf8")) as AlertBatch));
+}
+
 /** A command sink's argv: node writing the batch from its stdin to a file of its own in `into`. */
 function alertRecorder(into: string): string[] {
   const script = `const fs=require("fs");let s="";process.stdin.on("data",d=>s+=d).on("end",()=>fs.writeFileSync(require("path").join(${JSON.stringify(into)},Date.now()+"-"+process.pid+".json"),s))`;
@@ -95,12 +107,15 @@ describe("pkiscope daemon", () => {
     await copyFile(network.trustAnchorsPath, fragileAnchors);
     const config = join(dir, "schedule.yaml");
     const alertDir = join(dir, "alerts");
+    const fragileAlertDir = join(dir, "fragile-alerts");
     await mkdir(alertDir);
+    await mkdir(fragileAlertDir);
     const [a, b] = tlsAddresses(2);
     await writeFile(config, ["profiles:",
       ...profileYaml("lab", [a!, b!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`,
         `sinks: [{ type: command, argv: ${JSON.stringify(alertRecorder(alertDir))} }]`]),
-      ...profileYaml("fragile", [a!], [`trustAnchors: ${fragileAnchors}`, `schedule: ${EVERY_2S}`]),
+      ...profileYaml("fragile", [a!], [`trustAnchors: ${fragileAnchors}`, `schedule: ${EVERY_2S}`,
+        `sinks: [{ type: command, argv: ${JSON.stringify(alertRecorder(fragileAlertDir))} }]`]),
       ...profileYaml("quiet", [b!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`,
         "quietHours:", `  window: ${windowAroundNow()}`, "  timezone: UTC"]),
       ...profileYaml("manual", [a!], [`trustAnchors: ${network.trustAnchorsPath}`]),
@@ -130,14 +145,54 @@ describe("pkiscope daemon", () => {
       expect(daemon.log.text).toMatch(/profile quiet: due inside quiet hours \S+ UTC; skipped/);
       expect(daemon.log.text).not.toContain("profile manual");
 
+      // Each failure is a run in the store: failed, with the error, holding no observations.
+      const failedRuns = runs.filter((r) => r.profile === "fragile" && runState(r) === "failed");
+      expect(failedRuns.length).toBeGreaterThanOrEqual(2);
+      for (const run of failedRuns) expect(runFailure(run)).toContain(fragileAnchors);
+      const store = new SqliteStore(db);
+      try {
+        const contents = await store.loadRun(failedRuns[0]!.id);
+        expect([contents.endpoints.length, contents.certificates.length, contents.findings.length]).toEqual([0, 0, 0]);
+      } finally {
+        await store.close();
+      }
+      const listing = await runInProcess(["runs", "--db", db]);
+      expect(listing.stdout).toContain(`${failedRuns[0]!.id}  ${failedRuns[0]!.startedAt}  failed`);
+      // Its sink heard of the first failure only: the later ones failed the same way.
+      const fragileBatches = await batchesIn(fragileAlertDir);
+      const failedAlerts = fragileBatches.flatMap((batch) => batch.events).filter((e) => e.kind === "run-failed");
+      expect(failedAlerts.map((e) => e.run)).toEqual([failedRuns[0]!.id]);
+      expect(failedAlerts[0]!.summary).toContain(fragileAnchors);
+
       const response = await fetch(metricsUrl);
       expect(response.status).toBe(200);
       const families = parsePrometheusText(await response.text());
       const labRuns = families.get("pkiscope_runs_total")!.samples.filter((s) => s.labels.profile === "lab");
       expect(labRuns.reduce((n, s) => n + s.value, 0)).toBeGreaterThanOrEqual(labBefore + 2);
+      expect(sample(families, "pkiscope_runs_total", { profile: "fragile", state: "failed" })).toBeGreaterThanOrEqual(2);
+      // The failed runs are not what the fragile series show: those come from its last complete run.
+      expect(sample(families, "pkiscope_last_run_success", { profile: "fragile" })).toBe(0);
+      expect(families.get("pkiscope_certificate_not_after_seconds")!.samples.some((s) => s.labels.profile === "fragile")).toBe(true);
+      // The daemon's own counts, per profile.
+      const daemonCount = (what: string, profile: string) => sample(families, `pkiscope_daemon_runs_${what}_total`, { profile });
+      const skipped = (profile: string, reason: string) => sample(families, "pkiscope_daemon_runs_skipped_total", { profile, reason });
+      expect(daemonCount("failed", "fragile")).toBeGreaterThanOrEqual(2);
+      expect(daemonCount("completed", "fragile")).toBeGreaterThanOrEqual(1);
+      expect(daemonCount("completed", "lab")).toBeGreaterThanOrEqual(labBefore + 2);
+      expect(daemonCount("failed", "lab")).toBe(0);
+      for (const profile of ["lab", "fragile"]) {
+        // One run of a profile at a time: at most the one in flight is neither completed nor failed.
+        const ended = daemonCount("completed", profile) + daemonCount("failed", profile) + daemonCount("interrupted", profile);
+        expect(daemonCount("started", profile) - ended).toBeGreaterThanOrEqual(0);
+        expect(daemonCount("started", profile) - ended).toBeLessThanOrEqual(1);
+      }
+      expect(daemonCount("started", "quiet")).toBe(0);
+      expect(skipped("quiet", "quiet_hours")).toBeGreaterThanOrEqual(1);
+      expect(skipped("lab", "quiet_hours")).toBe(0);
+      expect(families.get("pkiscope_daemon_runs_started_total")!.samples.map((s) => s.labels.profile).sort()).toEqual(["fragile", "lab", "quiet"]);
 
       // The lab profile's command sink got the first run's alerts, and no run alerted twice.
-      const batches = await Promise.all((await readdir(alertDir)).map(async (f) => JSON.parse(await readFile(join(alertDir, f), "utf8")) as AlertBatch));
+      const batches = await batchesIn(alertDir);
       const firstLab = completeOf(runs, "lab")[0]!;
       const first = batches.find((batch) => batch.run === firstLab.id)!;
       expect(first).toMatchObject({ profile: "lab", previousRun: null });
