@@ -9,6 +9,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # the Kerberos tests their ticket.
 dpkg-query -W -f='${Status}' libkrb5-dev 2>/dev/null | grep -q "install ok installed" || need+=(libkrb5-dev)
 command -v kinit >/dev/null 2>&1 || need+=(krb5-user)
+# Real servers behind the STARTTLS modules (fixtures/lib/starttls-servers.ts starts private ones).
+[[ -x /usr/lib/postgresql/15/bin/initdb ]] || need+=(postgresql-15)
+command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
+command -v xrdp >/dev/null 2>&1 || need+=(xrdp)
+command -v prosody >/dev/null 2>&1 || need+=(prosody)
 
 # The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
 bash "$(dirname "$0")/samba-dc.sh" install

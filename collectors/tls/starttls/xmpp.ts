@@ -23,7 +23,7 @@ export const xmpp: StartTlsProtocol = {
     await talk.write(
       `<?xml version='1.0'?><stream:stream to='${xmlAttribute(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='${NS_STREAMS}'>`,
     );
-    const stream = new XmppStreamReader(talk);
+    const stream = new XmppStreamReader(talk, domain);
     await stream.expectStreamHeader();
     const features = await stream.nextTopLevel();
     if (features.localName !== "features" || features.namespace !== NS_STREAMS) {
@@ -76,7 +76,11 @@ class XmppStreamReader {
   private readonly decoder = new StringDecoder("utf8");
   private streamNamespaces = new Map<string, string>();
 
-  constructor(private readonly talk: PlaintextConversation) {}
+  constructor(
+    private readonly talk: PlaintextConversation,
+    /** The `to` we sent: a stream error such as host-unknown is about it. */
+    private readonly domain: string,
+  ) {}
 
   async expectStreamHeader(): Promise<void> {
     const tag = await this.nextTag();
@@ -110,7 +114,7 @@ class XmppStreamReader {
       if (tag.kind === "start") depth++;
     }
     if (element.localName === "error" && element.namespace === NS_STREAMS) {
-      throw new StartTlsProtocolError(`XMPP stream error: ${serverWords(errorCondition ?? "unspecified")}`);
+      throw new StartTlsProtocolError(`XMPP stream error for to='${serverWords(this.domain)}': ${serverWords(errorCondition ?? "unspecified")}`);
     }
     return element;
   }
