@@ -10,6 +10,7 @@ import { keyReuse } from "./key-reuse.js";
 import { longValidity } from "./long-validity.js";
 import { missingSan } from "./missing-san.js";
 import { nameMismatch } from "./name-mismatch.js";
+import { legacyProtocol } from "./legacy-protocol.js";
 import { selfSignedLeaf } from "./self-signed-leaf.js";
 import { untrustedIssuer } from "./untrusted-issuer.js";
 import { weakKey } from "./weak-key.js";
@@ -33,6 +34,7 @@ export const RULES: readonly Rule[] = [
   longValidity,
   missingSan,
   nameMismatch,
+  legacyProtocol,
   selfSignedLeaf,
   untrustedIssuer,
   invalidChain,

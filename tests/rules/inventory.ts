@@ -155,13 +155,15 @@ export interface ViewSpec {
   now?: Date;
   /** Overrides of DEFAULT_THRESHOLDS. */
   thresholds?: Record<string, number>;
+  /** What the TLS collector recorded beyond the chain, by endpoint id (negotiated version, protocol posture). */
+  endpoints?: Record<string, Partial<Pick<EndpointRow, "tlsVersion" | "protocols">>>;
 }
 
 /** Stored as the recorder stores it, parsed strictly: a fixture that does not parse fails the test. */
 const parsedCertificate = (der: Buffer) => storedCertificate(der, undefined, parseCertificate(der));
 
 /** Endpoints as the TLS collector stores them, from the served sightings: chain ordered by position. */
-function endpointsOf(sightings: readonly SightingRow[], observedAt: string): EndpointRow[] {
+function endpointsOf(sightings: readonly SightingRow[], observedAt: string, recorded: ViewSpec["endpoints"] = {}): EndpointRow[] {
   const chains = new Map<string, { position: number; sha256: string }[]>();
   for (const s of sightings) {
     if (s.source !== "tls") continue;
@@ -174,7 +176,7 @@ function endpointsOf(sightings: readonly SightingRow[], observedAt: string): End
     return {
       id, address: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)), sni, status: "tls", error: null, tlsVersion: "TLSv1.3",
       cipher: "TLS_AES_128_GCM_SHA256", chain: links.sort((a, b) => a.position - b.position).map((l) => l.sha256),
-      stapledOcsp: null, observedAt, durationMs: 5,
+      stapledOcsp: null, observedAt, durationMs: 5, ...recorded[id],
     };
   });
 }
@@ -190,7 +192,7 @@ export async function viewOf(spec: ViewSpec): Promise<InventoryView> {
   );
   const observations: RunObservations = {
     run: { id: "rule-test", startedAt: observedAt, finishedAt: observedAt, complete: true, targets: [], ports: [], options: {}, stats: {} },
-    endpoints: endpointsOf(sightings, observedAt),
+    endpoints: endpointsOf(sightings, observedAt, spec.endpoints),
     sightings,
     certificates,
     snapshots: (spec.adcs ?? []).map((snapshot) => ({ kind: "adcs", source: snapshot.source, observedAt, snapshot })),

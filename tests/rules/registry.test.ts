@@ -18,6 +18,8 @@ const ADCS_IDS = [
 ];
 /** Fires only on endpoints probed by name; the sample network is swept by address (tests/engine/name-mismatch-scan.test.ts). */
 const NAMED_PROBE_IDS = ["name-mismatch"];
+/** Fires on TLS 1.0/1.1 endpoints, which the sample network has none of (tests/engine/protocol-posture-scan.test.ts). */
+const POSTURE_IDS = ["legacy-protocol"];
 /** Fires on NIST PKITS (tests/inventory/pkits.test.ts) and its rule cases; the sample PKI's chains validate. */
 const PATH_VALIDATION_IDS = ["invalid-chain"];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
@@ -25,7 +27,7 @@ const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 
 describe("rule registry", () => {
   it("holds exactly the contract ids, each once", () => {
-    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS, ...NAMED_PROBE_IDS, ...PATH_VALIDATION_IDS].sort());
+    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS, ...NAMED_PROBE_IDS, ...POSTURE_IDS, ...PATH_VALIDATION_IDS].sort());
   });
 
   it.each(RULES.map((r) => [r.meta.id, r] as const))("%s has complete metadata", (_id, rule) => {
