@@ -12,7 +12,7 @@ import { type GivenAnswer, answersTemplate, loadAnswers, loadQuestionnaire } fro
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { writeAssessment } from "../reports/assessment.js";
 import { buildReport } from "../reports/report-model.js";
-import { writeReports } from "../reports/write.js";
+import { REPORT_FORMATS, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { parsePort } from "../targets/targets.js";
 import { DEFAULTS, type CliIo, type GlobalOptions } from "./index.js";
@@ -45,7 +45,8 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       ),
     );
     const report = buildReport(outcome.view, outcome.conclusions);
-    const written = await writeReports(report, out);
+    // Every format, the CBOM too: the demo shows all a scan can write.
+    const written = await writeReports(report, out, REPORT_FORMATS);
     io.stdout.write(`\nSample network ${network.cidr} port ${network.port}:\n`);
     for (const e of network.endpoints) {
       const id = endpointId({ address: e.address, port: e.port, sni: null });

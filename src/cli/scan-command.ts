@@ -9,7 +9,7 @@ import { THRESHOLDS } from "../engine/defaults.js";
 import { loadPkicMapping } from "../maturity/pkic.js";
 import { loadRubric } from "../maturity/rubric.js";
 import { buildReport } from "../reports/report-model.js";
-import { writeReports } from "../reports/write.js";
+import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import {
   DEFAULT_PORTS,
@@ -52,6 +52,8 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   fetchMaxBytes: string;
   fetchPerHost: string;
   out: string;
+  /** Report formats to write (--format, comma-separated); json, html and csv when absent. */
+  format?: string;
   report: boolean;
   failOn?: Severity;
   progress: boolean;
@@ -119,6 +121,7 @@ export async function buildScanPlan(
 
 export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenOnCli?: (key: string) => boolean): Promise<number> {
   const plan = await buildScanPlan(options, io.env, givenOnCli);
+  const formats = options.format === undefined ? DEFAULT_REPORT_FORMATS : parseReportFormats(options.format);
   const log = loggerFor(options, io);
   const store = new SqliteStore(options.db);
   try {
@@ -129,7 +132,7 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenO
     // The report is built from the view the rules read: no second read of the run.
     const report = buildReport(outcome.view, outcome.conclusions);
     if (options.report) {
-      const written = await writeReports(report, options.out);
+      const written = await writeReports(report, options.out, formats);
       log.info(`reports: ${written.join(", ")}`);
     }
     log.info(summaryLine(report.summary.findingsBySeverity, report.summary.endpointsByStatus, report.summary.certificates));

@@ -45,7 +45,7 @@ export interface ReportOwnerSummary {
 export type ReportCertificate = Pick<
   CertificateRecord,
   | "sha256" | "subject" | "issuer" | "serialNumber" | "notBefore" | "notAfter" | "keyAlgorithm" | "keySize"
-  | "curve" | "signatureAlgorithm" | "sans" | "isCA" | "crlDistributionPoints" | "ocspUrls" | "caIssuersUrls"
+  | "curve" | "spkiSha256" | "signatureAlgorithm" | "sans" | "isCA" | "crlDistributionPoints" | "ocspUrls" | "caIssuersUrls"
   | "certificatePolicies" | "extendedKeyUsage" | "keyUsage"
 > & {
   endpoints: string[];
@@ -135,7 +135,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
   }
   const certificates: ReportCertificate[] = view.certificates.map(({ record: r, ...c }) => ({
     sha256: r.sha256, subject: r.subject, issuer: r.issuer, serialNumber: r.serialNumber,
-    notBefore: r.notBefore, notAfter: r.notAfter, keyAlgorithm: r.keyAlgorithm, keySize: r.keySize, curve: r.curve,
+    notBefore: r.notBefore, notAfter: r.notAfter, keyAlgorithm: r.keyAlgorithm, keySize: r.keySize, curve: r.curve, spkiSha256: r.spkiSha256,
     signatureAlgorithm: r.signatureAlgorithm, sans: r.sans, isCA: r.isCA,
     endpoints: c.endpoints, files: c.files, sources: [...c.sources],
     trustedPath: c.path?.trustedPath ?? null,

@@ -24,7 +24,7 @@ const CERT_URL = "http://crl.example.com/root.crl";
 function certificate(fields: Pick<ReportCertificate, "sha256" | "subject" | "issuer"> & Partial<ReportCertificate>): ReportCertificate {
   return {
     serialNumber: "01", notBefore: "2024-01-01T00:00:00.000Z", notAfter: "2034-01-01T00:00:00.000Z",
-    keyAlgorithm: "RSA", keySize: 4096, curve: null, signatureAlgorithm: "sha256WithRSAEncryption", sans: [], isCA: true,
+    keyAlgorithm: "RSA", keySize: 4096, curve: null, spkiSha256: sha(`${fields.sha256} key`), signatureAlgorithm: "sha256WithRSAEncryption", sans: [], isCA: true,
     endpoints: [], files: [], sources: ["aia"], trustedPath: null, crlDistributionPoints: [], ocspUrls: [],
     caIssuersUrls: [], certificatePolicies: [], extendedKeyUsage: [], keyUsage: ["keyCertSign", "cRLSign"],
     owner: null, site: null, tags: [],
