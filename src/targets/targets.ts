@@ -1,5 +1,6 @@
 // Target lists: CIDR blocks (IPv4 and IPv6), address ranges, single addresses, hostnames
-// (sent as SNI) and host:port. Expansion is a generator: a /16 with ten ports is 655,360
+// (sent as SNI), host:port, and virtual hosts `name@address` (the name sent as SNI to the address
+// as given, no DNS). Expansion is a generator: a /16 with ten ports is 655,360
 // probes and is never held in memory.
 import type { Probe } from "../model/types.js";
 import { UsageError } from "../errors.js";
@@ -13,7 +14,8 @@ import {
 } from "./address.js";
 
 export type TargetSpec =
-  | { kind: "block"; text: string; block: AddressBlock; port: number | null }
+  // `sni`: the name a virtual-host target (`name@address`) sends to every address of the block.
+  | { kind: "block"; text: string; block: AddressBlock; port: number | null; sni?: string }
   | { kind: "host"; text: string; hostname: string; port: number | null };
 
 /** Common TLS ports: HTTPS, alternates, LDAPS, IMAPS, POP3S, SMTPS (implicit TLS), RDP. */
@@ -57,6 +59,9 @@ export function splitList(text: string): string[] {
 
 /** Parses one target item; throws UsageError naming the item when it is none of the forms. */
 export function parseTarget(text: string): TargetSpec {
+  const at = text.lastIndexOf("@");
+  if (at >= 0) return virtualHost(text.slice(0, at), text.slice(at + 1), text);
+
   const cidr = parseCidr(text);
   if (cidr) return checkedBlock(text, cidr, null);
 
@@ -66,9 +71,33 @@ export function parseTarget(text: string): TargetSpec {
   const { host, port } = splitHostPort(text);
   const ip = parseIp(host);
   if (ip) return { kind: "block", text, block: single(ip), port };
+  const hostname = hostName(host);
+  if (hostname) return { kind: "host", text, hostname, port };
+  throw new UsageError(`not a CIDR, range, address, hostname, host:port or name@address: "${text}"`);
+}
+
+/** A hostname, lowercased and without its trailing dot; null when `text` is none. */
+function hostName(text: string): string | null {
   // A numeric last label is a mistyped address ("10.0.0.300", "10.1"), never a hostname.
-  if (HOSTNAME.test(host) && !/(^|\.)\d+\.?$/.test(host)) return { kind: "host", text, hostname: host.toLowerCase().replace(/\.$/, ""), port };
-  throw new UsageError(`not a CIDR, range, address, hostname or host:port: "${text}"`);
+  return HOSTNAME.test(text) && !/(^|\.)\d+\.?$/.test(text) ? text.toLowerCase().replace(/\.$/, "") : null;
+}
+
+/** The name of a virtual host (sent as SNI), normalised; a UsageError quoting `text` when it is no host name. */
+export function virtualHostName(name: string, text: string): string {
+  const sni = hostName(name);
+  if (!sni) throw new UsageError(`not a host name before the @ of "${text}"`);
+  return sni;
+}
+
+/**
+ * A virtual host `name@address`: the name sent as SNI to an address (`address:port`, `[v6]:port`,
+ * or a range or CIDR: every address of it), dialled as given, never looked up.
+ */
+function virtualHost(name: string, addresses: string, text: string): TargetSpec {
+  const sni = virtualHostName(name, text);
+  const spec = parseTarget(addresses);
+  if (spec.kind !== "block" || spec.sni !== undefined) throw new UsageError(`not an address, range or CIDR after the @ of "${text}"`);
+  return { ...spec, text, sni };
 }
 
 /** Parses a file of targets: one or more per line, '#' starts a comment. */
@@ -131,7 +160,7 @@ export function* expandProbes(specs: readonly TargetSpec[], ports: readonly numb
     for (let v = spec.block.first; v <= spec.block.last; v++) {
       const ip = { family: spec.block.family, value: v };
       const address = formatIp(ip);
-      for (const port of specPorts) yield { address, port, sni: null, ip };
+      for (const port of specPorts) yield { address, port, sni: spec.sni ?? null, ip };
     }
   }
 }
