@@ -20,6 +20,8 @@ export interface ScanSources {
   files: readonly string[];
   /** Domain controllers to read AD CS from, with the bind secret. */
   ldap: readonly AdcsCollectorOptions[];
+  /** Probe each TLS endpoint's protocol posture (--protocols). */
+  protocols?: boolean;
 }
 
 export interface SourceCollector {
@@ -33,7 +35,7 @@ export const SOURCE_COLLECTORS: readonly SourceCollector[] = [
   {
     meta: tlsCollector.meta,
     units: (s) => (s.specs.length > 0 ? countProbes(s.specs, s.ports) : 0n),
-    collect: (s, ctx) => tlsCollector.collect({ specs: s.specs, ports: s.ports }, ctx),
+    collect: (s, ctx) => tlsCollector.collect({ specs: s.specs, ports: s.ports, protocols: s.protocols ?? false }, ctx),
   },
   {
     meta: fileCollector.meta,

@@ -5,16 +5,19 @@ import { forEachBounded } from "../bounded.js";
 import type { Probe } from "../../src/model/types.js";
 import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
 import { type Collector, outcomeCounter } from "../collector.js";
-import { probeTls, resolveProbe } from "./probe.js";
+import { probeProtocols } from "./posture.js";
+import { connectTcp, probeTls, resolveProbe } from "./probe.js";
 
 export interface TlsCollectorOptions {
   specs: readonly TargetSpec[];
   ports: readonly number[];
+  /** Protocol posture (--protocols): which TLS versions each endpoint that answered TLS accepts. */
+  protocols?: boolean;
 }
 
 export const tlsCollector: Collector<TlsCollectorOptions> = {
   meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
-  async collect({ specs, ports }, ctx) {
+  async collect({ specs, ports, protocols = false }, ctx) {
     const { tally, count } = outcomeCounter(ctx);
     await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
       // Probes queued before an interrupt never touched the network: they are not observations.
@@ -34,6 +37,11 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
           continue;
         }
         const observation = await probeTls({ ...probe, address }, ctx.timeouts, ctx.signal);
+        // In this probe's slot, after its handshake: posture never adds to the concurrency bound.
+        if (protocols && observation.status === "tls") {
+          const ready = () => connectTcp(address, probe.port, ctx.timeouts.connectMs, ctx.signal);
+          observation.protocols = await probeProtocols(ready, probe.sni, ctx.timeouts.handshakeMs, ctx.signal);
+        }
         // Refused ports are the bulk of any sweep; they are counted, not stored.
         if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
         count(observation.status);

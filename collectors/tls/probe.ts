@@ -62,7 +62,7 @@ export async function probeTls(
 
 type Outcome = { status: EndpointStatus; error: string };
 
-function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket } | Outcome> {
+export function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket } | Outcome> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host, port });
     const fail = (outcome: Outcome): void => {
