@@ -6,6 +6,7 @@ import { loadProfile } from "../config/load.js";
 import type { Profile } from "../config/schema.js";
 import { THRESHOLDS } from "../engine/defaults.js";
 import type { ProfileRecord } from "../model/profile.js";
+import { parseSniLine, sniTargetSpecs } from "../targets/sni-names.js";
 import { type TargetSpec, parseTarget } from "../targets/targets.js";
 import type { ScanCommandOptions } from "./scan-command.js";
 
@@ -33,6 +34,7 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
     ...(profile.trustAnchors ? { trustAnchors: at(profile.trustAnchors) } : {}),
     ...(profile.rubric ? { rubric: at(profile.rubric) } : {}),
     ...(profile.ldap ? ldapOptions(profile.ldap, at) : {}),
+    ...(profile.protocols ? { protocols: true } : {}),
   };
   for (const t of THRESHOLDS) {
     const value = profile.thresholds[t.option.replace(/^--/, "")];
@@ -48,11 +50,17 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
   return {
     options: { ...fromProfile, ...(exclude.length > 0 ? { exclude } : {}) },
     targetTexts: networks.flatMap((n) => n.targets),
-    specs: networks.flatMap((n) => n.targets.flatMap((t) => portsOf(n.ports).map((port) => ({ ...parseTarget(t), ...(port ? { port } : {}) })))),
+    specs: networks.flatMap((n, i) => {
+      const targets = n.targets.map(parseTarget);
+      const names = n.sniNames.flatMap((line) => parseSniLine(line) ?? []);
+      const named = sniTargetSpecs(names, targets, `${configPath}: profiles.${name}.networks.${i}.sniNames`);
+      return [...targets, ...named].flatMap((spec) => portsOf(n.ports).map((port) => ({ ...spec, ...(port ? { port } : {}) })));
+    }),
     record: {
       name: name!,
       networks: profile.networks.map((n) => ({
-        name: n.name ?? null, targets: n.targets, ports: n.ports ?? null, owner: n.owner ?? null, site: n.site ?? null, tags: n.tags,
+        // Virtual hosts at addresses of their own join the targets, so their endpoints have the network's owner.
+        name: n.name ?? null, targets: [...n.targets, ...addressedNames(n.sniNames)], ports: n.ports ?? null, owner: n.owner ?? null, site: n.site ?? null, tags: n.tags,
       })),
       files: files.map((f) => ({ path: f.path, owner: f.owner ?? null, site: f.site ?? null, tags: f.tags })),
     },
@@ -68,6 +76,14 @@ function ldapOptions(ldap: NonNullable<Profile["ldap"]>, at: (path: string) => s
     ...(ldap.ca ? { ldapCa: at(ldap.ca) } : {}),
     ...(ldap.timeoutMs ? { ldapTimeout: String(ldap.timeoutMs) } : {}),
   };
+}
+
+/** The `name@address` targets of a network's sniNames lines that give an address. */
+function addressedNames(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => {
+    const entry = parseSniLine(line);
+    return entry?.address ? [`${entry.name}@${entry.address}`] : [];
+  });
 }
 
 /** Commander's property name for an option: "--expiry-days" → "expiryDays". */

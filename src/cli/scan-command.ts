@@ -11,6 +11,7 @@ import { loadRubric } from "../maturity/rubric.js";
 import { buildReport } from "../reports/report-model.js";
 import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
+import { type SniName, parseSniNames, sniTargetSpecs } from "../targets/sni-names.js";
 import {
   DEFAULT_PORTS,
   parsePortList,
@@ -30,6 +31,10 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   profile?: string;
   targets?: string[];
   targetsFile?: string;
+  /** Virtual hosts: a file of "name" or "name address" lines (--sni-names). */
+  sniNames?: string;
+  /** Protocol posture (--protocols). */
+  protocols?: boolean;
   ports?: string;
   exclude?: string[];
   files?: string[];
@@ -80,8 +85,9 @@ export async function buildScanPlan(
   const crlUrls = options.crlUrl ?? [];
   const crlFiles = options.crlFile ?? [];
   const ldap = await ldapSources(options, env);
-  const profileSpecs = profile?.specs ?? [];
-  if (targetTexts.length + profileSpecs.length + files.length + crlUrls.length + crlFiles.length + ldap.length === 0) {
+  const specs = [...targetTexts.map(parseTarget), ...(profile?.specs ?? [])];
+  if (options.sniNames) specs.push(...sniTargetSpecs(await readSniNames(options.sniNames), specs, options.sniNames));
+  if (specs.length + files.length + crlUrls.length + crlFiles.length + ldap.length === 0) {
     throw new UsageError("nothing to scan: give --targets, --targets-file, --files, --crl-url, --crl-file, --ldap, or a --profile with networks or sources");
   }
   const fetch = {
@@ -98,7 +104,7 @@ export async function buildScanPlan(
   if (options.pkicMapping) loadPkicMapping(options.pkicMapping);
   return {
     targetTexts: [...targetTexts, ...(profile?.targetTexts ?? [])],
-    specs: [...targetTexts.map(parseTarget), ...profileSpecs],
+    specs,
     ports: options.ports ? parsePortList(options.ports) : [...DEFAULT_PORTS],
     exclude: (options.exclude ?? []).flatMap(splitList),
     files,
@@ -116,7 +122,18 @@ export async function buildScanPlan(
     thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
     ldap,
     ...(profile ? { profile: profile.record } : {}),
+    ...(options.protocols ? { protocols: true } : {}),
   };
+}
+
+async function readSniNames(path: string): Promise<SniName[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read --sni-names ${path}: ${(err as Error).message}`);
+  }
+  return parseSniNames(text, path);
 }
 
 export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenOnCli?: (key: string) => boolean): Promise<number> {

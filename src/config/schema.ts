@@ -4,6 +4,7 @@
 // named by environment variable, never written inline.
 import { Cron } from "croner";
 import { z } from "zod";
+import { parseSniLine } from "../targets/sni-names.js";
 import { ExclusionList, parseTarget } from "../targets/targets.js";
 
 /** A check that throws a UsageError for bad input (the target parsers do), as a zod refinement. */
@@ -26,6 +27,8 @@ const network = z.strictObject({
   targets: z.array(text.superRefine(parsedBy(parseTarget))).min(1, "a network needs at least one target"),
   ports: z.array(port).min(1).optional(),
   exclude: z.array(text.superRefine(parsedBy((item) => new ExclusionList([item])))).default([]),
+  /** Virtual hosts, as lines of --sni-names: "name address", or "name" (at every address target of the network). */
+  sniNames: z.array(text.superRefine(parsedBy(parseSniLine))).default([]),
   ...ownership,
 });
 
@@ -96,6 +99,8 @@ const profile = (thresholdNames: readonly string[]) => z.strictObject({
   files: z.array(fileSource).default([]),
   ldap: ldap.optional(),
   trustAnchors: text.optional(),
+  /** Protocol posture (--protocols). */
+  protocols: z.boolean().default(false),
   thresholds: z.record(z.string(), z.number().int().positive()).superRefine((given, ctx) => {
     for (const key of Object.keys(given).filter((k) => !thresholdNames.includes(k))) {
       ctx.addIssue({ code: "custom", path: [key], message: `not a rule threshold (they are: ${thresholdNames.join(", ")})` });

@@ -4,25 +4,19 @@
 // appends its stdin to a file. Between the runs the network changes: a weak-key endpoint appears
 // and an endpoint goes away; a run with no change alerts nothing; the weak endpoint goes and comes
 // back, and its findings alert again. Expected events come from each scan's own findings.
-import { createHmac } from "node:crypto";
-import { once } from "node:events";
-import { type IncomingMessage, createServer } from "node:http";
 import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
 import { serveIdentity } from "../../fixtures/sample-network.js";
 import type { SampleCertificate } from "../../fixtures/sample-pki.js";
 import { runCli } from "../../src/cli/index.js";
 import type { AlertBatch, AlertEvent } from "../../src/model/alerts.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { type HookReceiver, type SmtpReceiver, attachedBatch, days, expectedSignature, issueCertificate as issue, startHookReceiver, startSmtpReceiver } from "./receivers.js";
 
-const DAY = 86_400_000;
 const PORT = 9443;
 const ADDRESSES = { web: "127.123.0.2", ops: "127.123.0.3", weak: "127.123.0.4", expiring: "127.123.0.5" } as const;
 type Name = keyof typeof ADDRESSES;
@@ -32,19 +26,6 @@ const SMTP_USER = "alerts-user";
 const SMTP_PASSWORD = "smtp-password-a83b27";
 const ENV = { ALERT_HOOK_SECRET: SECRET, SMTP_USER, SMTP_PASS: SMTP_PASSWORD };
 
-const days = (n: number) => new Date(Date.now() + n * DAY);
-const issue = (cn: string, issuer: SampleCertificate | null, notAfter: Date, key = generateKeyPair({ kind: "ec", curve: "P-256" }), ca = false): SampleCertificate => {
-  const built = buildCertificate({
-    subject: [["O", "pkiscope alerts"], ["CN", cn]], publicKey: key.publicKey,
-    ...(issuer ? { issuer: { certificateDer: issuer.der, privateKey: issuer.privateKey } } : { selfSignKey: key.privateKey }),
-    notBefore: days(-30), notAfter,
-    ...(ca ? { isCA: true, keyUsage: ["keyCertSign", "cRLSign"] } : { dnsNames: [cn], extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"] }),
-  });
-  return { ...built, privateKey: key.privateKey };
-};
-
-interface Received { path: string; body: string; signature: string | undefined; batch: AlertBatch }
-
 let dir: string;
 let db: string;
 let config: string;
@@ -52,11 +33,11 @@ let commandOut: string;
 let root: SampleCertificate;
 const leaves = {} as Record<Name, SampleCertificate>;
 const servers = new Map<Name, () => Promise<void>>();
-const hooks: Received[] = [];
 let hookAttempts = 0;
-let hookServer: ReturnType<typeof createServer>;
-const mails: { text: string; secure: boolean; user: string | undefined }[] = [];
-let smtp: SMTPServer;
+let hookServer: HookReceiver;
+let hooks: HookReceiver["received"];
+let smtp: SmtpReceiver;
+let mails: SmtpReceiver["mails"];
 const output: string[] = [];
 
 async function serve(name: Name): Promise<void> {
@@ -117,48 +98,11 @@ beforeAll(async () => {
   const anchors = join(dir, "anchors.pem");
   await writeFile(anchors, root.pem);
 
-  hookServer = createServer(async (req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    // Every second delivery to /all is first refused: the sink must retry.
-    if (req.url === "/all/t0ken" && hookAttempts++ % 2 === 0) {
-      res.writeHead(503).end();
-      return;
-    }
-    const body = Buffer.concat(chunks).toString("utf8");
-    hooks.push({ path: req.url ?? "", body, signature: req.headers["x-pkiscope-signature"] as string | undefined, batch: JSON.parse(body) as AlertBatch });
-    res.writeHead(204).end();
-  });
-  hookServer.listen(0, "127.0.0.1");
-  await once(hookServer, "listening");
-  const hookPort = (hookServer.address() as AddressInfo).port;
-
-  const smtpKey = generateKeyPair({ kind: "ec", curve: "P-256" });
-  const smtpCert = buildCertificate({
-    subject: [["CN", "smtp.alerts.test"]], publicKey: smtpKey.publicKey, selfSignKey: smtpKey.privateKey,
-    notBefore: days(-1), notAfter: days(30), ipAddresses: ["127.0.0.1"], extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"],
-  });
-  const smtpCa = join(dir, "smtp-ca.pem");
-  await writeFile(smtpCa, smtpCert.pem);
-  smtp = new SMTPServer({
-    secure: false, key: smtpKey.privateKey.export({ type: "pkcs8", format: "pem" }) as string, cert: smtpCert.pem,
-    authMethods: ["PLAIN", "LOGIN"], logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) callback(null, { user: auth.username });
-      else callback(new Error("bad credentials"));
-    },
-    onData(stream, session, callback) {
-      let text = "";
-      stream.on("data", (d: Buffer) => (text += d.toString()));
-      stream.on("end", () => {
-        mails.push({ text, secure: session.secure, user: session.user as string | undefined });
-        callback();
-      });
-    },
-  });
-  smtp.listen(0, "127.0.0.1");
-  await once(smtp.server, "listening");
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  // Every second delivery to /all is first refused: the sink must retry.
+  hookServer = await startHookReceiver({ refuse: (path) => (path === "/all/t0ken" && hookAttempts++ % 2 === 0 ? 503 : null) });
+  hooks = hookServer.received;
+  smtp = await startSmtpReceiver(dir, { user: SMTP_USER, password: SMTP_PASSWORD });
+  mails = smtp.mails;
 
   const script = join(dir, "record.mjs");
   await writeFile(script, `import { appendFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (d) => (s += d));\nprocess.stdin.on("end", () => appendFileSync(process.argv[2], s + "\\n"));\n`);
@@ -183,20 +127,20 @@ beforeAll(async () => {
     "      expiry-days: 30",
     "    sinks:",
     "      - type: webhook",
-    `        url: http://127.0.0.1:${hookPort}/all/t0ken`,
+    `        url: ${hookServer.url("/all/t0ken")}`,
     "        secretEnv: ALERT_HOOK_SECRET",
     "      - type: webhook",
-    `        url: http://127.0.0.1:${hookPort}/ops`,
+    `        url: ${hookServer.url("/ops")}`,
     "        secretEnv: ALERT_HOOK_SECRET",
     "        owners: [team-ops]",
     "      - type: email",
     "        smtp:",
     "          host: 127.0.0.1",
-    `          port: ${smtpPort}`,
+    `          port: ${smtp.port}`,
     "          starttls: true",
     "          userEnv: SMTP_USER",
     "          passwordEnv: SMTP_PASS",
-    `          ca: ${smtpCa}`,
+    `          ca: ${smtp.caPath}`,
     "        from: pkiscope@alerts.test",
     "        to: [pki-team@alerts.test]",
     "        tags: [prod]",
@@ -221,8 +165,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const close of servers.values()) await close();
-  hookServer?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
+  await hookServer?.close();
+  await smtp?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -277,7 +221,7 @@ describe("pkiscope alert", () => {
     const runsWithEvents = runs.filter((r) => r.events.length > 0).map((r) => r.run);
     expect(all.map((h) => h.batch.run)).toEqual(runsWithEvents);
     for (const h of hooks) {
-      expect(h.signature).toBe(`sha256=${createHmac("sha256", SECRET).update(h.body).digest("hex")}`);
+      expect(h.signature).toBe(expectedSignature(SECRET, h.body));
     }
     expect(hookAttempts).toBe(2 * all.length);
     for (const r of runs.filter((x) => x.events.length > 0)) {
@@ -298,10 +242,7 @@ describe("pkiscope alert", () => {
       expect(mail.user).toBe(SMTP_USER);
     }
     // The attached batch (base64) is exactly the prod-tagged events of each run.
-    const attached = mails.flatMap((m) => {
-      const base64 = /filename=alerts\.json\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(m.text)![1]!;
-      return (JSON.parse(Buffer.from(base64, "base64").toString("utf8")) as AlertBatch).events;
-    });
+    const attached = mails.flatMap((m) => attachedBatch(m).events);
     expect(attached).toEqual(prod);
     expect(attached.some((e) => e.endpoints.includes(endpointOf("ops")))).toBe(false);
     for (const mail of mails) expect(mail.text).toContain("Subject: pkiscope lab: ");
