@@ -22,6 +22,8 @@ export interface ScanSources {
   ldap: readonly AdcsCollectorOptions[];
   /** Probe each TLS endpoint's protocol posture (--protocols). */
   protocols?: boolean;
+  /** STARTTLS by port (--starttls PORT=PROTO): the protocol, or null for TLS at once. */
+  starttls?: Readonly<Record<number, string | null>>;
 }
 
 export interface SourceCollector {
@@ -35,7 +37,7 @@ export const SOURCE_COLLECTORS: readonly SourceCollector[] = [
   {
     meta: tlsCollector.meta,
     units: (s) => (s.specs.length > 0 ? countProbes(s.specs, s.ports) : 0n),
-    collect: (s, ctx) => tlsCollector.collect({ specs: s.specs, ports: s.ports, protocols: s.protocols ?? false }, ctx),
+    collect: (s, ctx) => tlsCollector.collect({ specs: s.specs, ports: s.ports, protocols: s.protocols ?? false, starttls: s.starttls ?? {} }, ctx),
   },
   {
     meta: fileCollector.meta,

@@ -6,18 +6,24 @@ import type { Probe } from "../../src/model/types.js";
 import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
 import { type Collector, outcomeCounter } from "../collector.js";
 import { probeProtocols } from "./posture.js";
-import { connectTcp, probeTls, resolveProbe } from "./probe.js";
+import { openForTls, probeTls, resolveProbe } from "./probe.js";
+import { startTlsFor } from "./starttls/index.js";
 
 export interface TlsCollectorOptions {
   specs: readonly TargetSpec[];
   ports: readonly number[];
   /** Protocol posture (--protocols): which TLS versions each endpoint that answered TLS accepts. */
   protocols?: boolean;
+  /**
+   * STARTTLS by port (--starttls PORT=PROTO): the protocol, or null for TLS at once. A target's
+   * own scheme (`smtp://host:2525`) wins; a port in neither speaks its registry default.
+   */
+  starttls?: Readonly<Record<number, string | null>>;
 }
 
 export const tlsCollector: Collector<TlsCollectorOptions> = {
   meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
-  async collect({ specs, ports, protocols = false }, ctx) {
+  async collect({ specs, ports, protocols = false, starttls = {} }, ctx) {
     const { tally, count } = outcomeCounter(ctx);
     await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
       // Probes queued before an interrupt never touched the network: they are not observations.
@@ -36,10 +42,11 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
           count("excluded");
           continue;
         }
-        const observation = await probeTls({ ...probe, address }, ctx.timeouts, ctx.signal);
+        const target = { ...probe, address, starttls: startTlsFor(probe.starttls, probe.port, starttls) };
+        const observation = await probeTls(target, ctx.timeouts, ctx.signal);
         // In this probe's slot, after its handshake: posture never adds to the concurrency bound.
         if (protocols && observation.status === "tls") {
-          const ready = () => connectTcp(address, probe.port, ctx.timeouts.connectMs, ctx.signal);
+          const ready = () => openForTls(target, ctx.timeouts, ctx.signal);
           observation.protocols = await probeProtocols(ready, probe.sni, ctx.timeouts.handshakeMs, ctx.signal);
         }
         // Refused ports are the bulk of any sweep; they are counted, not stored.

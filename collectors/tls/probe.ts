@@ -7,6 +7,8 @@ import { type DetailedPeerCertificate, type TLSSocket, createSecureContext } fro
 import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
 import type { ProbeTimeouts } from "../collector.js";
 import { connectWithCapture, HandshakeCaptureError } from "./handshake-capture.js";
+import { startTlsProtocol } from "./starttls/index.js";
+import { PlaintextConversation, StartTlsProtocolError, StartTlsRefused, StartTlsTimeout } from "./starttls/protocol.js";
 
 /** Record types that open a TLS conversation: handshake (22) or alert (21). */
 const TLS_RECORD_TYPES = new Set([0x15, 0x16]);
@@ -55,9 +57,44 @@ export async function probeTls(
     ...fields,
   });
 
+  const ready = await openForTls(probe, timeouts, signal);
+  const starttls = probe.starttls ?? null;
+  if ("status" in ready) return finish({ ...ready, starttls });
+  return finish({ ...(await handshake(ready.socket, probe.sni, timeouts.handshakeMs, signal)), starttls });
+}
+
+/**
+ * A socket whose next byte is our ClientHello: TCP connect, then the probe's STARTTLS preamble
+ * when it has one (`probe.starttls`, a registry name). After a preamble the conversation has let
+ * go of the socket with nothing of it buffered, so the handshake's byte tap sees only TLS.
+ */
+export async function openForTls(
+  probe: Probe & { address: string }, timeouts: ProbeTimeouts, signal: AbortSignal,
+): Promise<{ socket: Socket } | Outcome> {
   const connected = await connectTcp(probe.address, probe.port, timeouts.connectMs, signal);
-  if ("status" in connected) return finish(connected);
-  return finish(await handshake(connected.socket, probe.sni, timeouts.handshakeMs, signal));
+  if ("status" in connected || !probe.starttls) return connected;
+  const protocol = startTlsProtocol(probe.starttls);
+  // Names are checked when the plan is built; an unknown one here is a programming error.
+  if (!protocol) throw new Error(`unknown STARTTLS protocol "${probe.starttls}"`);
+  const { socket } = connected;
+  const talk = new PlaintextConversation(socket, timeouts.starttlsStepMs ?? timeouts.handshakeMs, signal);
+  try {
+    await protocol.negotiate(talk, { hostname: probe.sni, address: probe.address, port: probe.port });
+    talk.release();
+    return connected;
+  } catch (err) {
+    // No release: the socket goes, and our listeners with it.
+    socket.destroy();
+    return signal.aborted ? INTERRUPTED : classifyStartTlsError(protocol.name, err);
+  }
+}
+
+function classifyStartTlsError(protocol: string, err: unknown): Outcome {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof StartTlsRefused) return { status: "no-starttls", error: `${protocol}: ${message}` };
+  if (err instanceof StartTlsTimeout) return { status: "timeout", error: `${protocol}: ${message}` };
+  if (err instanceof StartTlsProtocolError) return { status: "error", error: `${protocol}: ${message}` };
+  return { status: "error", error: `${protocol}: STARTTLS failed: ${message}` };
 }
 
 type Outcome = { status: EndpointStatus; error: string };

@@ -6,10 +6,9 @@ import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { SEVERITIES } from "../model/types.js";
-import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
+import { DEFAULT_FETCH, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
 import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
 
-import { DEFAULT_PORTS } from "../targets/targets.js";
 import { PKISCOPE_VERSION } from "../version.js";
 
 export interface CliIo {
@@ -89,6 +88,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
+    .option("--starttls <port=protocol>", `probe PORT with this STARTTLS protocol (${STARTTLS_PROTOCOL_NAMES.join(", ")}), or tls for TLS at once; comma-separated, repeatable (default: by port, see the README; a target's own smtp://host:2525 wins)`, collect)
+    .option("--starttls-timeout <ms>", "timeout of each step of a STARTTLS preamble (banner, command, reply; the whole preamble gets four) (default: the handshake timeout)")
   // The rules declare the thresholds they read; each is a scan option.
   for (const t of THRESHOLDS) scan.option(`${t.option} <n>`, t.description, String(t.default));
   scan

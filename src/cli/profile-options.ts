@@ -42,13 +42,15 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
   }
   const fromProfile = Object.fromEntries(Object.entries(values).filter(([key]) => !givenOnCli(key)));
   const exclude = [...(options.exclude ?? []), ...profile.networks.flatMap((n) => n.exclude)];
+  // --starttls given on the command line wins, port by port (later items override earlier ones).
+  const starttls = [...profile.networks.flatMap((n) => Object.entries(n.starttls).map(([p, name]) => `${p}=${name}`)), ...(options.starttls ?? [])];
 
   const ownTargets = !givenOnCli("targets") && !givenOnCli("targetsFile");
   // --ports on the command line replaces every network's ports.
   const portsOf = (ports: number[] | undefined): readonly (number | null)[] => (ports && !givenOnCli("ports") ? ports : [null]);
   const networks = ownTargets ? profile.networks : [];
   return {
-    options: { ...fromProfile, ...(exclude.length > 0 ? { exclude } : {}) },
+    options: { ...fromProfile, ...(exclude.length > 0 ? { exclude } : {}), ...(starttls.length > 0 ? { starttls } : {}) },
     targetTexts: networks.flatMap((n) => n.targets),
     specs: networks.flatMap((n, i) => {
       const targets = n.targets.map(parseTarget);

@@ -1,11 +1,11 @@
 // `pkiscope scan`: validates options up front (naming the option at fault), runs the scan,
 // writes the reports and applies --fail-on.
 import { readFile } from "node:fs/promises";
-import { type ScanPlan, runScan } from "../engine/scan.js";
+import { type ScanPlan, parseStartTlsPorts, runScan, startTlsSpecs } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
-import { THRESHOLDS } from "../engine/defaults.js";
+import { DEFAULT_PORTS, THRESHOLDS } from "../engine/defaults.js";
 import { loadPkicMapping } from "../maturity/pkic.js";
 import { loadRubric } from "../maturity/rubric.js";
 import { buildReport } from "../reports/report-model.js";
@@ -13,7 +13,6 @@ import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../rep
 import { SqliteStore } from "../store/sqlite-store.js";
 import { type SniName, parseSniNames, sniTargetSpecs } from "../targets/sni-names.js";
 import {
-  DEFAULT_PORTS,
   parsePortList,
   parseTarget,
   parseTargetsText,
@@ -36,6 +35,9 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   /** Protocol posture (--protocols). */
   protocols?: boolean;
   ports?: string;
+  /** STARTTLS by port, PORT=PROTOCOL items (--starttls; a profile's networks' maps first). */
+  starttls?: string[];
+  starttlsTimeout?: string;
   exclude?: string[];
   files?: string[];
   trustAnchors?: string;
@@ -104,7 +106,7 @@ export async function buildScanPlan(
   if (options.pkicMapping) loadPkicMapping(options.pkicMapping);
   return {
     targetTexts: [...targetTexts, ...(profile?.targetTexts ?? [])],
-    specs,
+    specs: specs.flatMap(startTlsSpecs),
     ports: options.ports ? parsePortList(options.ports) : [...DEFAULT_PORTS],
     exclude: (options.exclude ?? []).flatMap(splitList),
     files,
@@ -117,6 +119,7 @@ export async function buildScanPlan(
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
       handshakeMs: positiveInt(options.handshakeTimeout, "--handshake-timeout"),
     },
+      ...(options.starttlsTimeout !== undefined ? { starttlsStepMs: positiveInt(options.starttlsTimeout, "--starttls-timeout") } : {}),
     fetch,
     revocation: { enabled: options.revocation, crlUrls, crlFiles },
     thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
@@ -124,6 +127,7 @@ export async function buildScanPlan(
     ...(profile ? { profile: profile.record } : {}),
     ...(options.protocols ? { protocols: true } : {}),
   };
+    starttls: parseStartTlsPorts(options.starttls ?? []),
 }
 
 async function readSniNames(path: string): Promise<SniName[]> {

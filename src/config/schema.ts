@@ -4,6 +4,7 @@
 // named by environment variable, never written inline.
 import { Cron } from "croner";
 import { z } from "zod";
+import { IMPLICIT_TLS, STARTTLS_PROTOCOL_NAMES } from "../engine/defaults.js";
 import { parseSniLine } from "../targets/sni-names.js";
 import { ExclusionList, parseTarget } from "../targets/targets.js";
 
@@ -29,6 +30,8 @@ const network = z.strictObject({
   exclude: z.array(text.superRefine(parsedBy((item) => new ExclusionList([item])))).default([]),
   /** Virtual hosts, as lines of --sni-names: "name address", or "name" (at every address target of the network). */
   sniNames: z.array(text.superRefine(parsedBy(parseSniLine))).default([]),
+  /** STARTTLS by port, as --starttls (`2525: smtp`, `tls` for TLS at once); like exclude, it applies to the whole scan. */
+  starttls: z.record(z.string().regex(/^\d{1,5}$/, "a port number"), z.enum([...STARTTLS_PROTOCOL_NAMES, IMPLICIT_TLS])).default({}),
   ...ownership,
 });
 

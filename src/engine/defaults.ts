@@ -1,5 +1,8 @@
 // Defaults of the scan plan, in a module with no heavy imports so the CLI can show them in
 // --help without loading the scanner. Thresholds are declared by the rules that read them.
+import { startTlsDefaultPorts, startTlsProtocols } from "../../collectors/tls/starttls/index.js";
+
+export { IMPLICIT_TLS } from "../../collectors/tls/starttls/index.js";
 import { ruleThresholds } from "../../rules/index.js";
 import type { ThresholdSpec } from "../model/rules.js";
 import type { FetchPolicyOptions } from "../net/fetch-policy.js";
@@ -12,6 +15,16 @@ export interface RevocationPlan {
   /** --crl-file: local CRL files (PEM or DER). */
   crlFiles: string[];
 }
+
+/**
+ * Ports probed where a target names none: those that speak TLS from the first byte (HTTPS and
+ * its alternate, LDAPS, IMAPS, POP3S, SMTPS, and RDP's TLS), then every port a STARTTLS protocol
+ * speaks by default, which the TLS collector probes with that protocol.
+ */
+export const DEFAULT_PORTS: readonly number[] = [...new Set([443, 8443, 636, 993, 995, 465, 3389, ...startTlsDefaultPorts()])];
+
+/** The STARTTLS protocols a target scheme or --starttls may name. */
+export const STARTTLS_PROTOCOL_NAMES: readonly string[] = startTlsProtocols().map((p) => p.name);
 
 /** Real CRLs reach tens of megabytes; nothing a certificate points at is legitimately larger. */
 export const DEFAULT_FETCH: FetchPolicyOptions = {

@@ -26,6 +26,8 @@ import { judgeObservations } from "./judge.js";
 
 // The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
 export { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/index.js";
+// Target schemes and --starttls name STARTTLS protocols of the TLS collector's registry.
+export { parseStartTlsPorts, startTlsSpecs } from "../../collectors/tls/starttls/index.js";
 
 export interface ScanPlan {
   /** The target items as given, for the record. */
@@ -56,6 +58,8 @@ export interface ScanPlan {
   profile?: ProfileRecord;
   /** Protocol posture (--protocols): one extra handshake per TLS version on every TLS endpoint. */
   protocols?: boolean;
+  /** STARTTLS by port (--starttls PORT=PROTO): the protocol, or null for TLS at once; other ports speak their default. */
+  starttls?: Record<number, string | null>;
 }
 
 export interface ScanHooks {
@@ -98,6 +102,8 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
       fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
       ...(plan.protocols ? { protocols: true } : {}),
+      ...(plan.starttls && Object.keys(plan.starttls).length > 0 ? { starttls: plan.starttls } : {}),
+      ...(plan.timeouts.starttlsStepMs ? { starttlsStepTimeoutMs: plan.timeouts.starttlsStepMs } : {}),
       ...(plan.profile ? { profile: plan.profile } : {}),
     },
     ...(plan.startedAt ? { startedAt: plan.startedAt.toISOString() } : {}),
@@ -120,7 +126,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
         await recorder.addSighting({ der: a.der, source: "anchor", location: trust.source, position: null, observedAt: run.startedAt });
       }
     }
-    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false };
+    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false, starttls: plan.starttls ?? {} };
     const active = SOURCE_COLLECTORS.map((c) => ({ collector: c, units: c.units(sources) })).filter((a) => a.units > 0n);
     hooks.onStart?.(active.reduce((n, a) => n + a.units, 0n));
     const ctx: CollectorContext = {

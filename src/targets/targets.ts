@@ -13,13 +13,17 @@ import {
   parseIp,
 } from "./address.js";
 
-export type TargetSpec =
+export type TargetSpec = (
   // `sni`: the name a virtual-host target (`name@address`) sends to every address of the block.
   | { kind: "block"; text: string; block: AddressBlock; port: number | null; sni?: string }
-  | { kind: "host"; text: string; hostname: string; port: number | null };
-
-/** Common TLS ports: HTTPS, alternates, LDAPS, IMAPS, POP3S, SMTPS (implicit TLS), RDP. */
-export const DEFAULT_PORTS: readonly number[] = [443, 8443, 636, 993, 995, 465, 3389];
+  | { kind: "host"; text: string; hostname: string; port: number | null }
+) & {
+  /**
+   * The scheme of a `proto://target` item, as written (the STARTTLS registry checks the name and
+   * turns "tls" into null: TLS from the first byte); absent: the port decides.
+   */
+  starttls?: string | null;
+};
 
 /** Refuse blocks whose expansion could never finish (an IPv6 /64 is 2^64 probes). */
 const MAX_BLOCK_ADDRESSES = 1n << 32n;
@@ -59,6 +63,8 @@ export function splitList(text: string): string[] {
 
 /** Parses one target item; throws UsageError naming the item when it is none of the forms. */
 export function parseTarget(text: string): TargetSpec {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(text);
+  if (scheme) return { ...parseTarget(scheme[2]!), text, starttls: scheme[1]!.toLowerCase() };
   const at = text.lastIndexOf("@");
   if (at >= 0) return virtualHost(text.slice(0, at), text.slice(at + 1), text);
 
@@ -153,14 +159,15 @@ export function countProbes(specs: readonly TargetSpec[], ports: readonly number
 export function* expandProbes(specs: readonly TargetSpec[], ports: readonly number[]): Generator<Probe> {
   for (const spec of specs) {
     const specPorts = spec.port === null ? ports : [spec.port];
+    const starttls = spec.starttls !== undefined ? { starttls: spec.starttls } : {};
     if (spec.kind === "host") {
-      for (const port of specPorts) yield { address: "", port, sni: spec.hostname, hostname: spec.hostname };
+      for (const port of specPorts) yield { address: "", port, sni: spec.hostname, hostname: spec.hostname, ...starttls };
       continue;
     }
     for (let v = spec.block.first; v <= spec.block.last; v++) {
       const ip = { family: spec.block.family, value: v };
       const address = formatIp(ip);
-      for (const port of specPorts) yield { address, port, sni: spec.sni ?? null, ip };
+      for (const port of specPorts) yield { address, port, sni: spec.sni ?? null, ip, ...starttls };
     }
   }
 }

@@ -8,6 +8,8 @@ import { type PlaintextConversation, type StartTlsProtocol, StartTlsProtocolErro
 const START_TLS_OID = "1.3.6.1.4.1.1466.20037";
 /** The unsolicited Notice of Disconnection (RFC 4511 §4.4.1) a server sends before closing. */
 const NOTICE_OF_DISCONNECTION_OID = "1.3.6.1.4.1.1466.20036";
+/** Every LDAPMessage is a BER SEQUENCE. */
+const BER_SEQUENCE = 0x30;
 
 /** Reads one whole LDAP message: ldapts' parser waits until the BER length is satisfied. */
 async function readResponse(talk: PlaintextConversation): Promise<object> {
@@ -22,6 +24,8 @@ async function readResponse(talk: PlaintextConversation): Promise<object> {
   while (!outcome.message && !outcome.error) {
     const chunk = await talk.readSome();
     seen.push(chunk);
+    // ldapts' parser waits quietly for more on a first byte that is no SEQUENCE: say so at once.
+    if (seen.length === 1 && chunk[0] !== BER_SEQUENCE) throw new StartTlsProtocolError(`not an LDAP response: ${serverWords(chunk)}`);
     parser.read(chunk, new Map());
   }
   if (outcome.error) throw new StartTlsProtocolError(`not an LDAP response (${outcome.error.message}): ${serverWords(Buffer.concat(seen))}`);

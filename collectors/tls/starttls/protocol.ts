@@ -22,7 +22,7 @@ export interface StartTlsProtocol {
 }
 
 export interface StartTlsTarget {
-  /** The name the client asked for (SNI, SMTP EHLO domain, XMPP `to`); null for a bare address. */
+  /** The name the client asked for (sent as SNI, and as XMPP `to`); null for a bare address. */
   hostname: string | null;
   address: string;
   port: number;
@@ -54,6 +54,8 @@ export function serverWords(text: string | Buffer): string {
 const MAX_PREAMBLE_BYTES = 64 * 1024;
 /** Longest line a line-based protocol may send. */
 const MAX_LINE_BYTES = 8 * 1024;
+/** The default time for a whole preamble, in step timeouts (SMTP, the longest, has three round trips). */
+const PREAMBLE_STEP_BUDGET = 4;
 
 /**
  * The plaintext half of a STARTTLS probe: buffered reads with a timeout per step and a cap on
@@ -81,12 +83,21 @@ export class PlaintextConversation {
     this.wake?.();
   };
 
+  /** When the whole preamble must be over (performance.now() time). */
+  private readonly deadline: number;
+
   constructor(
     private readonly socket: Socket,
     /** Each read or write step must finish within this. */
     private readonly stepTimeoutMs: number,
     private readonly signal: AbortSignal,
+    /**
+     * The whole preamble must finish within this, however many steps it takes: a server that
+     * drips one line per step timeout would otherwise hold the probe for as long as it likes.
+     */
+    private readonly totalTimeoutMs: number = stepTimeoutMs * PREAMBLE_STEP_BUDGET,
   ) {
+    this.deadline = performance.now() + totalTimeoutMs;
     socket.on("data", this.onData);
     socket.on("end", this.onEnd);
     socket.on("close", this.onEnd);
@@ -137,9 +148,12 @@ export class PlaintextConversation {
 
   /**
    * Detaches from the socket for the TLS handshake. Bytes the server sent ahead of our
-   * ClientHello break the protocol: that is an error, not something to pass on.
+   * ClientHello break the protocol: that is an error, not something to pass on. The socket is
+   * left paused, so nothing it reads before the TLS client listens is dropped (removing our
+   * 'data' listener alone would leave it flowing with no one reading).
    */
   release(): void {
+    this.socket.pause();
     this.socket.off("data", this.onData);
     this.socket.off("end", this.onEnd);
     this.socket.off("close", this.onEnd);
@@ -168,7 +182,10 @@ export class PlaintextConversation {
         if (outcome !== null) finish(outcome);
       };
       const onAbort = (): void => finish(new StartTlsTimeout("scan interrupted during the STARTTLS negotiation"));
-      const timer = setTimeout(() => finish(new StartTlsTimeout(`STARTTLS: no progress ${what} within ${this.stepTimeoutMs} ms`)), this.stepTimeoutMs);
+      const left = this.deadline - performance.now();
+      const timer = left < this.stepTimeoutMs
+        ? setTimeout(() => finish(new StartTlsTimeout(`STARTTLS: the negotiation did not finish within ${this.totalTimeoutMs} ms (${what})`)), Math.max(0, left))
+        : setTimeout(() => finish(new StartTlsTimeout(`STARTTLS: no progress ${what} within ${this.stepTimeoutMs} ms`)), this.stepTimeoutMs);
       this.signal.addEventListener("abort", onAbort, { once: true });
       this.socket.on("drain", retry);
       this.wake = retry;
