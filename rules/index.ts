@@ -4,6 +4,7 @@ import { ADCS_RULES } from "./adcs-rules.js";
 import { certificateProfile } from "./certificate-profile.js";
 import { expired } from "./expired.js";
 import { expiringSoon } from "./expiring-soon.js";
+import { exposedPrivateKey } from "./exposed-private-key.js";
 import { incompleteChain } from "./incomplete-chain.js";
 import { invalidChain } from "./invalid-chain.js";
 import { keyReuse } from "./key-reuse.js";
@@ -40,6 +41,7 @@ export const RULES: readonly Rule[] = [
   invalidChain,
   incompleteChain,
   keyReuse,
+  exposedPrivateKey,
   revokedInUse,
   crlStale,
   crlExpiring,

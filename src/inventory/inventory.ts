@@ -8,6 +8,8 @@ import type { CertificateRecord, PathResult, RunInfo, SightingSource } from "../
 import type { EndpointRow, RunAnalysis, RunContents, RunObservations } from "../store/store.js";
 import { profileRecordOf } from "../model/profile.js";
 import { type OwnershipIndex, buildOwnership } from "./ownership.js";
+import type { FileRecord } from "../model/keys.js";
+import { type PrivateKeyFacts, privateKeyFacts } from "./private-keys.js";
 
 export interface CertificateFacts {
   record: CertificateRecord;
@@ -46,6 +48,10 @@ export interface InventoryView {
   thresholds: Readonly<Record<string, number>>;
   /** Owner, site and tags of endpoints and certificates, from the profile the run was scanned with. */
   ownership: OwnershipIndex;
+  /** Private keys found in scanned files, with the certificates they belong to. */
+  privateKeys: readonly PrivateKeyFacts[];
+  /** Keystores, and files the scan could not read whole. */
+  files: readonly FileRecord[];
 }
 
 /** The view's input: a run's observations and what its analysis derived from them. */
@@ -102,6 +108,8 @@ export function buildInventoryView(contents: ViewInput, thresholds: Readonly<Rec
     anchors,
     thresholds,
     ownership: buildOwnership(profileRecordOf(contents.run.options), contents.endpoints, certificates),
+    privateKeys: privateKeyFacts(contents.privateKeys ?? [], certificates),
+    files: contents.fileRecords ?? [],
   };
 }
 

@@ -62,6 +62,9 @@ export function unionOfRuns(contents: readonly RunContents[]): RunUnion {
     anchors: [...new Set(ordered.flatMap((c) => c.anchors))],
     crls: newestByKey(ordered.map((c) => c.crls), (c) => c.url),
     ocsp: ordered.flatMap((c) => c.ocsp),
+    // A file is as the newest run that read it found it.
+    privateKeys: newestByKey(ordered.map((c) => c.privateKeys ?? []), (k) => `${k.file}\u0000${k.entry ?? ""}`),
+    fileRecords: newestByKey(ordered.map((c) => c.fileRecords ?? []), (f) => f.path),
   }, newest.thresholds, new Date(newest.validationTime));
   for (const a of view.adcs) {
     const snapshotRun = [...ordered].reverse().find((c) => c.snapshots.some((s) => s.source === a.source))?.run.id;

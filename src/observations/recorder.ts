@@ -4,6 +4,7 @@
 import type { CertificateSighting, EndpointObservation } from "../model/types.js";
 import { endpointId } from "../model/types.js";
 import type { AiaFetch, CrlFetch, OcspExchange, UrlFetchRecord } from "../model/revocation.js";
+import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
 import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "../pki/certificate.js";
 import { PARSER_VERSION } from "../pki/parser-version.js";
@@ -23,6 +24,8 @@ export class ObservationRecorder implements ObservationSink {
   private pendingSnapshots: DirectorySnapshotRow[] = [];
   private pendingFetches: UrlFetchRecord[] = [];
   private pendingCrlBodies = new Map<string, Buffer>();
+  private pendingPrivateKeys: PrivateKeyRecord[] = [];
+  private pendingFileRecords: FileRecord[] = [];
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
@@ -101,9 +104,19 @@ export class ObservationRecorder implements ObservationSink {
     await this.maybeFlush();
   }
 
+  async addPrivateKey(key: PrivateKeyRecord): Promise<void> {
+    this.pendingPrivateKeys.push(key);
+    await this.maybeFlush();
+  }
+
+  async addFileRecord(record: FileRecord): Promise<void> {
+    this.pendingFileRecords.push(record);
+    await this.maybeFlush();
+  }
+
   private pendingCount(): number {
     return this.pendingEndpoints.length + this.pendingSightings.length + this.pendingSnapshots.length +
-      this.pendingFetches.length;
+      this.pendingFetches.length + this.pendingPrivateKeys.length + this.pendingFileRecords.length;
   }
 
   private async maybeFlush(): Promise<void> {
@@ -119,12 +132,16 @@ export class ObservationRecorder implements ObservationSink {
       snapshots: this.pendingSnapshots,
       fetches: this.pendingFetches,
       crlBodies: [...this.pendingCrlBodies].map(([sha256, der]) => ({ sha256, der })),
+      privateKeys: this.pendingPrivateKeys,
+      fileRecords: this.pendingFileRecords,
     };
     this.pendingEndpoints = [];
     this.pendingSightings = [];
     this.pendingSnapshots = [];
     this.pendingFetches = [];
     this.pendingCrlBodies = new Map();
+    this.pendingPrivateKeys = [];
+    this.pendingFileRecords = [];
     this.flushing = this.flushing.then(() => this.write(batch));
     return this.flushing;
   }

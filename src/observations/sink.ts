@@ -3,6 +3,7 @@
 import type { DirectorySnapshotRow } from "../store/store.js";
 import type { CertificateSighting, EndpointObservation } from "../model/types.js";
 import type { AiaFetch, CrlFetch, OcspExchange } from "../model/revocation.js";
+import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 
 export interface ObservationSink {
   /** An endpoint probed, with a sighting for each certificate of its chain. */
@@ -15,4 +16,8 @@ export interface ObservationSink {
   addCrl(fetch: CrlFetch, der: Buffer | null): Promise<void>;
   addOcsp(exchange: OcspExchange): Promise<void>;
   addAia(fetch: AiaFetch): Promise<void>;
+  /** A private key found in a scanned file: facts about it, never the key. */
+  addPrivateKey(key: PrivateKeyRecord): Promise<void>;
+  /** A keystore, or a file that could not be read whole. */
+  addFileRecord(record: FileRecord): Promise<void>;
 }

@@ -109,7 +109,8 @@ function describeKey(spki: Buffer, algorithmIdentifier: asnX509.AlgorithmIdentif
   return { ...describeKeyObject(spki, algorithm), parametersInherited: false };
 }
 
-function describeKeyObject(spki: Buffer, algorithm: KeyAlgorithm): Omit<KeyDescription, "parametersInherited"> {
+/** Size and curve of a public key (SPKI DER) of a known algorithm; nulls for what OpenSSL cannot read. */
+export function describeKeyObject(spki: Buffer, algorithm: KeyAlgorithm): Omit<KeyDescription, "parametersInherited"> {
   let keyObject;
   try {
     keyObject = createPublicKey({ key: spki, format: "der", type: "spki" });

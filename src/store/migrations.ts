@@ -68,6 +68,17 @@ const MIGRATIONS: readonly Migration[] = [
     description: "the STARTTLS protocol of each endpoint and its protocol posture (TLS versions accepted)",
     up: (db) => db.exec("ALTER TABLE endpoints ADD COLUMN starttls TEXT; ALTER TABLE endpoints ADD COLUMN protocols TEXT;"),
   },
+  {
+    version: 5,
+    description: "private keys found in scanned files (facts, never key material) and file records (keystores, files not read whole)",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE private_keys (run_id TEXT NOT NULL REFERENCES runs(id), file TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX private_keys_run ON private_keys (run_id);
+        CREATE TABLE file_records (run_id TEXT NOT NULL REFERENCES runs(id), path TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX file_records_run ON file_records (run_id);
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { Finding, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
+import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import {
   type CertificateLead,
   DEFAULT_HISTORY_RUNS,
@@ -151,10 +152,14 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const f of batch.fetches) insertFetch.run(runId, f.kind, JSON.stringify(f.fetch));
       for (const b of batch.crlBodies) insertCrlBody.run(b.sha256, b.der);
+    const insertPrivateKey = this.db.prepare("INSERT INTO private_keys (run_id, file, data) VALUES (?, ?, ?)");
+    const insertFileRecord = this.db.prepare("INSERT INTO file_records (run_id, path, data) VALUES (?, ?, ?)");
       for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
       for (const c of batch.certificates) insertCert(c, now);
       for (const e of batch.endpoints) {
         insertEndpoint.run(
+      for (const k of batch.privateKeys) insertPrivateKey.run(runId, k.file, JSON.stringify(k));
+      for (const f of batch.fileRecords) insertFileRecord.run(runId, f.path, JSON.stringify(f));
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
           JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
           e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null,
@@ -422,7 +427,12 @@ export class SqliteStore implements Store {
     const fetches = (this.db.prepare("SELECT kind, data FROM fetches WHERE run_id = ? ORDER BY rowid").all(runId) as {
       kind: UrlFetchRecord["kind"]; data: string;
     }[]).map((r) => ({ kind: r.kind, fetch: JSON.parse(r.data) }) as UrlFetchRecord);
-    return { run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots: this.snapshotsSync(runId), fetches };
+    const rowsOf = <T>(table: "private_keys" | "file_records"): T[] =>
+      (this.db.prepare(`SELECT data FROM ${table} WHERE run_id = ? ORDER BY rowid`).pluck().all(runId) as string[]).map((d) => JSON.parse(d) as T);
+    return {
+      run: toRunInfo(runRow), endpoints, sightings, certificates, snapshots: this.snapshotsSync(runId), fetches,
+      privateKeys: rowsOf<PrivateKeyRecord>("private_keys"), fileRecords: rowsOf<FileRecord>("file_records"),
+    };
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // many workers) can implement the same interface; the embedded SQLite store answers at once.
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
+import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { MaturityScore } from "../model/maturity.js";
 import type { PkicAssessment } from "../model/pkic.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
@@ -61,6 +62,10 @@ export interface ObservationBatch {
   /** CRL DER by sha256, stored once however many runs fetch the same CRL. */
   crlBodies: { sha256: string; der: Buffer }[];
 }
+  /** Private keys found in scanned files (facts, never key material). */
+  privateKeys: PrivateKeyRecord[];
+  /** Keystores, and files that could not be read whole. */
+  fileRecords: FileRecord[];
 
 export interface RuleFailure {
   ruleId: string;
@@ -76,6 +81,13 @@ export interface RunObservations {
   snapshots: DirectorySnapshotRow[];
   fetches: UrlFetchRecord[];
   /** DER of the CRLs fetched, by sha256 (loaded only when asked: analysis needs it, reports do not). */
+  /**
+   * Private keys found in scanned files, and the files recorded on their own (keystores,
+   * unreadable ones). The store always reads them (empty for runs before schema 5); a run built
+   * by hand may leave them out.
+   */
+  privateKeys?: PrivateKeyRecord[];
+  fileRecords?: FileRecord[];
   crlBodies: Map<string, Buffer>;
 }
 

@@ -27,9 +27,10 @@ export interface RuleCase {
 export function targetOf(finding: Finding, view: InventoryView): string {
   if (finding.certificate) return nameOf(view, finding.certificate);
   if (finding.url) return finding.url;
-  const { template, dn, certificates } = finding.evidence;
+  const { template, dn, file, certificates } = finding.evidence;
   if (typeof template === "string") return template;
   if (typeof dn === "string") return dn;
+  if (typeof file === "string") return file;
   if (Array.isArray(certificates)) {
     return certificates.map((c: string | { sha256: string }) => nameOf(view, typeof c === "string" ? c : c.sha256)).sort().join(" + ");
   }

@@ -5,11 +5,12 @@ import { RULES } from "../../rules/index.js";
 import { ADCS_CASES } from "./adcs-cases.js";
 import { CERTIFICATE_CASES } from "./certificate-cases.js";
 import { CHAIN_CASES } from "./chain-cases.js";
+import { KEY_CASES } from "./key-cases.js";
 import { NAME_CASES } from "./name-cases.js";
 import { PROTOCOL_CASES } from "./protocol-cases.js";
 import { REVOCATION_CASES } from "./revocation-cases.js";
 
-const TABLES = { CERTIFICATE_CASES, CHAIN_CASES, NAME_CASES, PROTOCOL_CASES, REVOCATION_CASES, ADCS_CASES };
+const TABLES = { CERTIFICATE_CASES, CHAIN_CASES, NAME_CASES, PROTOCOL_CASES, REVOCATION_CASES, ADCS_CASES, KEY_CASES };
 const ALL = Object.values(TABLES).flat();
 
 describe("rule behaviour tables", () => {

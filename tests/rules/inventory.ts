@@ -17,6 +17,7 @@ import type { CrlFacts, CrlObservation, OcspObservation } from "../../src/model/
 import type { SightingSource } from "../../src/model/types.js";
 import { parseCertificate, sha256Hex } from "../../src/pki/certificate.js";
 import type { EndpointRow, RunObservations, SightingRow } from "../../src/store/store.js";
+import type { PrivateKeyRecord } from "../../src/model/keys.js";
 import { storedCertificate } from "../../src/observations/recorder.js";
 
 /** The clock of every case: whole seconds, as certificate times are. */
@@ -157,6 +158,8 @@ export interface ViewSpec {
   thresholds?: Record<string, number>;
   /** What the TLS collector recorded beyond the chain, by endpoint id (negotiated version, protocol posture). */
   endpoints?: Record<string, Partial<Pick<EndpointRow, "tlsVersion" | "protocols">>>;
+  /** Private keys the file collector recorded. */
+  privateKeys?: PrivateKeyRecord[];
 }
 
 /** Stored as the recorder stores it, parsed strictly: a fixture that does not parse fails the test. */
@@ -198,6 +201,7 @@ export async function viewOf(spec: ViewSpec): Promise<InventoryView> {
     snapshots: (spec.adcs ?? []).map((snapshot) => ({ kind: "adcs", source: snapshot.source, observedAt, snapshot })),
     fetches: [],
     crlBodies: new Map(),
+    privateKeys: spec.privateKeys ?? [],
   };
   const trust: TrustAnchorSet = {
     source: "rule-test-anchors.pem",

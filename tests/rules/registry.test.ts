@@ -22,12 +22,14 @@ const NAMED_PROBE_IDS = ["name-mismatch"];
 const POSTURE_IDS = ["legacy-protocol"];
 /** Fires on NIST PKITS (tests/inventory/pkits.test.ts) and its rule cases; the sample PKI's chains validate. */
 const PATH_VALIDATION_IDS = ["invalid-chain"];
+/** Fires on private keys in scanned files, which the sample PKI writes none of (tests/cli/keystores-cli.test.ts). */
+const KEY_FILE_IDS = ["exposed-private-key"];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 
 describe("rule registry", () => {
   it("holds exactly the contract ids, each once", () => {
-    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS, ...NAMED_PROBE_IDS, ...POSTURE_IDS, ...PATH_VALIDATION_IDS].sort());
+    expect(RULES.map((r) => r.meta.id).sort()).toEqual([...CONTRACT_IDS, ...ADCS_IDS, ...NAMED_PROBE_IDS, ...POSTURE_IDS, ...PATH_VALIDATION_IDS, ...KEY_FILE_IDS].sort());
   });
 
   it.each(RULES.map((r) => [r.meta.id, r] as const))("%s has complete metadata", (_id, rule) => {
