@@ -14,6 +14,12 @@ command -v kinit >/dev/null 2>&1 || need+=(krb5-user)
 command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
 command -v xrdp >/dev/null 2>&1 || need+=(xrdp)
 command -v prosody >/dev/null 2>&1 || need+=(prosody)
+# Mail, file and directory servers for SMTP's neighbours (fixtures/lib/starttls-mail-servers.ts):
+# Dovecot for IMAP and POP3, vsftpd for FTP AUTH TLS, OpenLDAP's slapd for LDAP StartTLS.
+[[ -x /usr/lib/dovecot/imap-login ]] || need+=(dovecot-imapd)
+[[ -x /usr/lib/dovecot/pop3-login ]] || need+=(dovecot-pop3d)
+command -v vsftpd >/dev/null 2>&1 || need+=(vsftpd)
+command -v slapd >/dev/null 2>&1 || need+=(slapd)
 
 # The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
 bash "$(dirname "$0")/samba-dc.sh" install
