@@ -41,7 +41,7 @@ type CryptoProperties =
     assetType: "certificate";
     certificateProperties: {
       subjectName: string; issuerName: string; notValidBefore: string; notValidAfter: string;
-      signatureAlgorithmRef: string; subjectPublicKeyRef: string; certificateFormat: "X.509"; certificateExtension: string;
+      signatureAlgorithmRef: string; subjectPublicKeyRef: string; certificateFormat: "X.509"; certificateExtension?: string;
     };
   }
   | {
@@ -170,9 +170,11 @@ function keyAlgorithm(c: ReportCertificate): CbomComponent {
   );
 }
 
+const keyRefOf = (c: ReportCertificate): string => `crypto/key/spki-sha256:${c.spkiSha256}`;
+
 function publicKey(c: ReportCertificate, algorithmRef: string, algorithmName: string): CbomComponent {
   return {
-    type: "cryptographic-asset", "bom-ref": `crypto/key/spki-sha256:${c.spkiSha256}`, name: `${algorithmName} public key`,
+    type: "cryptographic-asset", "bom-ref": keyRefOf(c), name: `${algorithmName} public key`,
     cryptoProperties: {
       assetType: "related-crypto-material",
       relatedCryptoMaterialProperties: {
@@ -183,13 +185,16 @@ function publicKey(c: ReportCertificate, algorithmRef: string, algorithmName: st
   };
 }
 
+const CERTIFICATE_FILE_EXTENSIONS: ReadonlySet<string> = new Set(["pem", "crt", "cer", "cert", "der", "p7b", "p7c", "p12", "pfx", "jks", "keystore"]);
+
 function certificateComponent(c: ReportCertificate, signatureRef: string, keyRef: string): CbomComponent {
   const occurrences = [
     ...c.endpoints.map((location) => ({ location, additionalContext: "served over TLS by this endpoint" })),
     ...c.files.map((location) => ({ location, additionalContext: "read from this file" })),
   ];
-  // The extension of a file it was found in; elsewhere pkiscope holds it as DER (as TLS, AIA and LDAP carry it).
-  const fileExtension = c.files.map((f) => extname(f).slice(1).toLowerCase()).find((e) => e !== "");
+  // The extension of a file it was found in (a location in a bundle ends in #index), when it is a
+  // certificate file's: not the ".0" of a hashed link; none for a certificate only served or fetched.
+  const fileExtension = c.files.map((f) => extname(f).slice(1).split("#")[0]!.toLowerCase()).find((e) => CERTIFICATE_FILE_EXTENSIONS.has(e));
   const properties: Property[] = [
     { name: "pkiscope:certificate:serialNumber", value: c.serialNumber },
     { name: "pkiscope:certificate:isCA", value: String(c.isCA) },
@@ -207,7 +212,7 @@ function certificateComponent(c: ReportCertificate, signatureRef: string, keyRef
       certificateProperties: {
         subjectName: c.subject, issuerName: c.issuer, notValidBefore: c.notBefore, notValidAfter: c.notAfter,
         signatureAlgorithmRef: signatureRef, subjectPublicKeyRef: keyRef, certificateFormat: "X.509",
-        certificateExtension: fileExtension ?? "der",
+        ...(fileExtension ? { certificateExtension: fileExtension } : {}),
       },
     },
     ...(occurrences.length > 0 ? { evidence: { occurrences } } : {}),
@@ -234,21 +239,24 @@ export function buildCbom(report: Report): Cbom {
     if (!set) dependsOn.set(from, (set = new Set()));
     set.add(to);
   };
-  const once = (map: Map<string, CbomComponent>, component: CbomComponent): string => {
-    if (!map.has(component["bom-ref"])) map.set(component["bom-ref"], component);
+  const addAlgorithm = (component: CbomComponent): string => {
+    if (!algorithms.has(component["bom-ref"])) algorithms.set(component["bom-ref"], component);
     return component["bom-ref"];
   };
 
   for (const c of report.inventory.certificates) {
-    const keyAlgorithmComponent = keyAlgorithm(c);
-    const keyAlgorithmRef = once(algorithms, keyAlgorithmComponent);
-    const signatureRef = once(algorithms, signatureAlgorithm(c.signatureAlgorithm));
-    const keyRef = once(keys, publicKey(c, keyAlgorithmRef, keyAlgorithmComponent.name));
+    // Equal SPKI hashes are one key, described (algorithm included) by its first certificate.
+    const keyRef = keyRefOf(c);
+    if (!keys.has(keyRef)) {
+      const algorithm = keyAlgorithm(c);
+      keys.set(keyRef, publicKey(c, addAlgorithm(algorithm), algorithm.name));
+      link(keyRef, algorithm["bom-ref"]);
+    }
+    const signatureRef = addAlgorithm(signatureAlgorithm(c.signatureAlgorithm));
     const certificate = certificateComponent(c, signatureRef, keyRef);
     certificates.push(certificate);
     link(certificate["bom-ref"], keyRef);
     link(certificate["bom-ref"], signatureRef);
-    link(keyRef, keyAlgorithmRef);
   }
   const components = [...certificates, ...keys.values(), ...algorithms.values()];
 

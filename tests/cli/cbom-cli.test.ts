@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
+import { renderCbom } from "../../src/reports/cbom.js";
 import type { Report } from "../../src/reports/report-model.js";
 import { byRef, certificatePropertiesOf, expectCbomCoversReport, validCbom } from "../reports/cbom-checks.js";
 import { runInProcess } from "./cli-helpers.js";
@@ -34,8 +35,10 @@ beforeAll(async () => {
   const edKey = generateKeyPair({ kind: "ed25519" });
   const ed = buildCertificate({ subject: { CN: "ed25519.cbom.test" }, publicKey: edKey.publicKey, selfSignKey: edKey.privateKey, ...validity });
   await writeFile(join(certs, "hostile-ca.crt"), ca.pem);
+  // Named as c_rehash names its links: ".0" is no certificate file extension.
+  await writeFile(join(certs, "0a1b2c3d.0"), ca.pem);
   await writeFile(join(certs, "reuse-a.pem"), leaf("reuse-a.cbom.test").pem);
-  await writeFile(join(certs, "reuse-b.pem"), leaf("reuse-b.cbom.test").pem);
+  await writeFile(join(certs, "reuse-b.0"), leaf("reuse-b.cbom.test").pem);
   await writeFile(join(certs, "ed25519.der"), ed.der);
   await writeFile(join(dir, "anchors.pem"), ca.pem);
   const scan = await runInProcess([
@@ -58,7 +61,7 @@ describe("pkiscope scan --format cbom", () => {
     await expect(readFile(join(dir, "out", "report.html"))).rejects.toThrow(/ENOENT/);
   });
 
-  it("keeps a hostile subject intact through JSON, and names the file extension it was found with", async () => {
+  it("keeps a hostile subject intact through JSON, and names the certificate file extension it was found with", async () => {
     const cbom = await validCbom(await readFile(join(dir, "out", "report.cdx.json"), "utf8"));
     const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8")) as Report;
     const subject = report.inventory.certificates.find((c) => c.subject.includes("Ünïcødé"))!.subject;
@@ -70,6 +73,7 @@ describe("pkiscope scan --format cbom", () => {
     expect(properties.certificateExtension).toBe("crt");
     const ed = cbom.components.find((c) => c.name === "CN=ed25519.cbom.test");
     expect(certificatePropertiesOf(ed).certificateExtension).toBe("der");
+    expect(certificatePropertiesOf(cbom.components.find((c) => c.name === "CN=reuse-b.cbom.test"))).not.toHaveProperty("certificateExtension");
   });
 
   it("lists a key shared by two certificates once, and an algorithm shared by key and signature once", async () => {
@@ -87,6 +91,30 @@ describe("pkiscope scan --format cbom", () => {
     expect(cbom.components.filter((c) => c["bom-ref"] === "crypto/algorithm/1.3.101.112")).toHaveLength(1);
     // The CA signed all three RSA-signed certificates: one sha256WithRSAEncryption asset.
     expect(cbom.components.filter((c) => c.name === "sha256WithRSAEncryption")).toMatchObject([{ cryptoProperties: { oid: "1.2.840.113549.1.1.11" } }]);
+  });
+});
+
+describe("buildCbom on what pkiscope cannot name", () => {
+  it("keeps an unknown signature OID, an unknown key algorithm and a key of unknown size as valid assets", async () => {
+    const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8")) as Report;
+    const ca = report.inventory.certificates.find((c) => c.isCA)!;
+    const ed = report.inventory.certificates.find((c) => c.keyAlgorithm === "Ed25519")!;
+    report.inventory.certificates = [
+      { ...ca, signatureAlgorithm: "1.2.3.4.5", keyAlgorithm: "unknown", keySize: null, curve: null },
+      // A DSA key whose parameters are its issuer's: its size is unknown.
+      { ...ed, keyAlgorithm: "DSA", keySize: null, curve: null },
+    ];
+    const cbom = await validCbom(renderCbom(report));
+    expectCbomCoversReport(cbom, report);
+    const components = byRef(cbom);
+    expect(components.get("crypto/algorithm/1.2.3.4.5")).toMatchObject({ name: "1.2.3.4.5", cryptoProperties: { oid: "1.2.3.4.5", algorithmProperties: { primitive: "unknown" } } });
+    expect(components.get("crypto/algorithm/1.2.3.4.5")?.cryptoProperties).not.toHaveProperty("algorithmProperties.nistQuantumSecurityLevel");
+    expect(components.get("crypto/algorithm/unknown")).toMatchObject({ name: "unknown public key algorithm", cryptoProperties: { algorithmProperties: { primitive: "unknown" } } });
+    expect(components.get("crypto/algorithm/1.2.840.10040.4.1")).toMatchObject({ name: "DSA", cryptoProperties: { algorithmProperties: { primitive: "signature", nistQuantumSecurityLevel: 0 } } });
+    expect(components.get("crypto/algorithm/1.2.840.10040.4.1")?.cryptoProperties).not.toHaveProperty("algorithmProperties.classicalSecurityLevel");
+    for (const key of cbom.components.filter((c) => c.cryptoProperties.assetType === "related-crypto-material")) {
+      expect(key.cryptoProperties).not.toHaveProperty("relatedCryptoMaterialProperties.size");
+    }
   });
 });
 
