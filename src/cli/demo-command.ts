@@ -11,6 +11,7 @@ import { loadPkicMapping } from "../maturity/pkic.js";
 import { type GivenAnswer, answersTemplate, loadAnswers, loadQuestionnaire } from "../maturity/questionnaire.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { writeAssessment } from "../reports/assessment.js";
+import { readReportHistory } from "../engine/trends.js";
 import { buildReport } from "../reports/report-model.js";
 import { REPORT_FORMATS, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
@@ -44,7 +45,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
         { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop },
       ),
     );
-    const report = buildReport(outcome.view, outcome.conclusions);
+    const report = buildReport(outcome.view, outcome.conclusions, await readReportHistory(store, outcome.view, outcome.conclusions));
     // Every format, the CBOM too: the demo shows all a scan can write.
     const written = await writeReports(report, out, REPORT_FORMATS);
     io.stdout.write(`\nSample network ${network.cidr} port ${network.port}:\n`);

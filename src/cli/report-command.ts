@@ -3,7 +3,9 @@
 import { judgeStoredRun } from "../engine/judge.js";
 import { StoreError, UsageError } from "../errors.js";
 import { runState } from "../model/types.js";
-import { type Report, buildReport, storedRunReport } from "../reports/report-model.js";
+import { readReportHistory } from "../engine/trends.js";
+import { storedRunView } from "../inventory/inventory.js";
+import { type Report, buildReport } from "../reports/report-model.js";
 import { parseReportFormats, renderReport, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CliIo, GlobalOptions } from "./index.js";
@@ -32,7 +34,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
     if (at && !run.finishedAt) throw new UsageError(`run ${run.id} never finished: it has no anchors or thresholds of its own to judge it again with`);
     const report = at
       ? await rejudgedReport(store, run.id, at, options)
-      : storedRunReport(await store.loadRun(run.id));
+      : await storedReport(store, run.id);
     if (options.out) {
       const written = await writeReports(report, options.out, formats);
       loggerFor(options, io).info(`reports: ${written.join(", ")}`);
@@ -51,7 +53,14 @@ async function rejudgedReport(store: SqliteStore, runId: string, at: Date, optio
     ...(options.rubric ? { rubric: options.rubric } : {}),
     ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
   });
-  return buildReport(view, conclusions);
+  return buildReport(view, conclusions, await readReportHistory(store, view, conclusions));
+}
+
+/** The run's report as its scan wrote it: its saved conclusions, and the history up to it. */
+async function storedReport(store: SqliteStore, runId: string): Promise<Report> {
+  const contents = await store.loadRun(runId);
+  const view = storedRunView(contents);
+  return buildReport(view, contents, await readReportHistory(store, view, contents));
 }
 
 export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<number> {

@@ -8,6 +8,7 @@ import { type Severity, SEVERITIES } from "../model/types.js";
 import { DEFAULT_PORTS, THRESHOLDS } from "../engine/defaults.js";
 import { loadPkicMapping } from "../maturity/pkic.js";
 import { loadRubric } from "../maturity/rubric.js";
+import { readReportHistory } from "../engine/trends.js";
 import { buildReport } from "../reports/report-model.js";
 import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
@@ -151,7 +152,7 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenO
       runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop }),
     );
     // The report is built from the view the rules read: no second read of the run.
-    const report = buildReport(outcome.view, outcome.conclusions);
+    const report = buildReport(outcome.view, outcome.conclusions, await readReportHistory(store, outcome.view, outcome.conclusions));
     if (options.report) {
       const written = await writeReports(report, options.out, formats);
       log.info(`reports: ${written.join(", ")}`);

@@ -18,7 +18,7 @@ export function profileOf(run: RunInfo): string | null {
 }
 
 /** Runs of one series: the same profile, or (neither having one) the same targets. */
-function sameSeries(a: RunInfo, b: RunInfo): boolean {
+export function sameSeries(a: RunInfo, b: RunInfo): boolean {
   const profile = profileOf(a);
   if (profile !== null || profileOf(b) !== null) return profile === profileOf(b);
   const targets = (r: RunInfo) => [...new Set(r.targets)].sort().join("\n");

@@ -145,6 +145,11 @@ export function isTrustStoreRoot(c: CertificateFacts, view: InventoryView): bool
     && !view.adcs.some((a) => a.enterpriseCas.some((ca) => ca.certificates.some((ref) => ref.sha256 === c.sha256)));
 }
 
+/** Certificates in service: in use, but for the trust decisions among them (anchors, trust-store roots). */
+export function inServiceCertificates(view: InventoryView): CertificateFacts[] {
+  return view.certificates.filter((c) => isInUse(c) && !c.isAnchor && !isTrustStoreRoot(c, view));
+}
+
 export function isExpired(c: CertificateFacts, now: Date): boolean {
   return Date.parse(c.record.notAfter) < now.getTime();
 }

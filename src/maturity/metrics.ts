@@ -3,7 +3,7 @@
 // (certificate sha256, endpoint id, CRL URL, template DN, finding id). A metric the run could not
 // observe (no CRL read, no AD CS source, no history) has value null and says why: a rubric must
 // then treat its criterion as not assessed, never as passed or failed.
-import { type CertificateFacts, type InventoryView, isInUse, isTlsServerCertificate, isTrustStoreRoot, validityDays } from "../inventory/inventory.js";
+import { type CertificateFacts, type InventoryView, inServiceCertificates, isTlsServerCertificate, validityDays } from "../inventory/inventory.js";
 import { groupBy } from "../collections.js";
 import type { Finding } from "../model/types.js";
 import type { HistoryRun, RunConclusions } from "../store/store.js";
@@ -72,7 +72,7 @@ export function computeMetrics(
   const { findings } = conclusions;
   // Roots in trust stores are trust decisions, not certificates in service: a store import of
   // unsanctioned or expired roots must not read as shadow issuance or outages.
-  const inUse = view.certificates.filter((c) => isInUse(c) && !c.isAnchor && !isTrustStoreRoot(c, view));
+  const inUse = inServiceCertificates(view);
   const inUseIds = inUse.map((c) => c.sha256);
   const tlsLeaves = view.certificates.filter(isTlsServerCertificate);
   const servedEndpoints = view.endpoints.filter((e) => e.chain.length > 0);

@@ -14,6 +14,7 @@ import { html, type HtmlValue, type SafeHtml } from "./escape.js";
 import { type EvidenceLinks, MATURITY_STYLE, maturityPicture } from "./maturity-html.js";
 import { PKIC_STYLE, pkicSection } from "./pkic-html.js";
 import type { Report, ReportCa, ReportCertificate, ReportEndpoint, ReportUnparsable } from "./report-model.js";
+import { TRENDS_STYLE, trendsSection } from "./trends-html.js";
 
 /** Display order of endpoint statuses; unknown ones follow in the order they appear. */
 const ENDPOINT_STATUSES = ["tls", "not-tls", "timeout", "error", "closed"];
@@ -28,6 +29,7 @@ export function renderHtml(report: Report): string {
 <main>
 ${report.maturity && section("maturity", "PKI maturity", maturityPicture(report.maturity, links))}
 ${report.pkic && section("pkic", "PKI Consortium model (suggested ratings)", pkicSection(report.pkic, links))}
+${section("trends", "Trends", trendsSection(report.trends, links))}
 ${summary(report)}
 ${byOwner(report.summary.byOwner)}
 ${findings(report.findings, certificates, rowId)}
@@ -558,6 +560,7 @@ summary { cursor: pointer; color: var(--muted); }
 .tree li { margin: .3rem 0; }
 ${MATURITY_STYLE}
 ${PKIC_STYLE}
+${TRENDS_STYLE}
 footer { margin-top: 2rem; color: var(--muted); font-size: .85em; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10pt; }

@@ -9,6 +9,7 @@ import {
   type CategoryScore, LEVEL_LABELS, MATURITY_CATEGORIES, type MaturityCategory, type MaturityScore, type ScoredCriterion,
 } from "../model/maturity.js";
 import { html, type SafeHtml } from "./escape.js";
+import { INK, svgImage } from "./svg.js";
 
 /** Where the objects a score cites are shown: every renderer that draws the picture supplies one. */
 export interface EvidenceLinks {
@@ -82,8 +83,7 @@ export const MATURITY_STYLE = html`
 const CHART = { width: 800, nameWidth: 170, columnWidth: 104, axisHeight: 44, rowHeight: 38, barHeight: 18, textGap: 12 } as const;
 const PLOT_LEFT = CHART.nameWidth;
 const PLOT_RIGHT = PLOT_LEFT + CHART.columnWidth * LEVEL_LABELS.length;
-/** Dark bar on a pale band: they stay apart in greyscale, and the band is dashed besides. */
-const INK = { bar: "#1f4e8c", band: "#e3eaf4", grid: "#c9d1d9", text: "#1f2328", muted: "#57606a" } as const;
+// The bar is dark on a pale band (INK), and the band is dashed besides.
 
 function chart(score: MaturityScore): SafeHtml {
   const height = CHART.axisHeight + CHART.rowHeight * MATURITY_CATEGORIES.length + 8;
@@ -94,12 +94,12 @@ function chart(score: MaturityScore): SafeHtml {
   const grid = LEVEL_LABELS.map((_, level) => columnX(level)).concat(PLOT_RIGHT).map((x) =>
     html`<line class="grid" x1="${x}" y1="${CHART.axisHeight - 4}" x2="${x}" y2="${height - 4}" stroke="${INK.grid}" stroke-width="1"/>`);
   const rows = MATURITY_CATEGORIES.map((id, i) => chartRow(id, score.categories[id], CHART.axisHeight + i * CHART.rowHeight, columnX));
-  return html`<svg class="maturity-chart" role="img" aria-label="${`PKI maturity by category. ${summary}.`}" viewBox="0 0 ${CHART.width} ${height}" width="${CHART.width}" height="${height}" font-family="system-ui, sans-serif" font-size="13" fill="${INK.text}">
-<title>PKI maturity by category: level and range of each</title>
-${axis}
+  return svgImage({
+    className: "maturity-chart", width: CHART.width, height, label: `PKI maturity by category. ${summary}.`,
+    title: "PKI maturity by category: level and range of each",
+  }, html`${axis}
 ${grid}
-${rows}
-</svg>`;
+${rows}`);
 }
 
 function chartRow(id: MaturityCategory, c: CategoryScore, top: number, columnX: (level: number) => number): SafeHtml {

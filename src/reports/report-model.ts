@@ -11,7 +11,10 @@ import { type Ownership, profileRecordOf } from "../model/profile.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
+import type { SeenSpan } from "../model/diff.js";
+import { type ReportHistory, type Trends, maturityLevels, trendRun } from "../model/trends.js";
 import type { RunConclusions, RunContents } from "../store/store.js";
+import { expiryWeeks } from "./expiry-weeks.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -28,7 +31,7 @@ export type ReportEndpoint = {
   stapledOcsp: boolean;
   observedAt: string;
   durationMs: number;
-} & ReportOwnership;
+} & ReportOwnership & SeenSpan;
 
 /** Who owns an endpoint or certificate, from the scan's profile (null and [] when unknown). */
 export type ReportOwnership = Ownership;
@@ -52,9 +55,16 @@ export type ReportCertificate = Pick<
   files: string[];
   sources: string[];
   trustedPath: string[] | null;
-} & ReportOwnership;
+} & ReportOwnership & SeenSpan;
 
-export interface ReportCa {
+/**
+ * When the store's complete runs up to the reported one first and last saw an object: certificates
+ * in any sighting but an anchor one, endpoints serving a certificate (Store.seenSpans). Null when
+ * none did, and in a report built without the store.
+ */
+export type { SeenSpan } from "../model/diff.js";
+
+export interface ReportCa extends SeenSpan {
   sha256: string;
   subject: string;
   issuer: string;
@@ -122,12 +132,16 @@ export interface Report {
   maturity: MaturityScore | null;
   /** The PKI Consortium model ratings the same metrics suggest, beside the main model; null for runs analysed before they were. */
   pkic: PkicAssessment | null;
+  /** The series' runs up to this one (only this one in a report built without the store), and what expires in the coming weeks. */
+  trends: Trends;
 }
 
 export type ReportRuleOutcome = RuleOutcome & { title: string; category: Category };
 
-export function buildReport(view: InventoryView, conclusions: RunConclusions): Report {
+/** `history`: what the store adds (src/engine/trends.ts readReportHistory); without it, no first or last seen, and a trend of this run alone. */
+export function buildReport(view: InventoryView, conclusions: RunConclusions, history?: ReportHistory): Report {
   const run = view.run;
+  const seen = (spans: ReadonlyMap<string, SeenSpan> | undefined, id: string): SeenSpan => spans?.get(id) ?? { firstSeen: null, lastSeen: null };
   const issuedCount = new Map<string, number>();
   for (const c of view.certificates) {
     const issuer = c.path ? (c.path.trustedPath ?? c.path.partialPath)[1] : undefined;
@@ -142,6 +156,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     ...ownershipOf(view.ownership.certificates.get(r.sha256)),
     crlDistributionPoints: r.crlDistributionPoints, ocspUrls: r.ocspUrls, caIssuersUrls: r.caIssuersUrls,
     certificatePolicies: r.certificatePolicies, extendedKeyUsage: r.extendedKeyUsage, keyUsage: r.keyUsage,
+    ...seen(history?.certificateSpans, r.sha256),
   }));
   const cas: ReportCa[] = view.certificates
     .filter((c) => c.record.isCA || c.isAnchor)
@@ -153,13 +168,14 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
         anchor: c.isAnchor,
         issued: issuedCount.get(c.sha256) ?? 0,
         parent: chain[1] ?? null,
+        ...seen(history?.certificateSpans, c.sha256),
       };
     });
 
   const endpoints: ReportEndpoint[] = view.endpoints.map((e) => ({
     id: e.id, address: e.address, port: e.port, sni: e.sni, status: e.status, error: e.error,
     tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp !== null, observedAt: e.observedAt,
-    durationMs: e.durationMs, ...ownershipOf(view.ownership.endpoints.get(e.id)),
+    durationMs: e.durationMs, ...ownershipOf(view.ownership.endpoints.get(e.id)), ...seen(history?.endpointSpans, e.id),
   }));
   const endpointsByStatus: Record<string, number> = {};
   for (const e of endpoints) endpointsByStatus[e.status] = (endpointsByStatus[e.status] ?? 0) + 1;
@@ -210,6 +226,10 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions): R
     },
     maturity: conclusions.maturity,
     pkic: conclusions.pkic,
+    trends: {
+      runs: history?.runs ?? [trendRun(run, maturityLevels(conclusions.maturity), new Set(conclusions.findings.map((f) => f.id)), null)],
+      expiring: expiryWeeks(view),
+    },
   };
 }
 
@@ -250,7 +270,7 @@ function probeTally(stats: Record<string, unknown>): Record<string, number> {
   return Object.fromEntries(Object.entries(tls).filter((e): e is [string, number] => typeof e[1] === "number"));
 }
 
-/** The report of a stored run, exactly as its scan reported it. */
+/** The report of a stored run, exactly as its scan reported it (without what the store adds: see buildReport's history). */
 export function storedRunReport(contents: RunContents): Report {
   return buildReport(storedRunView(contents), contents);
 }

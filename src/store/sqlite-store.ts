@@ -6,12 +6,15 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
+import { MATURITY_CATEGORIES } from "../model/maturity.js";
+import type { MaturityLevels } from "../model/trends.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { Finding, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import {
   type CertificateLead,
+  type ConclusionsDigest,
   DEFAULT_HISTORY_RUNS,
   type DirectorySnapshotRow,
   type EndpointRow,
@@ -23,6 +26,7 @@ import {
   type RunContents,
   type RunHistory,
   type RunObservations,
+  type SeenSpanOptions,
   type SightingRow,
   type Store,
   type StoredCertificate,
@@ -384,17 +388,45 @@ export class SqliteStore implements Store {
     };
   }
 
-  async seenSpans(kind: "certificate" | "endpoint", ids: readonly string[]): Promise<Map<string, SeenSpan>> {
+  async seenSpans(kind: "certificate" | "endpoint", ids: readonly string[], { through }: SeenSpanOptions = {}): Promise<Map<string, SeenSpan>> {
+    let bound: unknown[] = [];
+    if (through !== undefined) {
+      const last = this.db.prepare("SELECT rowid, started_at FROM runs WHERE id = ?").get(through) as { rowid: number; started_at: string } | undefined;
+      if (!last) throw new StoreError(`no run ${through} in the store`);
+      bound = [last.started_at, last.started_at, last.rowid];
+    }
+    // Runs in the store's order (started_at, then rowid), as runHistory reads them.
+    const runs = `JOIN runs r ON r.id = x.run_id AND r.complete = 1${bound.length > 0 ? " AND (r.started_at < ? OR (r.started_at = ? AND r.rowid <= ?))" : ""}`;
     // One grouped read for any number of ids (passed as one JSON array, not thousands of parameters).
     const query = kind === "certificate"
-      ? `SELECT s.sha256 AS id, MIN(s.observed_at) AS first_seen, MAX(s.observed_at) AS last_seen
-         FROM sightings s JOIN runs r ON r.id = s.run_id AND r.complete = 1
-         WHERE s.source != 'anchor' AND s.sha256 IN (SELECT value FROM json_each(?)) GROUP BY s.sha256`
-      : `SELECT e.id, MIN(e.observed_at) AS first_seen, MAX(e.observed_at) AS last_seen
-         FROM endpoints e JOIN runs r ON r.id = e.run_id AND r.complete = 1
-         WHERE e.chain != '[]' AND e.id IN (SELECT value FROM json_each(?)) GROUP BY e.id`;
-    const rows = this.db.prepare(query).all(JSON.stringify(ids)) as { id: string; first_seen: string; last_seen: string }[];
+      ? `SELECT x.sha256 AS id, MIN(x.observed_at) AS first_seen, MAX(x.observed_at) AS last_seen
+         FROM sightings x ${runs}
+         WHERE x.source != 'anchor' AND x.sha256 IN (SELECT value FROM json_each(?)) GROUP BY x.sha256`
+      : `SELECT x.id, MIN(x.observed_at) AS first_seen, MAX(x.observed_at) AS last_seen
+         FROM endpoints x ${runs}
+         WHERE x.chain != '[]' AND x.id IN (SELECT value FROM json_each(?)) GROUP BY x.id`;
+    const rows = this.db.prepare(query).all(...bound, JSON.stringify(ids)) as { id: string; first_seen: string; last_seen: string }[];
     return new Map(rows.map((r) => [r.id, { firstSeen: r.first_seen, lastSeen: r.last_seen }]));
+  }
+
+  async conclusionDigests(runIds: readonly string[]): Promise<Map<string, ConclusionsDigest>> {
+    // The levels only, one JSON path each, read in place: the saved score holds every criterion and its evidence.
+    const levels = ["overall", ...MATURITY_CATEGORIES] as const;
+    const paths = levels.map((l) => (l === "overall" ? "$.maturity.overall.level" : `$.maturity.categories.${l}.level`));
+    const rows = this.db.prepare(
+      `SELECT r.id, json_extract(c.data, ${paths.map(() => "?").join(", ")}) AS levels
+       FROM runs r LEFT JOIN conclusions c ON c.run_id = r.id WHERE r.id IN (SELECT value FROM json_each(?))`,
+    ).all(...paths, JSON.stringify(runIds)) as { id: string; levels: string | null }[];
+    const findings = this.db.prepare("SELECT run_id, id FROM findings WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, id")
+      .all(JSON.stringify(runIds)) as { run_id: string; id: string }[];
+    const digests = new Map<string, ConclusionsDigest>(rows.map((r) => {
+      // Runs analysed before conclusions (or maturity) were saved have no levels.
+      const values = r.levels === null ? [] : (JSON.parse(r.levels) as (number | null)[]);
+      const maturity = Object.fromEntries(levels.map((l, i) => [l, values[i] ?? null])) as MaturityLevels;
+      return [r.id, { maturity, findingIds: [] }];
+    }));
+    for (const f of findings) digests.get(f.run_id)?.findingIds.push(f.id);
+    return digests;
   }
 
   private readObservations(runId: string): Omit<RunObservations, "crlBodies"> {

@@ -4,6 +4,7 @@ import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { MaturityScore } from "../model/maturity.js";
+import type { MaturityLevels } from "../model/trends.js";
 import type { PkicAssessment } from "../model/pkic.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
 import type {
@@ -188,6 +189,18 @@ export interface RunHistory {
 /** How many earlier runs a history holds unless asked otherwise: enough for a year of weekly scans. */
 export const DEFAULT_HISTORY_RUNS = 50;
 
+export interface SeenSpanOptions {
+  /** Count only runs started no later than this run (in the store's order), so a run's report reads alike whenever it is rendered. */
+  through?: string;
+}
+
+/** A run's saved conclusions in brief: what trends over many runs read, without loading each run. */
+export interface ConclusionsDigest {
+  maturity: MaturityLevels;
+  /** Stable ids of the run's findings. */
+  findingIds: string[];
+}
+
 export interface Store {
   createRun(run: NewRun): Promise<RunInfo>;
   /** Resolves "latest" or a run id (a unique prefix is enough). */
@@ -226,6 +239,8 @@ export interface Store {
    * sha256) in any sighting but an "anchor" one, endpoints (by id) serving a certificate. Ids no
    * complete run saw are absent.
    */
-  seenSpans(kind: "certificate" | "endpoint", ids: readonly string[]): Promise<Map<string, SeenSpan>>;
+  seenSpans(kind: "certificate" | "endpoint", ids: readonly string[], options?: SeenSpanOptions): Promise<Map<string, SeenSpan>>;
+  /** Of these runs, the saved conclusions in brief (maturity levels, finding ids), for trends; runs not stored are absent. */
+  conclusionDigests(runIds: readonly string[]): Promise<Map<string, ConclusionsDigest>>;
   close(): Promise<void>;
 }

@@ -27,7 +27,7 @@ function certificate(fields: Pick<ReportCertificate, "sha256" | "subject" | "iss
     keyAlgorithm: "RSA", keySize: 4096, curve: null, spkiSha256: sha(`${fields.sha256} key`), signatureAlgorithm: "sha256WithRSAEncryption", sans: [], isCA: true,
     endpoints: [], files: [], sources: ["aia"], trustedPath: null, crlDistributionPoints: [], ocspUrls: [],
     caIssuersUrls: [], certificatePolicies: [], extendedKeyUsage: [], keyUsage: ["keyCertSign", "cRLSign"],
-    owner: null, site: null, tags: [],
+    owner: null, site: null, tags: [], firstSeen: "2025-05-01T10:00:01.000Z", lastSeen: "2025-06-01T10:00:01.000Z",
     ...fields,
   };
 }
@@ -69,7 +69,7 @@ function sampleReport(): Report {
   ];
   const endpoint = (address: string, port: number, status: string, error: string | null) => ({
     id: `${address}:${port}`, address, port, sni: null, status, error, tlsVersion: null, cipher: null, chain: [],
-    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, owner: null, site: null, tags: [],
+    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, owner: null, site: null, tags: [], firstSeen: null, lastSeen: null,
   });
   return {
     schemaVersion: 1,
@@ -97,8 +97,8 @@ function sampleReport(): Report {
       ],
       certificates,
       cas: [
-        { sha256: ROOT, subject: "CN=Example Root CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: true, issued: 1, parent: null },
-        { sha256: ISSUING, subject: "CN=Example Issuing CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: false, issued: 1, parent: ROOT },
+        { sha256: ROOT, subject: "CN=Example Root CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: true, issued: 1, parent: null, firstSeen: null, lastSeen: null },
+        { sha256: ISSUING, subject: "CN=Example Issuing CA", issuer: "CN=Example Root CA", notAfter: "2034-01-01T00:00:00.000Z", sanctioned: true, anchor: false, issued: 1, parent: ROOT, firstSeen: "2025-05-01T10:00:01.000Z", lastSeen: "2025-06-01T10:00:01.000Z" },
       ],
       unparsable: [{ sha256: BROKEN, error: "ASN.1 decode failed: <truncated>", locations: ["/etc/ssl/broken.pem"] }],
       crls: [{
@@ -153,6 +153,24 @@ function sampleReport(): Report {
     analysis: { pkiscopeVersion: "0.2.0", analysedAt: "2025-06-01T10:05:00.000Z", validationTime: "2025-06-01T10:05:00.000Z", thresholds: { expiryDays: 30 } },
     maturity: sampleMaturity(),
     pkic: null,
+    trends: sampleTrends(),
+  };
+}
+
+/** Three runs of the series (strategy never assessed, security not in the middle one) and the hostile leaf expiring in week 2. */
+function sampleTrends(): Report["trends"] {
+  const levels = (security: number | null) => ({ reliability: 1, efficiency: 1, security, governance: 1, agility: 1, strategy: null, overall: 0 });
+  const run = (id: string, day: number, security: number | null, opened: number | null, resolved: number | null) => ({
+    id, startedAt: `2025-06-0${day}T10:00:00.000Z`, finishedAt: `2025-06-0${day}T10:05:00.000Z`, complete: true,
+    maturity: levels(security), findings: 5, opened, resolved,
+  });
+  const week = (n: number) => ({
+    week: n, from: new Date(Date.parse("2025-06-01T10:05:00.000Z") + (n - 1) * 7 * 86_400_000).toISOString(),
+    to: new Date(Date.parse("2025-06-01T10:05:00.000Z") + n * 7 * 86_400_000).toISOString(), count: n === 2 ? 1 : 0, certificates: n === 2 ? [LEAF] : [],
+  });
+  return {
+    runs: [run("run-1", 1, 0, null, null), run("run-2", 2, null, 2, 1), run("6f1c2a7e-5b3d-4c1e-9a0f-2d8e7b6c5a41", 3, 0, 1, 3)],
+    expiring: Array.from({ length: 13 }, (_, i) => week(i + 1)),
   };
 }
 
@@ -179,7 +197,7 @@ function strayAttributeText(attributes: string): string {
 const ALLOWED_TAGS = new Set([
   "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p", "div", "progress", "small", "h4",
   "span", "strong", "code", "pre", "br", "a", "dl", "dt", "dd", "details", "summary", "ul", "li", "table", "thead", "tbody",
-  "tr", "th", "td", "article", "ol", "svg", "g", "rect", "line", "text",
+  "tr", "th", "td", "article", "ol", "svg", "g", "rect", "line", "text", "desc", "circle",
 ]);
 
 describe("renderHtml", () => {
