@@ -126,9 +126,14 @@ describe("pkiscope report --format cbom", () => {
     expect(result.stdout).toBe(await readFile(join(dir, "out", "report.cdx.json"), "utf8"));
   });
 
-  it("refuses an unknown format with a usage error naming the formats", async () => {
-    const result = await runInProcess(["report", "--db", db, "--format", "cbom,spdx", "--out", join(dir, "never")]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--format takes json, html, csv, cbom, not "spdx"');
+  it("refuses an unknown format with a usage error naming the formats, on report and before a scan runs", async () => {
+    const report = await runInProcess(["report", "--db", db, "--format", "cbom,spdx", "--out", join(dir, "never")]);
+    expect(report.code).toBe(2);
+    expect(report.stderr).toContain('--format takes json, html, csv, cbom, not "spdx"');
+    const runsBefore = (await runInProcess(["runs", "--db", db])).stdout;
+    const scan = await runInProcess(["scan", "--files", join(dir, "certs"), "--format", "xml", "--db", db, "--out", join(dir, "never")]);
+    expect(scan.code).toBe(2);
+    expect(scan.stderr).toContain('--format takes json, html, csv, cbom, not "xml"');
+    expect((await runInProcess(["runs", "--db", db])).stdout).toBe(runsBefore);
   });
 });
