@@ -24,7 +24,7 @@ import { profileRecordOf } from "../../src/model/profile.js";
 import type { Finding, RunInfo } from "../../src/model/types.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { type HookReceiver, type SmtpReceiver, attachedBatch, days, expectedSignature, issueCertificate, startHookReceiver, startSmtpReceiver } from "../alerts/receivers.js";
-import { type MetricFamily, parsePrometheusText } from "../exporter/prometheus-text.js";
+import { type MetricFamily, parsePrometheusText, sampleValue as value } from "../exporter/prometheus-text.js";
 import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
 
 const PORT = 9443;
@@ -308,21 +308,20 @@ describe("pkiscope daemon over a changing network", () => {
   });
 
   it("counts its runs per profile in the metrics: started, completed, skipped while the previous run was still going", () => {
-    const value = (families: Map<string, MetricFamily>, name: string, labels: Record<string, string>): number | undefined =>
-      families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     // Waiting on the first run's alerts: one run started, none ended, a due run skipped, the store holding one complete run.
     expect(value(heldMetrics, "pkiscope_daemon_runs_started_total", { profile: "lab" })).toBe(1);
     expect(value(heldMetrics, "pkiscope_daemon_runs_completed_total", { profile: "lab" })).toBe(0);
     expect(value(heldMetrics, "pkiscope_daemon_runs_skipped_total", { profile: "lab", reason: "already_running" })).toBeGreaterThanOrEqual(1);
     expect(value(heldMetrics, "pkiscope_runs_total", { profile: "lab", state: "complete" })).toBe(1);
     // Later: every run so far completed (the one in flight aside), none failed, none skipped for quiet hours.
-    const started = value(finalMetrics, "pkiscope_daemon_runs_started_total", { profile: "lab" })!;
-    const completed = value(finalMetrics, "pkiscope_daemon_runs_completed_total", { profile: "lab" })!;
+    const started = value(finalMetrics, "pkiscope_daemon_runs_started_total", { profile: "lab" });
+    const completed = value(finalMetrics, "pkiscope_daemon_runs_completed_total", { profile: "lab" });
     expect(completed).toBeGreaterThanOrEqual(4);
     expect(started - completed).toBeGreaterThanOrEqual(0);
     expect(started - completed).toBeLessThanOrEqual(1);
     expect(value(finalMetrics, "pkiscope_daemon_runs_failed_total", { profile: "lab" })).toBe(0);
     expect(value(finalMetrics, "pkiscope_daemon_runs_skipped_total", { profile: "lab", reason: "quiet_hours" })).toBe(0);
-    expect(value(finalMetrics, "pkiscope_certificate_not_after_seconds", { profile: "lab", endpoint: endpointOf("rogue") })).toBe(Date.parse(new X509Certificate(certs.rogue.der).validTo) / 1000);
+    const rogue = finalMetrics.get("pkiscope_certificate_not_after_seconds")!.samples.find((s) => s.labels.endpoint === endpointOf("rogue"))!;
+    expect(rogue).toMatchObject({ labels: { profile: "lab", owner: "team-lab" }, value: Date.parse(new X509Certificate(certs.rogue.der).validTo) / 1000 });
   });
 });

@@ -4,7 +4,7 @@
 // daemon and the other profiles go on, a profile inside its quiet hours never runs,
 // --metrics-port answers /metrics with the store's and the daemon's counts; SIGTERM during a slow run
 // (a listener that never answers, a 60 s handshake timeout) exits 0 with that run saved
-// incomplete, and a later `pkiscope scan --config --profile` works on the same store.
+// incomplete, and a later `pkiscope scan --config --profile`, and the daemon started again, work on the same store.
 import { once } from "node:events";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
@@ -16,7 +16,7 @@ import type { AlertBatch } from "../../src/model/alerts.js";
 import { profileRecordOf } from "../../src/model/profile.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { type RunInfo, runFailure, runState } from "../../src/model/types.js";
-import { type MetricFamily, parsePrometheusText } from "../exporter/prometheus-text.js";
+import { parsePrometheusText, sampleValue as sample } from "../exporter/prometheus-text.js";
 import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
 
 const PREFIX = "127.142.0";
@@ -76,13 +76,6 @@ function startDaemon(args: string[]) {
 
 const completeOf = (runs: Awaited<ReturnType<typeof runsOf>>, profile: string) => runs.filter((r) => r.profile === profile && r.complete);
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
-
-/** The value of the one sample of `name` with exactly these labels. */
-function sample(families: Map<string, MetricFamily>, name: string, labels: Record<string, string>): number {
-  const found = families.get(name)?.samples.filter((s) => JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort())) ?? [];
-  expect(found, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
-  return found[0]!.value;
-}
 
 async function batchesIn(into: string): Promise<AlertBatch[]> {
   return Promise.all((await readdir(into)).map(async (f) => JSON.parse(await readFile(join(into, f), "utf8")) as AlertBatch));
@@ -213,7 +206,7 @@ describe("pkiscope daemon", () => {
     }
   }, 240_000);
 
-  it("SIGTERM during a slow run saves it incomplete and exits 0; a later scan --config --profile works on the store", async () => {
+  it("SIGTERM during a slow run saves it incomplete and exits 0; a later scan --config --profile and the daemon started again work on the store", async () => {
     const db = join(dir, "slow.db");
     const config = join(dir, "slow.yaml");
     const [a] = tlsAddresses(1);
@@ -266,5 +259,24 @@ describe("pkiscope daemon", () => {
     const after = await runsOf(db);
     expect(after).toHaveLength(2);
     expect(completeOf(after, "lab")).toHaveLength(1);
+
+    // The daemon started again on the same store: the slow profile's next run (the silent host
+    // dropped from its networks) completes beside the interrupted one.
+    await writeFile(config, ["profiles:", ...profileYaml("slow", [a!], [`trustAnchors: ${network.trustAnchorsPath}`, `schedule: ${EVERY_2S}`]), ""].join("\n"));
+    const again = startDaemon(["--config", config, "--db", db, "--no-fetch", "--handshake-timeout", "2000"]);
+    try {
+      await waitFor("a complete run of the restarted daemon", async () => (completeOf(await runsOf(db), "slow").length > 0 ? true : undefined));
+    } finally {
+      again.child.kill("SIGTERM");
+    }
+    expect((await again.exited)[0]).toBe(0);
+    const resumed = completeOf(await runsOf(db), "slow")[0]!;
+    const reopened = new SqliteStore(db);
+    try {
+      expect((await reopened.loadRun(resumed.id)).endpoints.map((e) => [e.address, e.status])).toEqual([[a, "tls"]]);
+      expect((await reopened.findRun(slowRun))!.complete).toBe(false);
+    } finally {
+      await reopened.close();
+    }
   }, 180_000);
 });

@@ -124,3 +124,12 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
   });
   return families;
 }
+
+/** The value of the one sample of `name` whose labels are exactly `labels`; throws unless there is exactly one. */
+export function sampleValue(families: ReadonlyMap<string, MetricFamily>, name: string, labels: Record<string, string>): number {
+  const same = (a: Record<string, string>): boolean =>
+    Object.keys(a).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => a[k] === v);
+  const found = families.get(name)?.samples.filter((s) => same(s.labels)) ?? [];
+  if (found.length !== 1) throw new Error(`${found.length} samples of ${name} ${JSON.stringify(labels)}, not one`);
+  return found[0]!.value;
+}
