@@ -76,7 +76,7 @@ describe("default ports", () => {
 describe("the scan plan", () => {
   let dir: string;
   const base: ScanCommandOptions = {
-    db: ":memory:", concurrency: "8", connectTimeout: "1000", handshakeTimeout: "2000", revocation: false, fetch: false,
+    db: ":memory:", ldapTimeout: "1000", concurrency: "8", connectTimeout: "1000", handshakeTimeout: "2000", revocation: false, fetch: false,
     fetchTimeout: "1000", fetchMaxBytes: "1000", fetchPerHost: "1", out: "out", report: false, progress: false,
   };
 
