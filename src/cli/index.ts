@@ -126,7 +126,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   common(program.command("runs"))
-    .description("list the runs in the store")
+    .description("list the runs in the store: id, start, state (complete, failed, interrupted, incomplete) and targets")
     .action(async (options) => {
       const { runsCommand } = await import("./report-command.js");
       setExitCode(await runsCommand(options, io));
@@ -200,9 +200,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   common(program.command("daemon"))
-    .description("scan the profiles of --config that have a schedule, each on its cron schedule (one run of a profile at a time, none inside its quiet hours), into --db until SIGTERM or SIGINT, which saves the runs in flight incomplete and exits 0")
+    .description("scan the profiles of --config that have a schedule, each on its cron schedule (one run of a profile at a time, none inside its quiet hours), into --db until SIGTERM or SIGINT, which saves the runs in flight incomplete and exits 0; a run that fails is recorded failed with its error, and each profile's sinks get its alerts")
     .requiredOption("--config <file>", "config file (YAML) of scan profiles; those with a schedule: are run")
-    .option("--metrics-port <port>", "also serve the store's Prometheus metrics at /metrics on this port (0: any free port)")
+    .option("--metrics-port <port>", "also serve the store's Prometheus metrics, and the daemon's run counts per profile, at /metrics on this port (0: any free port)")
     .option("--metrics-host <address>", "address to serve metrics on (loopback unless you mean it)", "127.0.0.1")
     .option("-c, --concurrency <n>", "probes in flight at once, per run", String(DEFAULTS.concurrency))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
