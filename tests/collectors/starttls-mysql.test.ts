@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mysql } from "../../collectors/tls/starttls/mysql.js";
 import { StartTlsRefused } from "../../collectors/tls/starttls/protocol.js";
-import { type RunningServer, type ServedChain, startMariaDb, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
+import { type RunningServer, type ServedChain, startMariaDb, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
 import { upgradeAndCaptureChain } from "./starttls-upgrade.js";
 
 const WITH_TLS = "127.163.0.11";
@@ -18,7 +18,7 @@ let chain: ServedChain;
 beforeAll(async () => {
   dirs = await Promise.all([1, 2].map(() => mkdtemp(join(tmpdir(), "pkiscope-mariadb-"))));
   chain = await writeServedChain(dirs[0]!, "db.pkiscope.test");
-  servers = await Promise.all([
+  servers = await startedTogether([
     startMariaDb({ dir: dirs[0]!, address: WITH_TLS, tls: chain }),
     startMariaDb({ dir: dirs[1]!, address: WITHOUT_TLS }),
   ]);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgres } from "../../collectors/tls/starttls/postgres.js";
 import { StartTlsRefused } from "../../collectors/tls/starttls/protocol.js";
-import { type RunningServer, type ServedChain, startPostgres, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
+import { type RunningServer, type ServedChain, startPostgres, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
 import { upgradeAndCaptureChain } from "./starttls-upgrade.js";
 
 const WITH_SSL = "127.163.0.1";
@@ -18,7 +18,7 @@ let chain: ServedChain;
 beforeAll(async () => {
   dirs = await Promise.all([1, 2].map(() => mkdtemp(join(tmpdir(), "pkiscope-pg-"))));
   chain = await writeServedChain(dirs[0]!, "db.pkiscope.test");
-  servers = await Promise.all([
+  servers = await startedTogether([
     startPostgres({ dir: dirs[0]!, address: WITH_SSL, tls: chain }),
     startPostgres({ dir: dirs[1]!, address: WITHOUT_SSL }),
   ]);

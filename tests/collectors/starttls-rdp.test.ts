@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StartTlsRefused } from "../../collectors/tls/starttls/protocol.js";
 import { rdp } from "../../collectors/tls/starttls/rdp.js";
-import { type RunningServer, type ServedChain, startXrdp, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
+import { type RunningServer, type ServedChain, startXrdp, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
 import { upgradeAndCaptureChain } from "./starttls-upgrade.js";
 
 const TLS_ONLY = "127.163.0.21";
@@ -19,7 +19,7 @@ let chain: ServedChain;
 beforeAll(async () => {
   dirs = await Promise.all([1, 2, 3].map(() => mkdtemp(join(tmpdir(), "pkiscope-xrdp-"))));
   chain = await writeServedChain(dirs[0]!, "rdp.pkiscope.test");
-  servers = await Promise.all([
+  servers = await startedTogether([
     startXrdp({ dir: dirs[0]!, address: TLS_ONLY, tls: chain, securityLayer: "tls" }),
     startXrdp({ dir: dirs[1]!, address: NEGOTIATE, tls: chain, securityLayer: "negotiate" }),
     startXrdp({ dir: dirs[2]!, address: RDP_ONLY, securityLayer: "rdp" }),
