@@ -18,6 +18,8 @@ export interface ScanSources {
   specs: readonly TargetSpec[];
   ports: readonly number[];
   files: readonly string[];
+  /** The password of keystores and encrypted keys under `files`, when one was given. */
+  keystorePassword?: string | null;
   /** Domain controllers to read AD CS from, with the bind secret. */
   ldap: readonly AdcsCollectorOptions[];
   /** Probe each TLS endpoint's protocol posture (--protocols). */
@@ -42,7 +44,7 @@ export const SOURCE_COLLECTORS: readonly SourceCollector[] = [
   {
     meta: fileCollector.meta,
     units: (s) => BigInt(s.files.length),
-    collect: (s, ctx) => fileCollector.collect({ paths: s.files }, ctx),
+    collect: (s, ctx) => fileCollector.collect({ paths: s.files, keystorePassword: s.keystorePassword ?? null }, ctx),
   },
   {
     meta: { name: "adcs", description: "AD CS configuration over LDAP: enterprise CAs, templates, NTAuth, ACLs, published CRLs" },

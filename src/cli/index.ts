@@ -71,6 +71,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("-p, --ports <list>", `ports to probe where a target names none (default ${DEFAULT_PORTS.join(",")})`)
     .option("--exclude <list>", "CIDRs, ranges or addresses never to send a packet to; comma-separated, repeatable", collect)
     .option("--files <paths...>", "import PEM/DER certificates from files and directories")
+    .option("--keystore-password-env <var>", "environment variable holding the password of PKCS#12 files, Java keystores and encrypted keys under --files (the empty password and Java's \"changeit\" are tried too)")
     .option("--ldap <url>", "read AD CS (enterprise CAs, templates, NTAuth, ACLs) from this DC: ldaps://host, or ldap://host with --ldap-starttls; repeatable", collect)
     .option("--ldap-auth <method>", "how to bind to --ldap: simple (--bind-dn and a password) or kerberos (SASL GSSAPI with the ticket from kinit; KRB5CCNAME is honoured)", "simple")
     .option("--ldap-spn-host <host>", "kerberos: the DC's host name for the service principal ldap/<host> (default: the --ldap host)")

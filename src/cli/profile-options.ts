@@ -32,6 +32,7 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
   const values: Partial<ScanCommandOptions> = {
     ...(files.length > 0 ? { files: files.map((f) => f.path) } : {}),
     ...(profile.trustAnchors ? { trustAnchors: at(profile.trustAnchors) } : {}),
+    ...(profile.keystorePasswordEnv ? { keystorePasswordEnv: profile.keystorePasswordEnv } : {}),
     ...(profile.rubric ? { rubric: at(profile.rubric) } : {}),
     ...(profile.ldap ? ldapOptions(profile.ldap, at) : {}),
     ...(profile.protocols ? { protocols: true } : {}),

@@ -41,6 +41,8 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   starttlsTimeout?: string;
   exclude?: string[];
   files?: string[];
+  /** The environment variable holding the keystore password (--keystore-password-env). */
+  keystorePasswordEnv?: string;
   trustAnchors?: string;
   rubric?: string;
   pkicMapping?: string;
@@ -126,6 +128,7 @@ export async function buildScanPlan(
     thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
     ldap,
     ...(profile ? { profile: profile.record } : {}),
+    ...(options.keystorePasswordEnv ? { keystorePassword: keystorePasswordFrom(options.keystorePasswordEnv, env) } : {}),
     ...(options.protocols ? { protocols: true } : {}),
   };
     starttls: parseStartTlsPorts(options.starttls ?? []),
@@ -139,6 +142,13 @@ async function readSniNames(path: string): Promise<SniName[]> {
     throw new UsageError(`cannot read --sni-names ${path}: ${(err as Error).message}`);
   }
   return parseSniNames(text, path);
+}
+
+/** The keystore password from its environment variable (an empty value is the empty password); never from argv. */
+function keystorePasswordFrom(name: string, env: NodeJS.ProcessEnv): string {
+  const value = env[name];
+  if (value === undefined) throw new UsageError(`--keystore-password-env ${name} is unset`);
+  return value;
 }
 
 export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenOnCli?: (key: string) => boolean): Promise<number> {

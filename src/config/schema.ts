@@ -100,6 +100,8 @@ const sink = z.discriminatedUnion("type", [
 const profile = (thresholdNames: readonly string[]) => z.strictObject({
   networks: z.array(network).default([]),
   files: z.array(fileSource).default([]),
+  /** The keystore password (--keystore-password-env), by environment variable. */
+  keystorePasswordEnv: envName.optional(),
   ldap: ldap.optional(),
   trustAnchors: text.optional(),
   /** Protocol posture (--protocols). */

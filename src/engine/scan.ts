@@ -36,6 +36,8 @@ export interface ScanPlan {
   ports: number[];
   exclude: string[];
   files: string[];
+  /** The password of keystores and encrypted keys under `files` (--keystore-password-env); never recorded. */
+  keystorePassword?: string | null;
   trustAnchors: string | null;
   concurrency: number;
   timeouts: ProbeTimeouts;
@@ -126,7 +128,7 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
         await recorder.addSighting({ der: a.der, source: "anchor", location: trust.source, position: null, observedAt: run.startedAt });
       }
     }
-    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false, starttls: plan.starttls ?? {} };
+    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, keystorePassword: plan.keystorePassword ?? null, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false, starttls: plan.starttls ?? {} };
     const active = SOURCE_COLLECTORS.map((c) => ({ collector: c, units: c.units(sources) })).filter((a) => a.units > 0n);
     hooks.onStart?.(active.reduce((n, a) => n + a.units, 0n));
     const ctx: CollectorContext = {

@@ -204,6 +204,20 @@ export function computeMetrics(
       servedEndpoints.length, "endpoint", "no TLS endpoint answered: scan a network with --targets"),
     breakdown: versions,
   });
+  // Protocol posture (--protocols): endpoints still accepting what RFC 8996 deprecates, as the
+  // legacy-protocol rule judged them; the breakdown counts the endpoints accepting each version.
+  const postured = view.endpoints.filter((e) => e.protocols);
+  const legacyEndpoints = new Set(findings.filter((f) => f.ruleId === "legacy-protocol").flatMap((f) => f.endpoints));
+  const acceptedBy: Record<string, number> = {};
+  for (const e of postured) {
+    for (const [version, result] of Object.entries(e.protocols!)) if (result.outcome === "accepted") acceptedBy[version] = (acceptedBy[version] ?? 0) + 1;
+  }
+  metrics.push({
+    ...share("tls.legacy-protocol-share", "share of TLS endpoints probed for protocol posture that accept TLS 1.0 or 1.1 (legacy-protocol)",
+      postured.filter((e) => legacyEndpoints.has(e.id)).map((e) => e.id), postured.length, "endpoint",
+      "no protocol posture was probed: scan with --protocols"),
+    breakdown: acceptedBy,
+  });
 
   // AD CS: auto-enrollment and online roots.
   const noAdcs = "AD CS was not scanned: scan a domain controller with --ldap";

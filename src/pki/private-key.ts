@@ -62,28 +62,34 @@ function isSpki(node: asn1js.AsnType): boolean {
 export type DerShape = "pkcs12" | "private-key" | "encrypted-private-key" | "other";
 
 /**
- * The shape of a DER blob, from its structure alone: a PFX (version 3, then a PKCS#7
- * ContentInfo), an EncryptedPrivateKeyInfo (an AlgorithmIdentifier, then an OCTET STRING), a
- * key (a SEQUENCE opening with a small version INTEGER: PKCS#8, PKCS#1, SEC 1, DSA), or other
- * (a certificate, a CRL, garbage). A key that OpenSSL cannot read is still a key, so it is never
- * mistaken for a certificate and stored.
+ * The shape of a DER blob, from the headers of its first elements alone (so a truncated file is
+ * told apart too): a PFX (a SEQUENCE opening with INTEGER 3), an EncryptedPrivateKeyInfo (a
+ * SEQUENCE whose first element is an AlgorithmIdentifier, a SEQUENCE opening with an OID), a key
+ * (a SEQUENCE opening with INTEGER 0 or 1: PKCS#8, PKCS#1, SEC 1, DSA), or other (a certificate,
+ * whose TBSCertificate opens with [0] or INTEGER; a CRL; garbage). A key that OpenSSL cannot
+ * read, or a cut-off keystore, is never mistaken for a certificate and stored.
  */
 export function derShape(der: Buffer): DerShape {
-  const children = topSequence(der);
-  if (!children) return "other";
-  const [first, second] = children;
-  if (first instanceof asn1js.Integer && first.valueBlock.valueDec === 3 && second instanceof asn1js.Sequence
-    && (second.valueBlock.value[0] as asn1js.ObjectIdentifier | undefined)?.valueBlock?.toString?.().startsWith("1.2.840.113549.1.7.")) {
-    return "pkcs12";
+  const first = der[0] === 0x30 ? contentStart(der, 0) : -1;
+  if (first < 0 || first + 2 >= der.length) return "other";
+  if (der[first] === 0x02 && der[first + 1] === 0x01) {
+    if (der[first + 2] === 3) return "pkcs12";
+    if (der[first + 2] === 0 || der[first + 2] === 1) return "private-key";
   }
-  if (children.length === 2 && first instanceof asn1js.Sequence && first.valueBlock.value[0] instanceof asn1js.ObjectIdentifier
-    && second instanceof asn1js.OctetString) {
-    return "encrypted-private-key";
-  }
-  if (first instanceof asn1js.Integer && first.valueBlock.valueDec >= 0 && first.valueBlock.valueDec <= 1 && children.length >= 2) {
-    return "private-key";
+  if (der[first] === 0x30) {
+    const inner = contentStart(der, first);
+    if (inner >= 0 && der[inner] === 0x06) return "encrypted-private-key";
   }
   return "other";
+}
+
+/** Where the contents of the element whose header is at `at` start (definite lengths up to 4 octets), or -1. */
+function contentStart(der: Buffer, at: number): number {
+  const length = der[at + 1];
+  if (length === undefined) return -1;
+  if (length < 0x80) return at + 2;
+  const octets = length - 0x80;
+  return octets >= 1 && octets <= 4 && at + 2 + octets <= der.length ? at + 2 + octets : -1;
 }
 
 function topSequence(der: Buffer): asn1js.AsnType[] | null {

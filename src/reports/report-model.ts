@@ -5,6 +5,8 @@
 import { type AdcsReportSection, adcsReportSection } from "../inventory/adcs/report-section.js";
 import { type InventoryView, storedRunView } from "../inventory/inventory.js";
 import type { CrlObservation, OcspObservation } from "../model/revocation.js";
+import type { FileRecord } from "../model/keys.js";
+import type { PrivateKeyFacts } from "../inventory/private-keys.js";
 import type { MaturityScore } from "../model/maturity.js";
 import type { PkicAssessment } from "../model/pkic.js";
 import { type Ownership, profileRecordOf } from "../model/profile.js";
@@ -119,6 +121,10 @@ export interface Report {
     ocsp: OcspObservation[];
     /** AD CS read over LDAP: per forest, enterprise CAs, templates, NTAuth; and what LDAP cannot assess. */
     adcs: AdcsReportSection;
+    /** Private keys found in scanned files: where, what, who can read them, the certificates they belong to; never the key. */
+    privateKeys: PrivateKeyFacts[];
+    /** Keystores (integrity, how opened) and files the scan could not read whole, each naming what was not read. */
+    files: FileRecord[];
   };
   findings: Finding[];
   /** Metadata of every rule that produced a finding, as the analysing pkiscope had it. */
@@ -213,6 +219,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions, hi
       unparsable: view.unparsable.map((u) => ({ sha256: u.sha256, error: u.error, locations: u.locations })),
       crls: [...view.crls], ocsp: [...view.ocsp],
       adcs: adcsReportSection(view.adcs),
+      privateKeys: [...view.privateKeys], files: [...view.files],
     },
     findings,
     rules: conclusions.rules.filter((meta) => findings.some((f) => f.ruleId === meta.id)),

@@ -58,6 +58,12 @@ export interface ExpectedCategory {
 
 export type ExpectedScore = Record<MaturityCategory, ExpectedCategory>;
 
+/**
+ * The organisations are scanned without --protocols, so whether endpoints still accept TLS 1.0 or
+ * 1.1 is not observed: a criterion that widens the bounds, never moves a level.
+ */
+const LEGACY_PROTOCOLS = "agility.no-legacy-protocols";
+
 /** Strategy is what people know: every criterion below level 4 waits for an answer. */
 const STRATEGY: ExpectedCategory = { level: null, caps: [], notAssessed: ["strategy.ownership", "strategy.critical-infrastructure", "strategy.enterprise-wide"] };
 
@@ -74,7 +80,7 @@ export const EXPECTED: Record<OrganisationKind, ExpectedScore> = {
     security: { level: 1, caps: [{ level: 1, rules: ["weak-key"] }], notAssessed: ["security.no-online-root"] },
     governance: { level: 0, caps: [{ level: 1, rules: ["untrusted-issuer"] }], notAssessed: [] },
     // 1 of 7 endpoints chains to a sanctioned CA: the rest depend on per-application CAs (level 0).
-    agility: { level: 0, caps: [], notAssessed: [] },
+    agility: { level: 0, caps: [], notAssessed: [LEGACY_PROTOCOLS] },
     strategy: STRATEGY,
   },
   foundational: {
@@ -87,7 +93,7 @@ export const EXPECTED: Record<OrganisationKind, ExpectedScore> = {
     // Every issued certificate carries the CP's OID; profiles are not held to one.
     governance: { level: 2, caps: [], notAssessed: [] },
     // Every endpoint sanctioned, TLS 1.3, but RSA alone.
-    agility: { level: 2, caps: [], notAssessed: [] },
+    agility: { level: 2, caps: [], notAssessed: [LEGACY_PROTOCOLS] },
     strategy: STRATEGY,
   },
   transformative: {
@@ -99,7 +105,7 @@ export const EXPECTED: Record<OrganisationKind, ExpectedScore> = {
     security: { level: 3, caps: [], notAssessed: ["security.no-online-root"] },
     governance: { level: 3, caps: [], notAssessed: [] },
     // RSA and ECDSA, TLS 1.3 everywhere.
-    agility: { level: 3, caps: [], notAssessed: [] },
+    agility: { level: 3, caps: [], notAssessed: [LEGACY_PROTOCOLS] },
     strategy: STRATEGY,
   },
 };

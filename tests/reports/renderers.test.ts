@@ -116,6 +116,15 @@ function sampleReport(): Report {
         revocationReason: null, thisUpdate: null, nextUpdate: null, signer: "unauthorized", signatureValid: true,
         problems: ["signed by <rogue>"],
       }],
+      privateKeys: [{
+        file: "/srv/<keys>/root.key", entry: null, container: "pem", format: "pkcs8", encrypted: false, access: "plaintext", keyAlgorithm: "EC",
+        keySize: 256, curve: "P-256", spkiSha256: "e".repeat(64), pairedCertificates: [], observedAt: "2025-06-01T10:00:00.000Z", error: null,
+        matchedCertificates: [ISSUING], exposed: true, matchesCa: true,
+      }],
+      files: [{
+        path: "/srv/<keys>/store.p12", format: "pkcs12", integrity: null, opened: null, certificates: 0, privateKeys: 0,
+        observedAt: "2025-06-01T10:00:00.000Z", error: "cannot open the PKCS#12 store: <mac>",
+      }],
       adcs: {
         forests: [{
           source: "ldaps://127.0.0.1:636", configurationNamingContext: "CN=Configuration,DC=pki,DC=test", truncated: false,

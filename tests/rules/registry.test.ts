@@ -18,7 +18,7 @@ const ADCS_IDS = [
 ];
 /** Fires only on endpoints probed by name; the sample network is swept by address (tests/engine/name-mismatch-scan.test.ts). */
 const NAMED_PROBE_IDS = ["name-mismatch"];
-/** Fires on TLS 1.0/1.1 endpoints, which the sample network has none of (tests/engine/protocol-posture-scan.test.ts). */
+/** Fires on TLS 1.0/1.1 endpoints, which the sample network has none of (tests/cli/virtual-hosts-posture.test.ts). */
 const POSTURE_IDS = ["legacy-protocol"];
 /** Fires on NIST PKITS (tests/inventory/pkits.test.ts) and its rule cases; the sample PKI's chains validate. */
 const PATH_VALIDATION_IDS = ["invalid-chain"];

@@ -1,5 +1,5 @@
 // Virtual hosts: the `name@address` target form and the names lists of --sni-names and a profile
-// network's sniNames. The probes over real servers are in tests/engine/virtual-hosts-scan.test.ts.
+// network's sniNames. The probes over real servers are in tests/cli/virtual-hosts-posture.test.ts.
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { MAX_SNI_NAME_ADDRESSES, parseSniNames, sniTargetSpecs } from "../../src/targets/sni-names.js";
