@@ -14,9 +14,10 @@ import { toolStatus } from "./lib/tools.js";
 import { crlParse } from "./crl-parse.js";
 import { importAnalysis } from "./import-analysis.js";
 import { maturityScoring } from "./maturity-scoring.js";
+import { starttlsSweep } from "./starttls-sweep.js";
 import { tlsSweep } from "./tls-sweep.js";
 
-const BENCHMARKS: readonly Benchmark[] = [tlsSweep, crlParse, importAnalysis, maturityScoring];
+const BENCHMARKS: readonly Benchmark[] = [tlsSweep, starttlsSweep, crlParse, importAnalysis, maturityScoring];
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -29,6 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
         "  BENCH_RUNS               timed runs per tool and scenario (default 3, 1-15)\n" +
         "  BENCH_NMAP_DEFAULT_RUNS  runs of tls-sweep's nmap-at-NSE-defaults row, about 60 s each (default 1, 0 skips it)\n" +
         "  BENCH_TLS_PREFIX         loopback /24 for tls-sweep (default 127.91.0)\n" +
+        "  BENCH_STARTTLS_PREFIX    loopback /24 for starttls-sweep (default 127.161.0)\n" +
         "  BENCH_IMPORT_CERTS       certificates in the corpus of import-analysis and maturity-scoring (default 100000)\n" +
         "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n",
     );

@@ -13,12 +13,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type SampleNetwork, serveIdentity, startSampleNetwork } from "../fixtures/sample-network.js";
 import { SqliteStore } from "../src/store/sqlite-store.js";
 import { type BenchResult, type BenchSection, type Benchmark, type ToolMeasurement, ratioLine, boundedInt } from "./lib/bench.js";
 import { hasGnuTime, measureCommand, runFailure } from "./lib/measure.js";
+import { type FoundCheck, checkNmap, endpointDiff, shellLine, summariseFound } from "./lib/nmap-xml.js";
 import { pkiscopeCli } from "./lib/pkiscope-cli.js";
 import { toolStatus } from "./lib/tools.js";
 
@@ -155,7 +155,7 @@ async function run(): Promise<BenchResult> {
       if (failure) return fail(v.row, `${v.label} (${s.key}, ${tag}) ${failure}`);
       const check = v.tool === "pkiscope"
         ? await checkPkiscope(join(work, `pkiscope-${tag}.db`), expected, s)
-        : await checkNmap(join(work, `nmap-${tag}.xml`), expected);
+        : await checkNmap(join(work, `nmap-${tag}.xml`), expected.tlsIds);
       if (check.warning) warnings.push(`${v.label} (${s.key}, ${tag}): ${check.warning}`);
       if (!record) return;
       v.row.runsMs.push(r.wallMs);
@@ -229,13 +229,6 @@ async function run(): Promise<BenchResult> {
   }
 }
 
-/** The found text when every run agrees, else each run's count. */
-function summariseFound(texts: readonly string[]): string {
-  const distinct = [...new Set(texts)];
-  if (distinct.length === 1) return distinct[0]!;
-  return `varied by run: ${texts.map((t) => t.split(" ")[0]).join(", ")} TLS endpoints`;
-}
-
 /** Appended to a ratio line when the two sides did not find the same endpoints. */
 function foundCaveat(a: Variant, b: Variant, expected: number): string {
   const range = (v: Variant): string => {
@@ -249,13 +242,7 @@ function foundCaveat(a: Variant, b: Variant, expected: number): string {
   return `  [NOT like for like: ${a.label} found ${range(a)}, ${b.label} found ${range(b)} TLS endpoints]`;
 }
 
-interface Check {
-  tls: number;
-  found: string;
-  warning?: string;
-}
-
-async function checkPkiscope(dbPath: string, expected: Expected, s: Scenario): Promise<Check> {
+async function checkPkiscope(dbPath: string, expected: Expected, s: Scenario): Promise<FoundCheck> {
   const store = new SqliteStore(dbPath);
   try {
     const run = await store.findRun("latest");
@@ -269,7 +256,7 @@ async function checkPkiscope(dbPath: string, expected: Expected, s: Scenario): P
     }
     const others = Object.entries(counts).filter(([k]) => k !== "tls").map(([k, v]) => `${v} ${k}`).join(", ");
     const found = `${tls.size}/${expected.tlsIds.size} TLS endpoints${others ? ` (+${others})` : ""}, ${contents.certificates.length} certificates`;
-    const problems = diff(expected.tlsIds, tls);
+    const problems = endpointDiff(expected.tlsIds, tls);
     if ((counts["not-tls"] ?? 0) !== s.expect.notTls) problems.push(`expected ${s.expect.notTls} not-tls endpoint(s), saw ${counts["not-tls"] ?? 0}`);
     if ((counts["timeout"] ?? 0) !== s.expect.timeout) problems.push(`expected ${s.expect.timeout} timeout endpoint(s), saw ${counts["timeout"] ?? 0}`);
     if (!run.complete) problems.push("run not marked complete");
@@ -277,40 +264,6 @@ async function checkPkiscope(dbPath: string, expected: Expected, s: Scenario): P
   } finally {
     await store.close();
   }
-}
-
-async function checkNmap(xmlPath: string, expected: Expected): Promise<Check> {
-  let xml: string;
-  try {
-    xml = await readFile(xmlPath, "utf8");
-  } catch (err) {
-    return { tls: 0, found: "no XML output", warning: `cannot read ${xmlPath}: ${(err as Error).message}` };
-  }
-  const certs = new Set<string>();
-  let open = 0;
-  // Bounded by the input: one match per <host>, one per <port> inside it.
-  for (const host of xml.match(/<host[\s>][\s\S]*?<\/host>/g) ?? []) {
-    const address = /<address addr="([^"]+)" addrtype="ipv4"/.exec(host)?.[1];
-    if (!address) continue;
-    for (const m of host.matchAll(/<port protocol="tcp" portid="(\d+)">([\s\S]*?)<\/port>/g)) {
-      const body = m[2]!;
-      if (/<state state="open"/.test(body)) open++;
-      const script = /<script id="ssl-cert" output="([^"]*)"/.exec(body);
-      if (script && script[1]!.includes("Subject:")) certs.add(`${address}:${m[1]}`);
-    }
-  }
-  const found = `${certs.size}/${expected.tlsIds.size} TLS endpoints (certificate printed; ${open} open ports)`;
-  const problems = diff(expected.tlsIds, certs);
-  return problems.length > 0 ? { tls: certs.size, found, warning: problems.join("; ") } : { tls: certs.size, found };
-}
-
-function diff(expected: Set<string>, seen: Set<string>): string[] {
-  const missing = [...expected].filter((id) => !seen.has(id));
-  const extra = [...seen].filter((id) => !expected.has(id));
-  const out: string[] = [];
-  if (missing.length > 0) out.push(`missed ${missing.join(", ")}`);
-  if (extra.length > 0) out.push(`unexpected TLS at ${extra.join(", ")}`);
-  return out;
 }
 
 /** The extra TLS listeners, reusing sample identities; returns their closers. */
@@ -328,9 +281,5 @@ async function startExtraListeners(network: SampleNetwork): Promise<(() => Promi
 function span(endpoints: readonly { address: string }[]): string {
   const last = endpoints.map((e) => Number(e.address.split(".").pop())).sort((a, b) => a - b);
   return last.length === 0 ? "-" : `.${last[0]}-.${last[last.length - 1]}`;
-}
-
-function shellLine(command: string, args: readonly string[]): string {
-  return [command, ...args].map((a) => (/^[\w@%+=:,./$-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
 }
 
