@@ -35,10 +35,10 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   sniNames?: string;
   /** Protocol posture (--protocols). */
   protocols?: boolean;
-  ports?: string;
   /** STARTTLS by port, PORT=PROTOCOL items (--starttls; a profile's networks' maps first). */
   starttls?: string[];
   starttlsTimeout?: string;
+  ports?: string;
   exclude?: string[];
   files?: string[];
   /** The environment variable holding the keystore password (--keystore-password-env). */
@@ -121,8 +121,8 @@ export async function buildScanPlan(
     timeouts: {
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
       handshakeMs: positiveInt(options.handshakeTimeout, "--handshake-timeout"),
-    },
       ...(options.starttlsTimeout !== undefined ? { starttlsStepMs: positiveInt(options.starttlsTimeout, "--starttls-timeout") } : {}),
+    },
     fetch,
     revocation: { enabled: options.revocation, crlUrls, crlFiles },
     thresholds: Object.fromEntries(THRESHOLDS.map((t) => [t.key, positiveInt(String(options[optionKey(t.option)] ?? t.default), t.option)])),
@@ -130,8 +130,8 @@ export async function buildScanPlan(
     ...(profile ? { profile: profile.record } : {}),
     ...(options.keystorePasswordEnv ? { keystorePassword: keystorePasswordFrom(options.keystorePasswordEnv, env) } : {}),
     ...(options.protocols ? { protocols: true } : {}),
-  };
     starttls: parseStartTlsPorts(options.starttls ?? []),
+  };
 }
 
 async function readSniNames(path: string): Promise<SniName[]> {

@@ -9,9 +9,9 @@ import type { SeenSpan } from "../model/diff.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
 import type { MaturityLevels } from "../model/trends.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
+import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { Finding, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
-import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import {
   type CertificateLead,
   type ConclusionsDigest,
@@ -152,18 +152,18 @@ export class SqliteStore implements Store {
     );
     const insertFetch = this.db.prepare("INSERT INTO fetches (run_id, kind, data) VALUES (?, ?, ?)");
     const insertCrlBody = this.db.prepare("INSERT OR IGNORE INTO crl_bodies (sha256, der) VALUES (?, ?)");
+    const insertPrivateKey = this.db.prepare("INSERT INTO private_keys (run_id, file, data) VALUES (?, ?, ?)");
+    const insertFileRecord = this.db.prepare("INSERT INTO file_records (run_id, path, data) VALUES (?, ?, ?)");
     const now = new Date().toISOString();
     this.db.transaction(() => {
       for (const f of batch.fetches) insertFetch.run(runId, f.kind, JSON.stringify(f.fetch));
       for (const b of batch.crlBodies) insertCrlBody.run(b.sha256, b.der);
-    const insertPrivateKey = this.db.prepare("INSERT INTO private_keys (run_id, file, data) VALUES (?, ?, ?)");
-    const insertFileRecord = this.db.prepare("INSERT INTO file_records (run_id, path, data) VALUES (?, ?, ?)");
+      for (const k of batch.privateKeys) insertPrivateKey.run(runId, k.file, JSON.stringify(k));
+      for (const f of batch.fileRecords) insertFileRecord.run(runId, f.path, JSON.stringify(f));
       for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
       for (const c of batch.certificates) insertCert(c, now);
       for (const e of batch.endpoints) {
         insertEndpoint.run(
-      for (const k of batch.privateKeys) insertPrivateKey.run(runId, k.file, JSON.stringify(k));
-      for (const f of batch.fileRecords) insertFileRecord.run(runId, f.path, JSON.stringify(f));
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
           JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
           e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null,

@@ -62,11 +62,11 @@ export interface ObservationBatch {
   fetches: UrlFetchRecord[];
   /** CRL DER by sha256, stored once however many runs fetch the same CRL. */
   crlBodies: { sha256: string; der: Buffer }[];
-}
   /** Private keys found in scanned files (facts, never key material). */
   privateKeys: PrivateKeyRecord[];
   /** Keystores, and files that could not be read whole. */
   fileRecords: FileRecord[];
+}
 
 export interface RuleFailure {
   ruleId: string;
@@ -81,7 +81,6 @@ export interface RunObservations {
   certificates: StoredCertificate[];
   snapshots: DirectorySnapshotRow[];
   fetches: UrlFetchRecord[];
-  /** DER of the CRLs fetched, by sha256 (loaded only when asked: analysis needs it, reports do not). */
   /**
    * Private keys found in scanned files, and the files recorded on their own (keystores,
    * unreadable ones). The store always reads them (empty for runs before schema 5); a run built
@@ -89,6 +88,7 @@ export interface RunObservations {
    */
   privateKeys?: PrivateKeyRecord[];
   fileRecords?: FileRecord[];
+  /** DER of the CRLs fetched, by sha256 (loaded only when asked: analysis needs it, reports do not). */
   crlBodies: Map<string, Buffer>;
 }
 
