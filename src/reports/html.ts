@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { groupBy } from "../collections.js";
 import type { EvidenceKind, EvidenceRef } from "../model/evidence.js";
-import { endpointId, SEVERITIES, type Finding, type Severity } from "../model/types.js";
+import { endpointId, SEVERITIES, TLS_PROTOCOL_VERSIONS, type Finding, type ProtocolSupport, type Severity } from "../model/types.js";
 import { htmlDocument } from "./document.js";
 import { html, type HtmlValue, type SafeHtml } from "./escape.js";
 import { type EvidenceLinks, MATURITY_STYLE, maturityPicture } from "./maturity-html.js";
@@ -17,7 +17,7 @@ import type { Report, ReportCa, ReportCertificate, ReportEndpoint, ReportUnparsa
 import { TRENDS_STYLE, trendsSection } from "./trends-html.js";
 
 /** Display order of endpoint statuses; unknown ones follow in the order they appear. */
-const ENDPOINT_STATUSES = ["tls", "not-tls", "timeout", "error", "closed"];
+const ENDPOINT_STATUSES = ["tls", "not-tls", "no-starttls", "timeout", "error", "closed"];
 /** Long lists (SANs, endpoints, targets) show this many entries and fold the rest away. */
 const LIST_PREVIEW = 5;
 
@@ -163,20 +163,34 @@ function inventory(certificates: readonly ReportCertificate[], rowId: RowId): Sa
 
 function endpoints(all: readonly ReportEndpoint[], rowId: RowId): SafeHtml {
   return section("endpoints", `Endpoints (${all.length})`, table(
-    ["Endpoint", "SNI", "Status", "Error", "TLS version", "Cipher", "Chain length"],
+    ["Endpoint", "SNI", "STARTTLS", "Status", "Error", "TLS version", "Accepts (--protocols)", "Cipher", "Chain length"],
     all.map((e) => ({
       id: rowId("endpoint", e.id),
       cells: [
         html`<code>${endpointId({ address: e.address, port: e.port, sni: null })}</code>`,
         e.sni,
+        e.starttls,
         html`<span class="pill">${e.status}</span>`,
         e.error,
         e.tlsVersion,
+        posture(e.protocols),
         e.cipher,
         e.chain.length,
       ],
     })),
   ));
+}
+
+/** One pill per version probed: accepted, refused, or "?" with why the probe could not tell (as a tooltip). */
+function posture(support: ProtocolSupport | null): SafeHtml | null {
+  if (!support) return null;
+  return html`${TLS_PROTOCOL_VERSIONS.flatMap((v) => {
+    const result = support[v];
+    if (!result) return [];
+    const label = v.replace("TLSv", "");
+    if ("error" in result) return [html`<span class="pill" title="${result.error}">${label} ?</span> `];
+    return [html`<span class="pill">${label} ${result.outcome === "accepted" ? "yes" : "no"}</span> `];
+  })}`;
 }
 
 /**

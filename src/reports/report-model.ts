@@ -11,7 +11,7 @@ import type { MaturityScore } from "../model/maturity.js";
 import type { PkicAssessment } from "../model/pkic.js";
 import { type Ownership, profileRecordOf } from "../model/profile.js";
 import type { RuleMeta, RuleOutcome } from "../model/rules.js";
-import type { Category, CertificateRecord, Finding, Severity } from "../model/types.js";
+import type { Category, CertificateRecord, Finding, ProtocolSupport, Severity } from "../model/types.js";
 import { SEVERITIES } from "../model/types.js";
 import type { SeenSpan } from "../model/diff.js";
 import { type ReportHistory, type Trends, maturityLevels, trendRun } from "../model/trends.js";
@@ -33,6 +33,10 @@ export type ReportEndpoint = {
   stapledOcsp: boolean;
   observedAt: string;
   durationMs: number;
+  /** The plaintext protocol upgraded to TLS first (e.g. "smtp"); null for TLS from the first byte. */
+  starttls: string | null;
+  /** Which TLS versions the endpoint accepts (--protocols); null when the scan did not probe them. */
+  protocols: ProtocolSupport | null;
 } & ReportOwnership & SeenSpan;
 
 /** Who owns an endpoint or certificate, from the scan's profile (null and [] when unknown). */
@@ -181,7 +185,7 @@ export function buildReport(view: InventoryView, conclusions: RunConclusions, hi
   const endpoints: ReportEndpoint[] = view.endpoints.map((e) => ({
     id: e.id, address: e.address, port: e.port, sni: e.sni, status: e.status, error: e.error,
     tlsVersion: e.tlsVersion, cipher: e.cipher, chain: e.chain, stapledOcsp: e.stapledOcsp !== null, observedAt: e.observedAt,
-    durationMs: e.durationMs, ...ownershipOf(view.ownership.endpoints.get(e.id)), ...seen(history?.endpointSpans, e.id),
+    durationMs: e.durationMs, starttls: e.starttls ?? null, protocols: e.protocols ?? null, ...ownershipOf(view.ownership.endpoints.get(e.id)), ...seen(history?.endpointSpans, e.id),
   }));
   const endpointsByStatus: Record<string, number> = {};
   for (const e of endpoints) endpointsByStatus[e.status] = (endpointsByStatus[e.status] ?? 0) + 1;

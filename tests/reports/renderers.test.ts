@@ -18,6 +18,8 @@ const BROKEN = sha("broken");
 const SCRIPT_SUBJECT = "CN=<script>alert(1)</script>, O=Evil";
 const IMG_SAN = 'DNS:"><img src=x onerror=alert(1)>';
 const AMPERSAND_ERROR = "TLS handshake failed: alert & reset <ssl3>";
+/** A server's words in a protocol-posture error, shown in an attribute (a tooltip). */
+const POSTURE_ERROR = 'TLSv1 handshake failed: "><script>posture</script>';
 const CELL_BREAKING_MESSAGE = "weak key</td><td>pwned";
 const CERT_URL = "http://crl.example.com/root.crl";
 
@@ -69,7 +71,8 @@ function sampleReport(): Report {
   ];
   const endpoint = (address: string, port: number, status: string, error: string | null) => ({
     id: `${address}:${port}`, address, port, sni: null, status, error, tlsVersion: null, cipher: null, chain: [],
-    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, owner: null, site: null, tags: [], firstSeen: null, lastSeen: null,
+    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, protocols: null, owner: null, site: null, tags: [],
+    firstSeen: null, lastSeen: null,
   });
   return {
     schemaVersion: 1,
@@ -89,6 +92,7 @@ function sampleReport(): Report {
         {
           ...endpoint("192.0.2.10", 443, "tls", null), id: "192.0.2.10:443#www.example.com", sni: "www.example.com",
           tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", chain: [LEAF, ISSUING],
+          protocols: { TLSv1: { outcome: "error", error: POSTURE_ERROR }, "TLSv1.1": { outcome: "refused" }, "TLSv1.2": { outcome: "accepted" }, "TLSv1.3": { outcome: "accepted" } },
         },
         endpoint("192.0.2.11", 443, "closed", "connection refused"),
         endpoint("192.0.2.12", 8443, "timeout", "TLS handshake did not complete within 5000 ms"),
@@ -213,7 +217,7 @@ describe("renderHtml", () => {
   const page = renderHtml(sampleReport());
 
   it("escapes every hostile value instead of emitting it as markup", () => {
-    for (const hostile of [SCRIPT_SUBJECT, IMG_SAN, AMPERSAND_ERROR, CELL_BREAKING_MESSAGE]) {
+    for (const hostile of [SCRIPT_SUBJECT, IMG_SAN, AMPERSAND_ERROR, CELL_BREAKING_MESSAGE, POSTURE_ERROR]) {
       expect(page).not.toContain(hostile);
       expect(page).toContain(escapeHtml(hostile));
     }
@@ -320,6 +324,10 @@ describe("renderHtml", () => {
     for (const status of ["tls", "closed", "timeout", "not-tls", "error"]) expect(page).toContain(`<span class="pill">${status}</span>`);
     expect(page).toContain("<code>192.0.2.10:443</code>");
     expect(page).toContain(`<code>${BROKEN}</code>`);
+  });
+
+  it("shows an endpoint's protocol posture, one pill per version, with why a version could not be told", () => {
+    expect(page).toContain(`<span class="pill" title="${escapeHtml(POSTURE_ERROR)}">1 ?</span> <span class="pill">1.1 no</span> <span class="pill">1.2 yes</span> <span class="pill">1.3 yes</span>`);
   });
 
   it("nests the issuing CA under the root in the CA tree", () => {
