@@ -4,8 +4,9 @@
 // Postfix would need its master daemon, its own system user and queue tree set up as root), and
 // over hand-written peers that lie or stall, since no real server does that on purpose. The
 // servers listen on high ports, so the sweep names each port's protocol (--starttls PORT=PROTO);
-// a second pass names them by target scheme. Chains are stored exactly as sent, refusals are
-// no-starttls with the server's words, lies are errors, stalls time out, and the rest completes.
+// a second pass names them by target scheme, and a whole scan shows them in its reports. Chains
+// are stored exactly as sent, refusals are no-starttls with the server's words, lies are errors,
+// stalls time out (an interrupt ends them too), and the rest completes.
 import { createHash } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -16,10 +17,15 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TlsCollectorOptions } from "../../collectors/tls/index.js";
 import { tlsCollector } from "../../collectors/tls/index.js";
+import { probeTls } from "../../collectors/tls/probe.js";
 import { startTlsSpecs } from "../../collectors/tls/starttls/index.js";
 import { startDovecot, startSlapd, startVsftpd } from "../../fixtures/lib/starttls-mail-servers.js";
 import { type RunningServer, type ServedChain, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
+import { type ScanCommandOptions, buildScanPlan } from "../../src/cli/scan-command.js";
+import { runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
+import { renderHtml } from "../../src/reports/html.js";
+import { buildReport } from "../../src/reports/report-model.js";
 import { ObservationRecorder } from "../../src/observations/recorder.js";
 import type { EndpointRow } from "../../src/store/store.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
@@ -212,5 +218,42 @@ describe("choosing the protocol", () => {
     // slapd answers a ClientHello where it expects an LDAP message by closing the connection.
     expect(endpoints.get(`${TLS.slapd}:${PORT.ldap}`)).toMatchObject({ starttls: null, chain: [] });
     expect(endpoints.get(`${TLS.slapd}:${PORT.ldap}`)!.status).not.toBe("tls");
+  });
+});
+
+describe("a whole scan", () => {
+  it("records the protocol on each endpoint of report.json and the HTML, as --starttls and the target's scheme chose it", async () => {
+    const options: ScanCommandOptions = {
+      db: join(root, "scan.db"), ldapTimeout: "1000", concurrency: "8", connectTimeout: "2000", handshakeTimeout: "10000", revocation: false,
+      fetch: false, fetchTimeout: "1000", fetchMaxBytes: "1000", fetchPerHost: "1", out: join(root, "out"), report: false, progress: false,
+      targets: [`smtp://${TLS.smtp}:${PORT.smtp}`, `${TLS.dovecot}:${PORT.imap}`, `${PLAIN.vsftpd}:${PORT.ftp}`],
+      starttls: [`${PORT.imap}=imap,${PORT.ftp}=ftp`], starttlsTimeout: String(STEP_MS),
+    };
+    const store = new SqliteStore(options.db);
+    try {
+      const outcome = await runScan(store, await buildScanPlan(options), { log: silentLogger, signal: new AbortController().signal });
+      const report = buildReport(outcome.view, outcome.conclusions);
+      expect(report.scan.complete).toBe(true);
+      expect(report.inventory.endpoints.map((e) => [e.id, e.status, e.starttls]).sort()).toEqual([
+        [`${TLS.dovecot}:${PORT.imap}`, "tls", "imap"],
+        [`${PLAIN.vsftpd}:${PORT.ftp}`, "no-starttls", "ftp"],
+        [`${TLS.smtp}:${PORT.smtp}`, "tls", "smtp"],
+      ]);
+      expect(report.summary.endpointsByStatus).toEqual({ tls: 2, "no-starttls": 1 });
+      const html = renderHtml(report);
+      expect(html).toContain("<th>STARTTLS</th>");
+      expect(html).toMatch(/<span class="pill">no-starttls 1<\/span>/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("ends a negotiation in flight when the scan is interrupted", async () => {
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 200);
+    const observation = await probeTls(
+      { address: STALLER, port: PORT.smtp, sni: null, starttls: "smtp" }, { connectMs: 2000, handshakeMs: 60_000 }, interrupt.signal,
+    );
+    expect(observation).toMatchObject({ status: "error", starttls: "smtp", error: "scan interrupted before this probe finished" });
   });
 });
