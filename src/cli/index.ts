@@ -64,7 +64,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .description("scan TLS endpoints and certificate files, build the inventory, run the rules, write reports")
     .option("--config <file>", "config file (YAML) of scan profiles: networks with owner, site and tags, sources, trust anchors, thresholds, rubric")
     .option("--profile <name>", "the profile of --config to scan; options given beside it override the profile's (--targets replaces its networks' targets, --ports their ports, --exclude adds to its exclusions)")
-    .option("-t, --targets <list>", "CIDRs (IPv4/IPv6), ranges (a.b.c.d-a.b.c.e), addresses, hostnames (sent as SNI), host:port, name@address (name sent as SNI to the address, no DNS); comma-separated, repeatable", collect)
+    .option("-t, --targets <list>", "CIDRs (IPv4/IPv6), ranges (a.b.c.d-a.b.c.e), addresses, hostnames (sent as SNI), host:port, name@address (name sent as SNI to the address, no DNS), any of them as protocol://target to speak a STARTTLS protocol first (smtp://host:2525; no port: the protocol's default ports; tls:// for TLS at once); comma-separated, repeatable", collect)
     .option("--targets-file <path>", "file of targets, one or more per line, # comments")
     .option("--sni-names <file>", "virtual hosts: lines of \"name address\" (probe the address with that name as SNI) or \"name\" (probe every address target with it too); # comments")
     .option("--protocols", "protocol posture: one extra handshake per version (TLS 1.0, 1.1, 1.2, 1.3) on every TLS endpoint, to see which it accepts")
