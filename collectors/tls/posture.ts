@@ -9,6 +9,7 @@ import { type SecureContext, connect as tlsConnect, createSecureContext } from "
 import {
   type ProtocolProbeResult, type ProtocolSupport, TLS_PROTOCOL_VERSIONS, type TlsProtocolVersion,
 } from "../../src/model/types.js";
+import { settleOnce } from "./settle-once.js";
 
 /** A fresh connection on which the next byte the server expects is a ClientHello, or why there is none. */
 export type ReadyForTls = () => Promise<{ socket: Socket } | { error: string }>;
@@ -52,19 +53,10 @@ function pinnedHandshake(
       socket, secureContext: PINNED[version], rejectUnauthorized: false, checkServerIdentity: () => undefined,
       ...(sni ? { servername: sni } : {}),
     });
-    let settled = false;
-    const done = (result: ProtocolProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      tlsSocket.destroy();
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(() => done({ outcome: "error", error: `no ${version} handshake within ${timeoutMs} ms` }), timeoutMs);
-    const onAbort = (): void => done({ outcome: "error", error: "scan interrupted during the handshake" });
-    signal.addEventListener("abort", onAbort, { once: true });
+    const done = settleOnce<ProtocolProbeResult>(resolve, {
+      tlsSocket, socket, timeoutMs, timedOut: { outcome: "error", error: `no ${version} handshake within ${timeoutMs} ms` },
+      signal, interrupted: { outcome: "error", error: "scan interrupted during the handshake" },
+    });
     tlsSocket.once("secureConnect", () => {
       const negotiated = tlsSocket.getProtocol();
       done(negotiated === version ? { outcome: "accepted" } : { outcome: "error", error: `pinned to ${version}, negotiated ${negotiated}` });

@@ -7,6 +7,7 @@ import { type DetailedPeerCertificate, type TLSSocket, createSecureContext } fro
 import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
 import type { ProbeTimeouts } from "../collector.js";
 import { connectWithCapture, HandshakeCaptureError } from "./handshake-capture.js";
+import { settleOnce } from "./settle-once.js";
 import { startTlsProtocol } from "./starttls/index.js";
 import { PlaintextConversation, StartTlsProtocolError, StartTlsRefused, StartTlsTimeout } from "./starttls/protocol.js";
 
@@ -146,24 +147,11 @@ function handshake(
     const capture = connectWithCapture(socket, { ...PERMISSIVE_TLS, ...(sni ? { servername: sni } : {}) });
     const tlsSocket = capture.tlsSocket;
     let stapled: Buffer | null = null;
-    let settled = false;
-    const done = (result: Partial<EndpointObservation> & { status: EndpointStatus }): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      tlsSocket.destroy();
-      // Destroying the TLS socket does not always reach the raw socket under the tap (Node's JS
-      // stream wrapper), and a sweep must not leak a descriptor per probe: close it ourselves.
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(
-      () => done({ status: "timeout", error: `TLS handshake did not complete within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-    const onAbort = (): void => done(INTERRUPTED);
-    signal.addEventListener("abort", onAbort, { once: true });
+    // A sweep must not leak a descriptor per probe: settleOnce closes the raw socket under the tap too.
+    const done = settleOnce<Partial<EndpointObservation> & { status: EndpointStatus }>(resolve, {
+      tlsSocket, socket, timeoutMs, timedOut: { status: "timeout", error: `TLS handshake did not complete within ${timeoutMs} ms` },
+      signal, interrupted: INTERRUPTED,
+    });
     tlsSocket.on("OCSPResponse", (response: Buffer) => (stapled = response));
     tlsSocket.once("secureConnect", () => {
       const tlsVersion = tlsSocket.getProtocol();
