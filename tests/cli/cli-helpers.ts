@@ -2,6 +2,13 @@
 import { spawn } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/index.js";
+import type { ScanCommandOptions } from "../../src/cli/scan-command.js";
+
+/** `pkiscope scan` option values as commander gives them with nothing given, for tests of buildScanPlan (short timeouts, nothing fetched). */
+export const SCAN_OPTIONS: ScanCommandOptions = {
+  db: ":memory:", ldapTimeout: "1000", concurrency: "8", connectTimeout: "1000", handshakeTimeout: "2000", revocation: false, fetch: false,
+  fetchTimeout: "1000", fetchMaxBytes: "1000", fetchPerHost: "1", out: "out", report: false, progress: false,
+};
 
 export interface CliResult {
   code: number;

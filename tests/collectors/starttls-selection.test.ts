@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStartTlsPorts, startTlsFor, startTlsProtocols, startTlsSpecs } from "../../collectors/tls/starttls/index.js";
-import { type ScanCommandOptions, buildScanPlan } from "../../src/cli/scan-command.js";
+import { buildScanPlan } from "../../src/cli/scan-command.js";
 import { DEFAULT_PORTS } from "../../src/engine/defaults.js";
 import { UsageError } from "../../src/errors.js";
 import { expandProbes, parseTarget } from "../../src/targets/targets.js";
+import { SCAN_OPTIONS } from "../cli/cli-helpers.js";
 
 describe("target schemes", () => {
   it.each([
@@ -75,10 +76,7 @@ describe("default ports", () => {
 
 describe("the scan plan", () => {
   let dir: string;
-  const base: ScanCommandOptions = {
-    db: ":memory:", ldapTimeout: "1000", concurrency: "8", connectTimeout: "1000", handshakeTimeout: "2000", revocation: false, fetch: false,
-    fetchTimeout: "1000", fetchMaxBytes: "1000", fetchPerHost: "1", out: "out", report: false, progress: false,
-  };
+  const base = SCAN_OPTIONS;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "pkiscope-starttls-plan-"));

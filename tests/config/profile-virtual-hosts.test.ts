@@ -5,14 +5,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ScanCommandOptions, buildScanPlan } from "../../src/cli/scan-command.js";
+import { buildScanPlan } from "../../src/cli/scan-command.js";
 import { expandProbes } from "../../src/targets/targets.js";
+import { SCAN_OPTIONS } from "../cli/cli-helpers.js";
 
 let dir: string;
-const base: ScanCommandOptions = {
-  db: ":memory:", ldapTimeout: "1000", concurrency: "8", connectTimeout: "1000", handshakeTimeout: "2000", revocation: false, fetch: false,
-  fetchTimeout: "1000", fetchMaxBytes: "1000", fetchPerHost: "1", out: "out", report: false, progress: false,
-};
+const base = SCAN_OPTIONS;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-profile-vhosts-"));
