@@ -71,7 +71,7 @@ function sampleReport(): Report {
   ];
   const endpoint = (address: string, port: number, status: string, error: string | null) => ({
     id: `${address}:${port}`, address, port, sni: null, status, error, tlsVersion: null, cipher: null, chain: [],
-    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, protocols: null, owner: null, site: null, tags: [],
+    stapledOcsp: false, observedAt: "2025-06-01T10:00:01.000Z", durationMs: 12, starttls: null, protocols: null, owner: null, site: null, tags: [],
     firstSeen: null, lastSeen: null,
   });
   return {
