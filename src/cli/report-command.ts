@@ -3,10 +3,11 @@
 import { judgeStoredRun } from "../engine/judge.js";
 import { StoreError, UsageError } from "../errors.js";
 import { runState } from "../model/types.js";
+import { printable } from "../printable.js";
 import { readReportHistory } from "../engine/trends.js";
 import { storedRunView } from "../inventory/inventory.js";
 import { type Report, buildReport } from "../reports/report-model.js";
-import { parseReportFormats, renderReport, writeReports } from "../reports/write.js";
+import { parseReportFormats, streamReport, writeReports } from "../reports/write.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
@@ -39,7 +40,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
       const written = await writeReports(report, options.out, formats);
       loggerFor(options, io).info(`reports: ${written.join(", ")}`);
     } else {
-      io.stdout.write(renderReport(report, formats[0]!));
+      await streamReport(report, formats[0]!, io.stdout);
     }
     return 0;
   } finally {
@@ -67,7 +68,7 @@ export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<nu
   const store = new SqliteStore(options.db);
   try {
     for (const run of await store.listRuns()) {
-      io.stdout.write(`${run.id}  ${run.startedAt}  ${runState(run).padEnd(11)}  ${run.targets.join(",")}\n`);
+      io.stdout.write(`${run.id}  ${run.startedAt}  ${runState(run).padEnd(11)}  ${printable(run.targets.join(","))}\n`);
     }
     return 0;
   } finally {

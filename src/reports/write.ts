@@ -1,13 +1,16 @@
 // Writes the report files of a run: report.json, report.html and inventory.csv by default, and on
 // request the CycloneDX CBOM, report.cdx.json (the .cdx.json ending CycloneDX tools recognise).
-import { mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { UsageError } from "../errors.js";
 import { splitList } from "../targets/targets.js";
 import { renderCbom } from "./cbom.js";
 import { renderInventoryCsv } from "./csv.js";
 import { renderHtml } from "./html.js";
-import { renderJson } from "./json.js";
+import { jsonChunks } from "./json.js";
 import type { Report } from "./report-model.js";
 
 export type ReportFormat = "json" | "html" | "csv" | "cbom";
@@ -15,12 +18,15 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ["json", "html", "csv", "
 /** What a scan writes unless --format says otherwise. */
 export const DEFAULT_REPORT_FORMATS: readonly ReportFormat[] = ["json", "html", "csv"];
 
-const FILES: Record<ReportFormat, { name: string; render(report: Report): string }> = {
-  json: { name: "report.json", render: renderJson },
-  html: { name: "report.html", render: renderHtml },
-  csv: { name: "inventory.csv", render: renderInventoryCsv },
-  cbom: { name: "report.cdx.json", render: renderCbom },
+/** Each format's file and its text in chunks: report.json as a stream (json.ts), the others whole. */
+const FILES: Record<ReportFormat, { name: string; chunks(report: Report): Iterable<string> }> = {
+  json: { name: "report.json", chunks: jsonChunks },
+  html: { name: "report.html", chunks: (report) => [renderHtml(report)] },
+  csv: { name: "inventory.csv", chunks: (report) => [renderInventoryCsv(report)] },
+  cbom: { name: "report.cdx.json", chunks: (report) => [renderCbom(report)] },
 };
+/** Chunks are gathered to about this size before a write: one write per certificate would cost more than the text. */
+const WRITE_BATCH_CHARS = 64 * 1024;
 
 /** A --format value: formats, comma-separated. */
 export function parseReportFormats(text: string): ReportFormat[] {
@@ -33,7 +39,16 @@ export function parseReportFormats(text: string): ReportFormat[] {
 }
 
 export function renderReport(report: Report, format: ReportFormat): string {
-  return FILES[format].render(report);
+  return [...FILES[format].chunks(report)].join("");
+}
+
+/** Writes one format to `out` as a stream, waiting for it to drain; `out` stays open (it may be stdout). */
+export async function streamReport(report: Report, format: ReportFormat, out: NodeJS.WritableStream): Promise<void> {
+  await pipeline(reportStream(report, format), out, { end: false });
+}
+
+function reportStream(report: Report, format: ReportFormat): Readable {
+  return Readable.from(batched(FILES[format].chunks(report)));
 }
 
 /** Returns the paths written. */
@@ -42,8 +57,20 @@ export async function writeReports(report: Report, dir: string, formats: readonl
   const written: string[] = [];
   for (const format of formats) {
     const path = join(dir, FILES[format].name);
-    await writeFile(path, FILES[format].render(report));
+    await pipeline(reportStream(report, format), createWriteStream(path));
     written.push(path);
   }
   return written;
+}
+
+function* batched(chunks: Iterable<string>): Generator<string> {
+  let batch = "";
+  for (const chunk of chunks) {
+    batch += chunk;
+    if (batch.length >= WRITE_BATCH_CHARS) {
+      yield batch;
+      batch = "";
+    }
+  }
+  if (batch.length > 0) yield batch;
 }

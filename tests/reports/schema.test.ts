@@ -2,7 +2,9 @@
 // stored run (not written by hand), so a key added to or dropped from the Report without the
 // schema following fails here: every defined object in the schema is closed and lists all keys.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 
@@ -10,6 +12,8 @@ import type { CertificateRecord } from "../../src/model/types.js";
 import { RULES } from "../../rules/index.js";
 import { type Report, storedRunReport } from "../../src/reports/report-model.js";
 import type { RunContents, StoredCertificate } from "../../src/store/store.js";
+import { jsonChunks } from "../../src/reports/json.js";
+import { writeReports } from "../../src/reports/write.js";
 
 const schema: unknown = JSON.parse(readFileSync(new URL("../../docs/report.schema.json", import.meta.url), "utf8"));
 const validate = new Ajv({ allErrors: true }).compile(schema as object);
@@ -123,6 +127,27 @@ describe("docs/report.schema.json", () => {
     expect(report.inventory.certificates).toHaveLength(3);
     expect(report.inventory.unparsable).toHaveLength(1);
     expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it("is written as a stream that is byte for byte JSON.stringify's text of the report, and valid", async () => {
+    const report: Report = structuredClone(storedRunReport(storedRun()));
+    // Strings that JSON escapes (a newline must not be taken for layout), and members and
+    // elements JSON.stringify leaves out or writes as null, at the depths the stream walks itself.
+    report.inventory.certificates[0]!.subject = "CN=two\nlines \u2028 \"quoted\" \\ é 😀";
+    report.scan.stats = { ...report.scan.stats, omitted: undefined, nested: { deep: [1, undefined, { x: [] }] }, empty: {}, none: [] };
+    const expected = `${JSON.stringify(report, null, 2)}\n`;
+    const chunks = [...jsonChunks(report)];
+    expect(chunks.length).toBeGreaterThan(report.inventory.certificates.length);
+    expect(chunks.join("")).toBe(expected);
+    const dir = mkdtempSync(join(tmpdir(), "pkiscope-json-"));
+    try {
+      const [path] = await writeReports(report, dir, ["json"]);
+      const written = readFileSync(path!, "utf8");
+      expect(written).toBe(expected);
+      expect(validate(JSON.parse(written)), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("accepts a run that has not finished", () => {
