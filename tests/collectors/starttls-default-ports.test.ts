@@ -1,7 +1,7 @@
 // The default port list against real servers on their standard ports: smtp-server on 25 and 587
 // (STARTTLS) and 465 (SMTPS), Dovecot on 143 and 110 (STARTTLS) and 993 and 995 (TLS at once),
-// vsftpd on 21 (AUTH TLS), slapd on 389 (StartTLS) and 636 (LDAPS), and a Node TLS server on
-// 443, each on an address of its own in 127.181.0.0/24 (the tests run as root, so ports below
+// vsftpd on 21 (AUTH TLS), slapd on 389 (StartTLS) and 636 (LDAPS), and Node TLS servers on
+// 443 and 8443, each on an address of its own in 127.181.0.0/24 (the tests run as root, so ports below
 // 1024 bind; only these addresses, so the Samba DC's 127.0.0.1:389 and :636 stay untouched).
 // `pkiscope scan` gets the addresses with no --ports and no --starttls: each port must be probed
 // with the protocol the README's table gives it, and every chain read exactly as served.
@@ -28,14 +28,14 @@ const EXPECTED: Array<[ServerName, number, string | null]> = [
   ["dovecot", 143, "imap"], ["dovecot", 110, "pop3"], ["dovecot", 993, null], ["dovecot", 995, null],
   ["vsftpd", 21, "ftp"],
   ["slapd", 389, "ldap"], ["slapd", 636, null],
-  ["https", 443, null],
+  ["https", 443, null], ["https", 8443, null],
 ];
 
 let root: string;
 const chains = new Map<ServerName, ServedChain>();
 const running: RunningServer[] = [];
 const smtpServers: SMTPServer[] = [];
-let httpsServer: Server | undefined;
+const httpsServers: Server[] = [];
 let scan: CliResult;
 let report: Report;
 
@@ -62,10 +62,13 @@ beforeAll(async () => {
   await startSmtp(587, chains.get("smtp")!, false);
   await startSmtp(465, chains.get("smtp")!, true);
   const https = chains.get("https")!;
-  httpsServer = createTlsServer({ key: await readFile(https.keyFile), cert: await readFile(https.certFile) }, (s) => s.end());
-  httpsServer.on("tlsClientError", () => {});
-  httpsServer.listen(443, ADDRESS.https);
-  await once(httpsServer, "listening");
+  for (const port of [443, 8443]) {
+    const server = createTlsServer({ key: await readFile(https.keyFile), cert: await readFile(https.certFile) }, (s) => s.end());
+    server.on("tlsClientError", () => {});
+    server.listen(port, ADDRESS.https);
+    await once(server, "listening");
+    httpsServers.push(server);
+  }
 
   scan = await runInProcess([
     "scan", "-q", "--db", join(root, "store.db"), "--out", join(root, "report"), "--no-revocation", "--no-fetch", "--format", "json",
@@ -79,7 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((s) => s.stop()));
   await Promise.all(smtpServers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
-  await new Promise((r) => (httpsServer ? httpsServer.close(r) : r(undefined)));
+  await Promise.all(httpsServers.map((s) => new Promise((r) => s.close(r))));
   if (root) await rm(root, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 // Which STARTTLS protocol a probe speaks: a target's scheme, else --starttls PORT=PROTO (and a
 // profile network's starttls map, which the command line overrides port by port), else the
 // port's default from the registry; the default port list holds every protocol's ports.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,6 +71,19 @@ describe("default ports", () => {
     expect(Object.fromEntries([25, 587, 143, 110, 21, 389].map((p) => [p, startTlsFor(undefined, p, {})]))).toEqual({
       25: "smtp", 587: "smtp", 143: "imap", 110: "pop3", 21: "ftp", 389: "ldap",
     });
+  });
+
+  it("are the README's: its STARTTLS table, its TLS-at-once ports and the --ports default", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### STARTTLS"), readme.indexOf("### Virtual hosts"));
+    const portsIn = (text: string): number[] => [...text.matchAll(/\b\d+\b/g)].map((m) => Number(m[0]));
+    const table = [...section.matchAll(/^\| `(\w+)` \| ([\d, ]+) \|/gm)].map((m) => [m[1], portsIn(m[2]!)]);
+    expect(Object.fromEntries(table)).toEqual(Object.fromEntries(startTlsProtocols().map((p) => [p.name, [...p.defaultPorts]])));
+    const atOnce = portsIn(/^Ports ([^.]*) speak TLS at once\./m.exec(section)![1]!);
+    for (const port of atOnce) expect(startTlsFor(undefined, port, {}), `port ${port}`).toBeNull();
+    expect(new Set([...atOnce, ...table.flatMap(([, ports]) => ports as number[])])).toEqual(new Set(DEFAULT_PORTS));
+    const optionRow = /^\| `-p, --ports LIST` \|[^|]*\| ([\d, ]+) /m.exec(readme)!;
+    expect(portsIn(optionRow[1]!)).toEqual([...DEFAULT_PORTS]);
   });
 });
 
