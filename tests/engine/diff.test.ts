@@ -11,19 +11,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
-import { serveIdentity } from "../../fixtures/sample-network.js";
 import type { SampleCertificate } from "../../fixtures/sample-pki.js";
-import { DEFAULT_FETCH, DEFAULT_THRESHOLDS } from "../../src/engine/defaults.js";
 import { pairRuns, readRunDiff } from "../../src/engine/diff.js";
-import { type ScanOutcome, type ScanPlan, runScan } from "../../src/engine/scan.js";
+import { type ScanOutcome, runScan } from "../../src/engine/scan.js";
 import { silentLogger } from "../../src/log.js";
 import type { RunDiff } from "../../src/model/diff.js";
 import { MATURITY_CATEGORIES } from "../../src/model/maturity.js";
 import type { RunInfo } from "../../src/model/types.js";
 import { renderDiff } from "../../src/reports/diff.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { parseTarget } from "../../src/targets/targets.js";
 import { runInProcess } from "../cli/cli-helpers.js";
+import { ChangingNetwork } from "./changing-network.js";
 
 const DAY = 86_400_000;
 const PORT = 9443;
@@ -49,7 +47,6 @@ let dir: string;
 let db: string;
 let anchors: string;
 let store: SqliteStore;
-const servers = new Map<Name, () => Promise<void>>();
 let first: ScanOutcome;
 let second: ScanOutcome;
 let other: ScanOutcome;
@@ -57,22 +54,8 @@ let unfinished: RunInfo;
 let diff: RunDiff;
 const pki = {} as Record<"root" | "intermediate" | "rogueRoot" | "renew1" | "renew2" | "expire" | "gone" | "rogue", SampleCertificate>;
 
-async function serve(name: Name, chain: SampleCertificate[]): Promise<void> {
-  servers.set(name, await serveIdentity({ name, description: name, chain, expectedRules: [] }, ADDRESSES[name], PORT));
-}
-async function stop(name: Name): Promise<void> {
-  await servers.get(name)?.();
-  servers.delete(name);
-}
-
-function plan(targets: string[]): ScanPlan {
-  return {
-    targetTexts: targets, specs: targets.map((t) => parseTarget(t)), ports: [PORT], exclude: [], files: [], trustAnchors: anchors,
-    concurrency: 8, timeouts: { connectMs: 2000, handshakeMs: 5000 },
-    fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: { enabled: false, crlUrls: [], crlFiles: [] }, thresholds: { ...DEFAULT_THRESHOLDS },
-  };
-}
-const scan = (targets: string[] = Object.values(ADDRESSES)) => runScan(store, plan(targets), { log: silentLogger, signal: new AbortController().signal });
+const network = new ChangingNetwork(ADDRESSES, PORT);
+const scan = (targets: string[] = Object.values(ADDRESSES)) => runScan(store, network.plan(anchors, targets), { log: silentLogger, signal: new AbortController().signal });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-diff-"));
@@ -90,17 +73,17 @@ beforeAll(async () => {
   pki.rogue = issue("rogue.diff.test", pki.rogueRoot, days(-1), days(60));
   await writeFile(anchors, pki.root.pem);
   store = new SqliteStore(db);
-  await serve("renew", [pki.renew1, pki.intermediate]);
-  await serve("expire", [pki.expire, pki.intermediate]);
-  await serve("gone", [pki.gone, pki.intermediate]);
+  await network.serve("renew", [pki.renew1, pki.intermediate]);
+  await network.serve("expire", [pki.expire, pki.intermediate]);
+  await network.serve("gone", [pki.gone, pki.intermediate]);
   first = await scan();
   // Runs the default pairing must pass over: other targets, and one that never finished.
   other = await scan([ADDRESSES.gone]);
   unfinished = await store.createRun({ targets: Object.values(ADDRESSES), ports: [PORT], options: {} });
-  await stop("renew");
-  await serve("renew", [pki.renew2, pki.intermediate]);
-  await stop("gone");
-  await serve("rogue", [pki.rogue, pki.rogueRoot]);
+  await network.stop("renew");
+  await network.serve("renew", [pki.renew2, pki.intermediate]);
+  await network.stop("gone");
+  await network.serve("rogue", [pki.rogue, pki.rogueRoot]);
   const wait = expiry.getTime() + 1000 - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   second = await scan();
@@ -109,7 +92,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const close of servers.values()) await close();
+  await network.stopAll();
   await store?.close();
   await rm(dir, { recursive: true, force: true });
 });

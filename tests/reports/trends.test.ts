@@ -13,11 +13,9 @@ import { XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
-import { serveIdentity } from "../../fixtures/sample-network.js";
 import type { SampleCertificate } from "../../fixtures/sample-pki.js";
-import { DEFAULT_FETCH, DEFAULT_THRESHOLDS } from "../../src/engine/defaults.js";
 import { readRunDiff } from "../../src/engine/diff.js";
-import { type ScanOutcome, type ScanPlan, runScan } from "../../src/engine/scan.js";
+import { type ScanOutcome, runScan } from "../../src/engine/scan.js";
 import { readReportHistory } from "../../src/engine/trends.js";
 import { silentLogger } from "../../src/log.js";
 import { MATURITY_CATEGORIES } from "../../src/model/maturity.js";
@@ -25,8 +23,8 @@ import { escapeHtml } from "../../src/reports/escape.js";
 import { renderHtml } from "../../src/reports/html.js";
 import { type Report, buildReport } from "../../src/reports/report-model.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { parseTarget } from "../../src/targets/targets.js";
 import { runInProcess } from "../cli/cli-helpers.js";
+import { ChangingNetwork } from "../engine/changing-network.js";
 import { slice } from "./markup.js";
 
 const DAY = 86_400_000;
@@ -54,26 +52,12 @@ let dir: string;
 let db: string;
 let anchors: string;
 let store: SqliteStore;
-const servers = new Map<Name, () => Promise<void>>();
 const pki = {} as Record<"root" | "intermediate" | "rogueRoot" | "steady" | "renew1" | "renew2" | "gone" | "rogue" | "expired", SampleCertificate>;
 let runs: ScanOutcome[];
 let report: Report;
 
-async function serve(name: Name, chain: SampleCertificate[]): Promise<void> {
-  servers.set(name, await serveIdentity({ name, description: name, chain, expectedRules: [] }, ADDRESSES[name], PORT));
-}
-async function stop(name: Name): Promise<void> {
-  await servers.get(name)?.();
-  servers.delete(name);
-}
-function plan(targets: string[]): ScanPlan {
-  return {
-    targetTexts: targets, specs: targets.map((t) => parseTarget(t)), ports: [PORT], exclude: [], files: [], trustAnchors: anchors,
-    concurrency: 8, timeouts: { connectMs: 2000, handshakeMs: 5000 },
-    fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: { enabled: false, crlUrls: [], crlFiles: [] }, thresholds: { ...DEFAULT_THRESHOLDS },
-  };
-}
-const scan = (targets: string[] = Object.values(ADDRESSES)) => runScan(store, plan(targets), { log: silentLogger, signal: new AbortController().signal });
+const network = new ChangingNetwork(ADDRESSES, PORT);
+const scan = (targets: string[] = Object.values(ADDRESSES)) => runScan(store, network.plan(anchors, targets), { log: silentLogger, signal: new AbortController().signal });
 const reportOf = async (outcome: ScanOutcome) => buildReport(outcome.view, outcome.conclusions, await readReportHistory(store, outcome.view, outcome.conclusions));
 const observedAt = (outcome: ScanOutcome, name: Name) => outcome.view.endpoints.find((e) => e.id === ENDPOINT[name])!.observedAt;
 
@@ -92,25 +76,25 @@ beforeAll(async () => {
   pki.expired = issue("expired", pki.intermediate, days(-2));
   await writeFile(anchors, pki.root.pem);
   store = new SqliteStore(db);
-  await serve("steady", [pki.steady, pki.intermediate]);
-  await serve("renew", [pki.renew1, pki.intermediate]);
-  await serve("gone", [pki.gone, pki.intermediate]);
-  await serve("expired", [pki.expired, pki.intermediate]);
+  await network.serve("steady", [pki.steady, pki.intermediate]);
+  await network.serve("renew", [pki.renew1, pki.intermediate]);
+  await network.serve("gone", [pki.gone, pki.intermediate]);
+  await network.serve("expired", [pki.expired, pki.intermediate]);
   const first = await scan();
   await scan([ADDRESSES.gone]);
   await store.createRun({ targets: Object.values(ADDRESSES), ports: [PORT], options: {} });
-  await stop("renew");
-  await serve("renew", [pki.renew2, pki.intermediate]);
+  await network.stop("renew");
+  await network.serve("renew", [pki.renew2, pki.intermediate]);
   const second = await scan();
-  await stop("gone");
-  await serve("rogue", [pki.rogue, pki.rogueRoot]);
+  await network.stop("gone");
+  await network.serve("rogue", [pki.rogue, pki.rogueRoot]);
   const third = await scan();
   runs = [first, second, third];
   report = await reportOf(third);
 }, 180_000);
 
 afterAll(async () => {
-  for (const close of servers.values()) await close();
+  await network.stopAll();
   await store?.close();
   await rm(dir, { recursive: true, force: true });
 });
