@@ -1,11 +1,15 @@
-// The PostgreSQL, MySQL, RDP and XMPP modules against servers that lie, flood or stall. These
-// peers are hand-written: no real server sends a malformed answer on demand. Each case must end
+// The PostgreSQL, MySQL, RDP and XMPP modules, and the FTP, POP3 and LDAP ones where
+// starttls-mail.test.ts's hostile peers do not reach, against servers that lie, flood or stall.
+// These peers are hand-written: no real server sends a malformed answer on demand. Each case must end
 // in the error class the probe turns into a status (StartTlsRefused → no-starttls,
 // StartTlsProtocolError → error, StartTlsTimeout → timeout), never a hang or a crash.
 import { once } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
+import { ftp } from "../../collectors/tls/starttls/ftp.js";
+import { ldap } from "../../collectors/tls/starttls/ldap.js";
 import { mysql } from "../../collectors/tls/starttls/mysql.js";
+import { pop3 } from "../../collectors/tls/starttls/pop3.js";
 import { postgres } from "../../collectors/tls/starttls/postgres.js";
 import { type StartTlsProtocol, StartTlsProtocolError, StartTlsRefused, StartTlsTimeout } from "../../collectors/tls/starttls/protocol.js";
 import { rdp } from "../../collectors/tls/starttls/rdp.js";
@@ -26,7 +30,8 @@ async function peer(script: (socket: Socket) => void, afterClientSpeaks: boolean
   const server = createServer((socket) => {
     socket.on("error", () => {});
     if (afterClientSpeaks) socket.once("data", () => script(socket));
-    else script(socket);
+    // Reads and drops what the client says, or a hang-up behind unread bytes never ends the socket.
+    else script(socket.resume());
   });
   server.listen(0, ADDRESS);
   await once(server, "listening");
@@ -227,6 +232,72 @@ const CASES: HostileCase[] = [
     name: "XMPP: a server that stops inside its features times out",
     protocol: xmpp,
     script: (s) => s.write(XMPP_HEADER + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'"),
+    error: StartTlsTimeout,
+    message: /no progress waiting for the server/,
+  },
+  {
+    name: "FTP: an HTTP answer is not an FTP reply",
+    protocol: ftp,
+    serverFirst: true,
+    script: (s) => s.end("HTTP/1.1 400 Bad Request\r\n\r\n"),
+    error: StartTlsProtocolError,
+    message: /not an FTP reply: HTTP\/1\.1 400 Bad Request/,
+  },
+  {
+    name: "FTP: a banner that never ends is cut off at the line bound",
+    protocol: ftp,
+    serverFirst: true,
+    script: (s) => s.write("220-welcome\r\n" + "220-and more\r\n".repeat(150)),
+    error: StartTlsProtocolError,
+    message: /an FTP reply of over 100 lines/,
+  },
+  {
+    name: "FTP: a server that never answers AUTH TLS times out",
+    protocol: ftp,
+    serverFirst: true,
+    script: (s) => s.write("220 ready\r\n"),
+    error: StartTlsTimeout,
+    message: /no progress waiting for a line/,
+  },
+  {
+    name: "FTP: bytes after 234 and before the ClientHello are refused",
+    protocol: ftp,
+    serverFirst: true,
+    script: (s) => {
+      s.write("220 ready\r\n");
+      s.once("data", () => s.write("234 go ahead\r\n220 injected\r\n"));
+    },
+    error: StartTlsProtocolError,
+    message: /sent data before the TLS handshake: 220 injected/,
+  },
+  {
+    name: "POP3: an SMTP banner is not a POP3 reply",
+    protocol: pop3,
+    serverFirst: true,
+    script: (s) => s.end("220 mail.example ESMTP\r\n"),
+    error: StartTlsProtocolError,
+    message: /not a POP3 reply: 220 mail\.example ESMTP/,
+  },
+  {
+    name: "POP3: a server that never answers STLS times out",
+    protocol: pop3,
+    serverFirst: true,
+    script: (s) => s.write("+OK ready\r\n"),
+    error: StartTlsTimeout,
+    message: /no progress waiting for a line/,
+  },
+  {
+    name: "LDAP: a server that never answers the StartTLS request times out",
+    protocol: ldap,
+    script: () => {},
+    error: StartTlsTimeout,
+    message: /no progress waiting for the server/,
+  },
+  {
+    name: "LDAP: a response cut short inside its BER length times out",
+    protocol: ldap,
+    // A SEQUENCE announcing 64 bytes, then 2 of them.
+    script: (s) => s.write(Buffer.from([0x30, 0x40, 0x02, 0x01])),
     error: StartTlsTimeout,
     message: /no progress waiting for the server/,
   },
