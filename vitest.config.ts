@@ -7,11 +7,14 @@ import { configDefaults, defineConfig } from "vitest/config";
  */
 const ADCS_TESTS_WITHOUT_DC = ["facts", "pki-objects", "rule-metadata", "template-decoding"];
 const ADCS_DC_TESTS = `tests/adcs/**/!(${ADCS_TESTS_WITHOUT_DC.join("|")}).test.ts`;
+/** The tests that run against the private PostgreSQL of tests/postgres/global-setup.ts: the store tests (both backends) and the CLI's. */
+const POSTGRES_TESTS = ["tests/store/**/*.test.ts", "tests/cli/postgres-store.test.ts"];
 
-// Two projects, so that only the tests that need it pay for tests/adcs/global-setup.ts (it
+// Projects, so that only the tests that need it pay for tests/adcs/global-setup.ts (it
 // installs Samba if missing and provisions a domain controller, ten seconds and more): `unit` is
 // every other test file, `adcs` the DC tests with the global setup. Each file is in exactly one.
-// `vitest run` runs both; `--project unit` or `--project adcs` one of them.
+// `postgres` likewise holds the tests that need a PostgreSQL server (one for the run).
+// `vitest run` runs all; `--project unit`, `--project adcs` or `--project postgres` one of them.
 export default defineConfig({
   test: {
     setupFiles: ["tests/setup.ts"],
@@ -24,7 +27,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["tests/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, ADCS_DC_TESTS],
+          exclude: [...configDefaults.exclude, ADCS_DC_TESTS, ...POSTGRES_TESTS],
         },
       },
       {
@@ -33,6 +36,14 @@ export default defineConfig({
           name: "adcs",
           include: [ADCS_DC_TESTS],
           globalSetup: ["tests/adcs/global-setup.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          include: POSTGRES_TESTS,
+          globalSetup: ["tests/postgres/global-setup.ts"],
         },
       },
     ],

@@ -6,19 +6,37 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
-import { MATURITY_CATEGORIES } from "../model/maturity.js";
-import type { MaturityLevels } from "../model/trends.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
-import type { Finding, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
+import type { RunInfo } from "../model/types.js";
 import { SCHEMA_VERSION, migrate } from "./migrations.js";
+import {
+  type CertificateRow,
+  DIGEST_LEVEL_PATHS,
+  type EndpointDbRow,
+  type FindingDbRow,
+  type HistoryEndpointRow,
+  type HistoryRunRow,
+  type LeadDbRow,
+  type PathDbRow,
+  type RunRow,
+  type SightingDbRow,
+  storedConclusions,
+  toCertificateLead,
+  toEndpointRow,
+  toFinding,
+  toHistoryRun,
+  toMaturityLevels,
+  toPathResult,
+  toRunInfo,
+  toSightingRow,
+  toStoredCertificate,
+} from "./rows.js";
 import {
   type CertificateLead,
   type ConclusionsDigest,
   DEFAULT_HISTORY_RUNS,
   type DirectorySnapshotRow,
-  type EndpointRow,
-  type HistoryRun,
   type NewRun,
   type ObservationBatch,
   type RunAnalysis,
@@ -32,41 +50,6 @@ import {
   type StoredCertificate,
 } from "./store.js";
 
-
-interface RunRow {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-  complete: number;
-  targets: string;
-  ports: string;
-  options: string;
-  stats: string;
-}
-
-interface HistoryRunRow {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-}
-
-interface HistoryEndpointRow {
-  id: string;
-  observed_at: string;
-  leaf: string;
-  not_before: string | null;
-  not_after: string | null;
-}
-
-interface CertificateRow {
-  sha256: string;
-  der: Buffer;
-  record: string | null;
-  parse_error: string | null;
-  subject_name_hash: string | null;
-  issuer_name_hash: string | null;
-  parser_version: number;
-}
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -207,15 +190,8 @@ export class SqliteStore implements Store {
          WHERE c.record IS NOT NULL
          ORDER BY c.sha256`,
       )
-      .all(runId, runId) as {
-        sha256: string; subject_name_hash: string; issuer_name_hash: string; self_issued: number; serial: string;
-        aia: string; cdp: string; ocsp: string; leaf: number;
-      }[];
-    return rows.map((r) => ({
-      sha256: r.sha256, subjectNameHash: r.subject_name_hash, issuerNameHash: r.issuer_name_hash, selfIssued: r.self_issued === 1,
-      serialNumber: r.serial, caIssuersUrls: JSON.parse(r.aia) as string[], crlDistributionPoints: JSON.parse(r.cdp) as string[],
-      ocspUrls: JSON.parse(r.ocsp) as string[], servedAsLeaf: r.leaf === 1,
-    }));
+      .all(runId, runId) as LeadDbRow[];
+    return rows.map(toCertificateLead);
   }
 
   async certificates(ids: readonly string[]): Promise<StoredCertificate[]> {
@@ -313,41 +289,19 @@ export class SqliteStore implements Store {
   async loadRun(runId: string): Promise<RunContents> {
     this.runReads++;
     const observations = this.readObservations(runId);
-    const paths = (this.db.prepare("SELECT * FROM paths WHERE run_id = ? ORDER BY sha256").all(runId) as {
-      sha256: string; trusted_path: string | null; partial_path: string; self_signed: number; stop_reason: string | null; validation: string | null;
-    }[]).map((r) => ({
-      sha256: r.sha256,
-      trustedPath: r.trusted_path ? (JSON.parse(r.trusted_path) as string[]) : null,
-      partialPath: JSON.parse(r.partial_path) as string[],
-      selfSigned: r.self_signed === 1,
-      stopReason: r.stop_reason,
-      // Runs analysed before paths were validated have none.
-      ...(r.validation ? { validation: JSON.parse(r.validation) as PathValidation } : {}),
-    }));
+    const paths = (this.db.prepare("SELECT * FROM paths WHERE run_id = ? ORDER BY sha256").all(runId) as PathDbRow[]).map(toPathResult);
     const revocation = this.db.prepare("SELECT kind, data FROM revocation WHERE run_id = ? ORDER BY rowid").all(runId) as {
       kind: string; data: string;
     }[];
     const crls = revocation.filter((r) => r.kind === "crl").map((r) => JSON.parse(r.data) as CrlObservation);
     const ocsp = revocation.filter((r) => r.kind === "ocsp").map((r) => JSON.parse(r.data) as OcspObservation);
     const anchors = this.db.prepare("SELECT sha256 FROM anchors WHERE run_id = ? ORDER BY sha256").pluck().all(runId) as string[];
-    const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      id: string; rule_id: string; category: Finding["category"]; severity: Finding["severity"]; message: string;
-      certificate: string | null; endpoints: string; url: string | null; evidence: string;
-    }[]).map((r) => ({
-      id: r.id, ruleId: r.rule_id, category: r.category, severity: r.severity, message: r.message,
-      certificate: r.certificate, endpoints: JSON.parse(r.endpoints) as string[], url: r.url,
-      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
-    }));
+    const findings = (this.db.prepare("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid").all(runId) as FindingDbRow[]).map(toFinding);
     const ruleFailures = (this.db.prepare("SELECT rule_id, error FROM rule_failures WHERE run_id = ?").all(runId) as {
       rule_id: string; error: string;
     }[]).map((r) => ({ ruleId: r.rule_id, error: r.error }));
     const saved = this.db.prepare("SELECT data FROM conclusions WHERE run_id = ?").pluck().get(runId) as string | undefined;
-    const parsed = saved ? (JSON.parse(saved) as Omit<RunConclusions, "findings" | "ruleFailures">) : null;
-    // Runs analysed before --at existed were judged when they were analysed.
-    const conclusions = parsed
-      ? { ...parsed, validationTime: parsed.validationTime ?? parsed.analysedAt, maturity: parsed.maturity ?? null, pkic: parsed.pkic ?? null }
-      : legacyConclusions(observations.run);
-    return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...conclusions };
+    return { ...observations, paths, anchors, crls, ocsp, findings, ruleFailures, ...storedConclusions(saved, observations.run) };
   }
 
   async runHistory(runId: string, { limit = DEFAULT_HISTORY_RUNS }: { limit?: number } = {}): Promise<RunHistory> {
@@ -365,15 +319,8 @@ export class SqliteStore implements Store {
       `${servedEndpoints} AND e.id IN (SELECT id FROM endpoints WHERE run_id = ? AND chain != '[]') ORDER BY e.id`,
     );
     const findings = this.db.prepare("SELECT id, rule_id, endpoints FROM findings WHERE run_id = ? AND endpoints != '[]' ORDER BY id");
-    const historyRun = (run: HistoryRunRow, rows: HistoryEndpointRow[]): HistoryRun => {
-      const endpoints = rows.map((e) => ({ id: e.id, observedAt: e.observed_at, leaf: e.leaf, notBefore: e.not_before, notAfter: e.not_after }));
-      const seen = new Set(endpoints.map((e) => e.id));
-      const onEndpoints = (findings.all(run.id) as { id: string; rule_id: string; endpoints: string }[]).flatMap((f) => {
-        const on = (JSON.parse(f.endpoints) as string[]).filter((id) => seen.has(id));
-        return on.length > 0 ? [{ id: f.id, ruleId: f.rule_id, endpoints: on }] : [];
-      });
-      return { id: run.id, startedAt: run.started_at, finishedAt: run.finished_at, endpoints, findings: onEndpoints };
-    };
+    const historyRun = (run: HistoryRunRow, rows: HistoryEndpointRow[]) =>
+      toHistoryRun(run, rows, findings.all(run.id) as { id: string; rule_id: string; endpoints: string }[]);
     // The most recent earlier complete runs that saw one of this run's endpoints serve a certificate.
     const earlier = (this.db.prepare(
       `SELECT r.id, r.started_at, r.finished_at FROM runs r
@@ -411,8 +358,7 @@ export class SqliteStore implements Store {
 
   async conclusionDigests(runIds: readonly string[]): Promise<Map<string, ConclusionsDigest>> {
     // The levels only, one JSON path each, read in place: the saved score holds every criterion and its evidence.
-    const levels = ["overall", ...MATURITY_CATEGORIES] as const;
-    const paths = levels.map((l) => (l === "overall" ? "$.maturity.overall.level" : `$.maturity.categories.${l}.level`));
+    const paths = DIGEST_LEVEL_PATHS.map((p) => `$.${p.join(".")}`);
     const rows = this.db.prepare(
       `SELECT r.id, json_extract(c.data, ${paths.map(() => "?").join(", ")}) AS levels
        FROM runs r LEFT JOIN conclusions c ON c.run_id = r.id WHERE r.id IN (SELECT value FROM json_each(?))`,
@@ -421,9 +367,7 @@ export class SqliteStore implements Store {
       .all(JSON.stringify(runIds)) as { run_id: string; id: string }[];
     const digests = new Map<string, ConclusionsDigest>(rows.map((r) => {
       // Runs analysed before conclusions (or maturity) were saved have no levels.
-      const values = r.levels === null ? [] : (JSON.parse(r.levels) as (number | null)[]);
-      const maturity = Object.fromEntries(levels.map((l, i) => [l, values[i] ?? null])) as MaturityLevels;
-      return [r.id, { maturity, findingIds: [] }];
+      return [r.id, { maturity: toMaturityLevels(r.levels === null ? [] : (JSON.parse(r.levels) as (number | null)[])), findingIds: [] }];
     }));
     for (const f of findings) digests.get(f.run_id)?.findingIds.push(f.id);
     return digests;
@@ -432,23 +376,8 @@ export class SqliteStore implements Store {
   private readObservations(runId: string): Omit<RunObservations, "crlBodies"> {
     const runRow = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined;
     if (!runRow) throw new StoreError(`no run ${runId} in the store`);
-    const endpoints = (this.db.prepare("SELECT * FROM endpoints WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      id: string; address: string; port: number; sni: string | null; status: EndpointRow["status"];
-      error: string | null; tls_version: string | null; cipher: string | null; chain: string;
-      stapled_ocsp: Buffer | null; observed_at: string; duration_ms: number; starttls: string | null; protocols: string | null;
-    }[]).map((r) => ({
-      id: r.id, address: r.address, port: r.port, sni: r.sni, status: r.status, error: r.error,
-      tlsVersion: r.tls_version, cipher: r.cipher, chain: JSON.parse(r.chain) as string[],
-      stapledOcsp: r.stapled_ocsp, observedAt: r.observed_at, durationMs: r.duration_ms,
-      starttls: r.starttls, protocols: r.protocols === null ? null : (JSON.parse(r.protocols) as ProtocolSupport),
-    }));
-    const sightings = (this.db.prepare("SELECT * FROM sightings WHERE run_id = ? ORDER BY rowid").all(runId) as {
-      sha256: string; source: SightingRow["source"]; location: string; position: number | null;
-      observed_at: string; error: string | null;
-    }[]).map((r) => ({
-      sha256: r.sha256, source: r.source, location: r.location, position: r.position,
-      observedAt: r.observed_at, error: r.error,
-    }));
+    const endpoints = (this.db.prepare("SELECT * FROM endpoints WHERE run_id = ? ORDER BY rowid").all(runId) as EndpointDbRow[]).map(toEndpointRow);
+    const sightings = (this.db.prepare("SELECT * FROM sightings WHERE run_id = ? ORDER BY rowid").all(runId) as SightingDbRow[]).map(toSightingRow);
     const certificates = (this.db
       .prepare(
         `SELECT c.* FROM certificates c WHERE c.sha256 IN
@@ -470,39 +399,4 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function toRunInfo(row: RunRow): RunInfo {
-  return {
-    id: row.id,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    complete: row.complete === 1,
-    targets: JSON.parse(row.targets) as string[],
-    ports: JSON.parse(row.ports) as number[],
-    options: JSON.parse(row.options) as Record<string, unknown>,
-    stats: JSON.parse(row.stats) as Record<string, unknown>,
-  };
-}
-
-function toStoredCertificate(row: CertificateRow): StoredCertificate {
-  return {
-    sha256: row.sha256,
-    der: row.der,
-    record: row.record ? (JSON.parse(row.record) as StoredCertificate["record"]) : null,
-    parseError: row.parse_error,
-    subjectNameHash: row.subject_name_hash,
-    issuerNameHash: row.issuer_name_hash,
-    parserVersion: row.parser_version,
-  };
-}
-
-/** Runs analysed before conclusions were saved (schema 1): their thresholds, no rule texts or outcomes. */
-function legacyConclusions(run: RunInfo): Omit<RunConclusions, "findings" | "ruleFailures"> {
-  const settings = run.options.settings;
-  const thresholds = settings && typeof settings === "object"
-    ? Object.fromEntries(Object.entries(settings).filter((e): e is [string, number] => typeof e[1] === "number"))
-    : {};
-  const analysedAt = run.finishedAt ?? run.startedAt;
-  return { ruleOutcomes: [], rules: [], thresholds, pkiscopeVersion: "unknown (analysed before schema 2)", analysedAt, validationTime: analysedAt, maturity: null, pkic: null };
 }

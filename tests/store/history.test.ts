@@ -2,21 +2,15 @@
 // serve a certificate, the most recent first-limited and then oldest first, each holding only the
 // shared endpoints (leaf and validity) and the findings raised on them. Runs are written through
 // the store's own API (createRun with a start time, the recorder, saveAnalysis, finishRun). A store
-// with hundreds of unrelated runs still answers quickly.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+// with hundreds of unrelated runs still answers quickly. On both stores, SQLite and PostgreSQL.
+import { describe, expect, it } from "vitest";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
 import type { Finding } from "../../src/model/types.js";
 import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { sha256Hex } from "../../src/pki/certificate.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { DEFAULT_HISTORY_RUNS } from "../../src/store/store.js";
-
-const dir = mkdtempSync(join(tmpdir(), "pkiscope-history-store-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { DEFAULT_HISTORY_RUNS, type Store } from "../../src/store/store.js";
+import { STORE_BACKENDS } from "./backends.js";
 
 const DAY = 86_400_000;
 const key = generateKeyPair({ kind: "ec", curve: "P-256" });
@@ -40,7 +34,7 @@ interface RunSpec {
 }
 
 /** Writes one run as a scan would: observations through the recorder, then conclusions, then finished. */
-async function writeRun(store: SqliteStore, spec: RunSpec): Promise<string> {
+async function writeRun(store: Store, spec: RunSpec): Promise<string> {
   const run = await store.createRun({ targets: Object.keys(spec.endpoints), ports: [443], options: {}, startedAt: spec.startedAt });
   const recorder = new ObservationRecorder(store, run.id);
   for (const [address, der] of Object.entries(spec.endpoints)) {
@@ -60,9 +54,11 @@ async function writeRun(store: SqliteStore, spec: RunSpec): Promise<string> {
   return run.id;
 }
 
-describe("store history read", () => {
+describe.each(STORE_BACKENDS)("store history read ($name)", (backend) => {
+  const openStore = async (label: string) => backend.open(await backend.newSpec(label));
+
   it("holds the earlier complete runs sharing a served endpoint, oldest first, with only what they share", async () => {
-    const store = new SqliteStore(join(dir, "shared.db"));
+    const store = await openStore("shared");
     try {
       const oldest = await writeRun(store, {
         startedAt: "2025-03-01T00:00:00.000Z", endpoints: { "127.0.0.2": first.der, "127.0.0.3": other.der },
@@ -113,7 +109,7 @@ describe("store history read", () => {
   });
 
   it("keeps the most recent `limit` earlier runs", async () => {
-    const store = new SqliteStore(join(dir, "limit.db"));
+    const store = await openStore("limit");
     try {
       const ids: string[] = [];
       for (let day = 1; day <= 6; day++) {
@@ -130,7 +126,7 @@ describe("store history read", () => {
 
   // Its speed is measured by the maturity-scoring bench, not here: this checks the selection holds among many runs.
   it("picks the right runs in a store with hundreds of unrelated runs", async () => {
-    const store = new SqliteStore(join(dir, "large.db"));
+    const store = await openStore("large");
     try {
       const unrelatedRuns = 400;
       const endpointsPerRun = 200;
@@ -150,5 +146,5 @@ describe("store history read", () => {
     } finally {
       await store.close();
     }
-  }, 120_000);
+  }, 300_000);
 });
