@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
+import { printable } from "../printable.js";
 import { SEVERITIES } from "../model/types.js";
 import { DEFAULT_FETCH, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
 import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
@@ -246,7 +247,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       log.error(`${err.message} (${err.code})`);
       return 3;
     }
-    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    if (!(err instanceof Error)) {
+      log.error(String(err));
+      return 3;
+    }
+    // A record is one line (the logger sees to it), so the stack's frames follow as lines of their own.
+    log.error(`${err.name}: ${err.message}`);
+    for (const frame of (err.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line))) io.stderr.write(`${printable(frame)}\n`);
     return 3;
   }
 }

@@ -10,9 +10,10 @@ import { loadPkicMapping } from "../maturity/pkic.js";
 import { answersTemplate, loadAnswers, loadQuestionnaire } from "../maturity/questionnaire.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { MATURITY_CATEGORIES, type MaturityScore } from "../model/maturity.js";
+import { printable } from "../printable.js";
 import { writeAssessment } from "../reports/assessment.js";
 import { CATEGORY_NAMES } from "../reports/maturity-html.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { openStore } from "../store/open.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
 
@@ -45,7 +46,7 @@ export function maturitySummary(score: MaturityScore): string {
     const c = score.categories[id];
     const level = c.level === null ? "not assessed" : `${c.level} ${c.label}`;
     const capped = c.caps.length > 0 ? `; capped: ${c.caps.map((cap) => cap.reason).join("; ")}` : "";
-    return `${CATEGORY_NAMES[id].padEnd(20)} ${level.padEnd(18)} range ${c.bounds.min}-${c.bounds.max}  confidence ${Math.round(c.confidence * 100)}%${capped}`;
+    return `${CATEGORY_NAMES[id].padEnd(20)} ${level.padEnd(18)} range ${c.bounds.min}-${c.bounds.max}  confidence ${Math.round(c.confidence * 100)}%${printable(capped)}`;
   });
   const overall = score.overall.level === null ? "not assessed" : `${score.overall.level} ${score.overall.label}`;
   return `${lines.join("\n")}\n${"Overall".padEnd(20)} ${overall} (${score.overall.basis})\n`;
@@ -59,7 +60,7 @@ function inputs(options: ScoringOptions) {
 export async function maturityCommand(options: MaturityCommandOptions, io: CliIo): Promise<number> {
   if (options.format !== "text" && options.format !== "json") throw new UsageError(`--format takes text or json, not "${options.format}"`);
   const scoring = inputs(options);
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const scored = await scoreRuns(store, options.run, scoring);
     const json = `${JSON.stringify({ runs: scored.runs.map((r) => r.id), maturity: scored.maturity, pkic: scored.pkic, metrics: scored.metrics }, null, 2)}\n`;
@@ -93,7 +94,7 @@ export async function assessCommand(options: AssessCommandOptions, io: CliIo): P
   const scoring = inputs(options);
   const questionnaire = loadQuestionnaire(options.questionnaire);
   const answers = loadAnswers(options.answers, questionnaire);
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const scored = await scoreRuns(store, options.run, { ...scoring, questionnaire, answers });
     const assessment = assessmentOf(scored, questionnaire, answers, new Date());

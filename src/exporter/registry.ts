@@ -9,6 +9,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { buildOwnership } from "../inventory/ownership.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
 import { profileRecordOf } from "../model/profile.js";
+import { printable } from "../printable.js";
 import { type RunInfo, type Severity, runState } from "../model/types.js";
 import type { RunContents, Store } from "../store/store.js";
 import { DEFAULT_METRICS_OPTIONS, type MetricsOptions } from "./options.js";
@@ -27,14 +28,13 @@ export function profileOf(run: RunInfo): string {
 
 /**
  * A label value that stays one short, printable line: prom-client escapes backslashes, quotes and
- * newlines, and this replaces the other control characters and cuts the value to `max` characters
+ * newlines, and this replaces every control character (`printable`) and cuts the value to `max` characters
  * (code points, so a surrogate pair is never split).
  */
 export function labelValue(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const printable = text.replace(/[\u0000-\u001f\u007f]/g, "\uFFFD");
-  const chars = [...printable];
-  return chars.length <= max ? printable : `${chars.slice(0, max - 1).join("")}…`;
+  const shown = printable(text);
+  const chars = [...shown];
+  return chars.length <= max ? shown : `${chars.slice(0, max - 1).join("")}…`;
 }
 
 export async function collectRegistry(store: Store, options: MetricsOptions = DEFAULT_METRICS_OPTIONS): Promise<Registry> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Assessment, CheckResult, QuestionVerdict, Verdict } from "../model/assessment.js";
 import type { EvidenceRef } from "../model/evidence.js";
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
+import { printable } from "../printable.js";
 import { htmlDocument } from "./document.js";
 import { html, type SafeHtml } from "./escape.js";
 import { PKIC_STYLE, pkicSection } from "./pkic-html.js";
@@ -39,7 +40,8 @@ function checkLine(c: CheckResult): string {
 // ---- markdown ----
 
 /** Markdown-escapes text (attacker-influenced strings in tables and lists); shared with the diff. */
-export const mdEscape = (text: string): string => text.replace(/([\\`*_[\]<>|#])/g, "\\$1").replace(/\r?\n/g, " ");
+/** Markdown's punctuation escaped, and line breaks and other controls (which end a list item or reach a terminal) made inert. */
+export const mdEscape = (text: string): string => printable(text.replace(/\r?\n/g, " ")).replace(/([\\`*_[\]<>|#])/g, "\\$1");
 
 export function renderAssessmentMarkdown(a: Assessment): string {
   const links = assessmentLinks(a);

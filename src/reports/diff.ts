@@ -2,6 +2,7 @@
 // change log). Text and Markdown share one list of sections and differ only in headings and in
 // how hostile strings (certificate subjects, messages) are made safe.
 import type { DiffMaturityChange, RunDiff, SeenSpan } from "../model/diff.js";
+import { printable } from "../printable.js";
 import { mdEscape } from "./assessment.js";
 import { CATEGORY_NAMES } from "./maturity-html.js";
 
@@ -13,12 +14,9 @@ interface Section {
   lines: string[];
 }
 
-/** Control characters (terminal escapes, line breaks) in a certificate's fields must not reach a terminal. */
-const textSafe = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-
 export function renderDiff(diff: RunDiff, format: DiffFormat): string {
   if (format === "json") return `${JSON.stringify(diff, null, 2)}\n`;
-  const safe = format === "md" ? mdEscape : textSafe;
+  const safe = format === "md" ? mdEscape : printable;
   const runLine = (which: string, r: RunDiff["from"]) =>
     `${which} ${r.id} started ${r.startedAt}${r.profile === null ? "" : ` profile ${safe(r.profile)}`} targets ${safe(r.targets.join(","))}`;
   const body = sections(diff, safe);

@@ -1,0 +1,13 @@
+// One definition of the characters that must not reach a terminal or a one-line text format
+// from a hostile string (a certificate subject, a SAN, a server's error, an LDAP value):
+// C0 controls (ESC opens ANSI CSI and OSC sequences, CR and LF forge lines, BEL, BS), DEL, C1
+// controls (U+009B is a one-character CSI to some terminals), the Unicode line and paragraph
+// separators, and the bidirectional overrides and isolates that make text display in an order
+// other than the one it has.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every such character replaced by U+FFFD, so what was there stays visible but inert. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, "\uFFFD");
+}
