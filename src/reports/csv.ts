@@ -57,10 +57,15 @@ function ruleIdsByCertificate(report: Report): Map<string, string[]> {
 }
 
 /**
- * One field: a leading apostrophe on anything a spreadsheet would read as a formula (OWASP
- * "CSV injection"), then RFC 4180 quoting when the field holds a separator, quote or line break.
+ * A formula's first character (OWASP "CSV injection") where a cell could begin: at the start of
+ * the field, and after a semicolon, tab or line break, where a spreadsheet that splits on those
+ * (semicolons in many locales, tabs when pasted) and reads quotes only at a cell's start would
+ * begin one, e.g. in the SAN `x;=cmd|...`.
  */
+const FORMULA_AT_CELL_START = /(^|[;\t\r\n])(?=[=+\-@\t\r])/g;
+
+/** One field: a leading apostrophe on each such formula, then RFC 4180 quoting when the field holds a separator, quote or line break. */
 function csvField(value: string): string {
-  const defused = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(defused) ? `"${defused.replace(/"/g, '""')}"` : defused;
+  const defused = value.replace(FORMULA_AT_CELL_START, "$1'");
+  return /[",;\t\r\n]/.test(defused) ? `"${defused.replace(/"/g, '""')}"` : defused;
 }
