@@ -20,6 +20,9 @@ command -v prosody >/dev/null 2>&1 || need+=(prosody)
 [[ -x /usr/lib/dovecot/pop3-login ]] || need+=(dovecot-pop3d)
 command -v vsftpd >/dev/null 2>&1 || need+=(vsftpd)
 command -v slapd >/dev/null 2>&1 || need+=(slapd)
+# Debian's Chromium, driven headless by playwright-core, loads the HTML reports of hostile
+# certificates (tests/reports/hostile-strings.test.ts).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 # The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
 bash "$(dirname "$0")/samba-dc.sh" install
