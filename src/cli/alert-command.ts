@@ -4,7 +4,7 @@ import { deliverRunAlerts, latestProfileRun } from "../alerts/deliver.js";
 import { loadProfile } from "../config/load.js";
 import { THRESHOLDS } from "../engine/defaults.js";
 import { UsageError } from "../errors.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { displayStoreSpec, openStore } from "../store/open.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
 
@@ -17,10 +17,10 @@ export interface AlertCommandOptions extends GlobalOptions {
 export async function alertCommand(options: AlertCommandOptions, io: CliIo): Promise<number> {
   const profile = await loadProfile(options.config, options.profile, THRESHOLDS);
   const log = loggerFor(options, io);
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const run = options.run === "latest" ? await latestProfileRun(store, options.profile) : await store.findRun(options.run);
-    if (!run) throw new UsageError(`--run: no run "${options.run}" in ${options.db}`);
+    if (!run) throw new UsageError(`--run: no run "${options.run}" in ${displayStoreSpec(options.db)}`);
     const alerts = await deliverRunAlerts(store, { name: options.profile, sinks: profile.sinks }, run.id, io.env, log);
     const against = alerts.previousRun === null ? "" : ` against run ${alerts.previousRun}`;
     log.info(`run ${alerts.run}${against}: ${alerts.events.length} alert events, ${alerts.deliveries.filter((d) => d.delivered).length} of ${alerts.deliveries.length} deliveries made`);

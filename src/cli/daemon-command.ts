@@ -17,7 +17,7 @@ import { UsageError } from "../errors.js";
 import { DaemonSeries } from "../exporter/daemon-series.js";
 import { METRICS_PATH, type MetricsServer, startMetricsServer } from "../exporter/server.js";
 import type { RunInfo } from "../model/types.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { openStore } from "../store/open.js";
 import { type CliIo, DEFAULTS, type GlobalOptions } from "./index.js";
 import { type ScanCommandOptions, buildScanPlan } from "./scan-command.js";
 import { listenPort, loggerFor, withInterrupt } from "./support.js";
@@ -44,7 +44,7 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
   const startPlans = new Map<string, ScanPlan>();
   for (const p of scheduled) startPlans.set(p.name, await buildScanPlan(scanOptions(options, p.name), io.env, () => false));
 
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   const series = new DaemonSeries(scheduled.map((p) => p.name));
   let metrics: MetricsServer | null = null;
   const alert = async (name: string, runId: string): Promise<void> => {

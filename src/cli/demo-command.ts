@@ -14,7 +14,8 @@ import { writeAssessment } from "../reports/assessment.js";
 import { readReportHistory } from "../engine/trends.js";
 import { buildReport } from "../reports/report-model.js";
 import { REPORT_FORMATS, writeReports } from "../reports/write.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { displayStoreSpec, openStore } from "../store/open.js";
+import type { Store } from "../store/store.js";
 import { parsePort } from "../targets/targets.js";
 import { DEFAULTS, type CliIo, type GlobalOptions } from "./index.js";
 import { maturitySummary } from "./maturity-command.js";
@@ -35,7 +36,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
   log.info("generating the sample PKI and starting its services on loopback...");
   const network = await startSampleNetwork({ prefix: options.prefix, port: parsePort(options.port, "--port"), workDir: join(out, "sample") });
   const dbPath = options.db === DEFAULTS.db ? join(out, "pkiscope.db") : options.db;
-  const store = new SqliteStore(dbPath);
+  const store = await openStore(dbPath);
   try {
     const progress = progressFor(options, io);
     const outcome = await withInterrupt(io, log, (signal) =>
@@ -55,7 +56,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       const status = report.inventory.endpoints.find((x) => x.id === id)?.status ?? "closed";
       io.stdout.write(`  ${id.padEnd(20)} ${status.padEnd(8)} ${e.description.padEnd(68)} ${[...new Set(found)].join(", ")}\n`);
     }
-    io.stdout.write(`\n${report.findings.length} findings. Reports:\n${written.map((p) => `  ${p}`).join("\n")}\nStore: ${dbPath}\n`);
+    io.stdout.write(`\n${report.findings.length} findings. Reports:\n${written.map((p) => `  ${p}`).join("\n")}\nStore: ${displayStoreSpec(dbPath)}\n`);
     if (report.maturity) io.stdout.write(`\nMaturity (the chart leads report.html):\n${maturitySummary(report.maturity)}`);
     await demoAssessment(store, outcome.run.id, out, dbPath, io);
     return 0;
@@ -81,7 +82,7 @@ const DEMO_ANSWERS: ReadonlyMap<string, GivenAnswer> = new Map([
 ]);
 
 /** The questionnaire example: the demo team's answers held against the scan's evidence. */
-async function demoAssessment(store: SqliteStore, runId: string, out: string, dbPath: string, io: CliIo): Promise<void> {
+async function demoAssessment(store: Store, runId: string, out: string, dbPath: string, io: CliIo): Promise<void> {
   const questionnaire = loadQuestionnaire();
   const answersPath = join(out, "demo-answers.yaml");
   await writeFile(answersPath, answersTemplate(questionnaire, DEMO_ANSWERS));
@@ -92,5 +93,5 @@ async function demoAssessment(store: SqliteStore, runId: string, out: string, db
   const contradicted = assessment.questions.filter((q) => q.verdict === "contradicted");
   io.stdout.write(`\nSelf-assessment example (${answersPath}): ${contradicted.length} answer(s) contradicted by the scan, ${assessment.summary.supported} supported, ${assessment.summary["no-evidence"]} without evidence.\n`);
   for (const q of contradicted) io.stdout.write(`  ${q.id}: ${q.explanation}\n`);
-  io.stdout.write(`${written.map((p) => `  ${p}`).join("\n")}\nFill in your own: pkiscope questionnaire init --out answers.yaml; then pkiscope assess --answers answers.yaml --db ${dbPath} --run latest\n`);
+  io.stdout.write(`${written.map((p) => `  ${p}`).join("\n")}\nFill in your own: pkiscope questionnaire init --out answers.yaml; then pkiscope assess --answers answers.yaml --db ${displayStoreSpec(dbPath)} --run latest\n`);
 }

@@ -3,7 +3,7 @@ import { readRunDiff, pairRuns } from "../engine/diff.js";
 import { UsageError } from "../errors.js";
 import type { RunInfo } from "../model/types.js";
 import { DIFF_FORMATS, type DiffFormat, renderDiff } from "../reports/diff.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { displayStoreSpec, openStore } from "../store/open.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 
 export interface DiffCommandOptions extends GlobalOptions {
@@ -14,12 +14,12 @@ export interface DiffCommandOptions extends GlobalOptions {
 
 export async function diffCommand(options: DiffCommandOptions, io: CliIo): Promise<number> {
   if (!DIFF_FORMATS.includes(options.format as DiffFormat)) throw new UsageError(`--format takes ${DIFF_FORMATS.join(", ")}, not "${options.format}"`);
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const find = async (option: string, ref: string | undefined): Promise<RunInfo | undefined> => {
       if (ref === undefined) return undefined;
       const run = await store.findRun(ref);
-      if (!run) throw new UsageError(`${option}: no run "${ref}" in ${options.db}`);
+      if (!run) throw new UsageError(`${option}: no run "${ref}" in ${displayStoreSpec(options.db)}`);
       return run;
     };
     const from = await find("--from", options.from);

@@ -5,7 +5,7 @@ import type { MetricsOptions } from "../exporter/options.js";
 import { collectRegistry } from "../exporter/registry.js";
 import { METRICS_PATH, startMetricsServer } from "../exporter/server.js";
 import { UsageError } from "../errors.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { openStore } from "../store/open.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { listenPort, loggerFor, positiveInt } from "./support.js";
 
@@ -27,7 +27,7 @@ function metricsOptions(options: MetricsCommandOptions): MetricsOptions {
 export async function metricsCommand(options: MetricsCommandOptions, io: CliIo): Promise<number> {
   const metrics = metricsOptions(options);
   const port = options.serve === undefined ? null : listenPort(options.serve, "--serve");
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     if (port === null) {
       io.stdout.write(await (await collectRegistry(store, metrics)).metrics());

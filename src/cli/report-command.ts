@@ -8,7 +8,8 @@ import { readReportHistory } from "../engine/trends.js";
 import { storedRunView } from "../inventory/inventory.js";
 import { type Report, buildReport } from "../reports/report-model.js";
 import { parseReportFormats, streamReport, writeReports } from "../reports/write.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { displayStoreSpec, openStore } from "../store/open.js";
+import type { Store } from "../store/store.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
 import { parseValidationTime } from "./validation-time.js";
@@ -28,10 +29,10 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
   if (!options.out && formats.length !== 1) throw new UsageError("without --out, give exactly one --format");
   const at = options.at === undefined ? null : parseValidationTime(options.at);
   if (!at && (options.rubric || options.pkicMapping)) throw new UsageError("--rubric and --pkic-mapping score a re-judgement: give --at too");
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const run = await store.findRun(options.run);
-    if (!run) throw new StoreError(`no run "${options.run}" in ${options.db}`);
+    if (!run) throw new StoreError(`no run "${options.run}" in ${displayStoreSpec(options.db)}`);
     if (at && !run.finishedAt) throw new UsageError(`run ${run.id} never finished: it has no anchors or thresholds of its own to judge it again with`);
     const report = at
       ? await rejudgedReport(store, run.id, at, options)
@@ -49,7 +50,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
 }
 
 /** The run judged again as of `at`, never saved: its stored report stays the scan's. */
-async function rejudgedReport(store: SqliteStore, runId: string, at: Date, options: ReportCommandOptions): Promise<Report> {
+async function rejudgedReport(store: Store, runId: string, at: Date, options: ReportCommandOptions): Promise<Report> {
   const { view, conclusions } = await judgeStoredRun(store, runId, at, {
     ...(options.rubric ? { rubric: options.rubric } : {}),
     ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
@@ -58,14 +59,14 @@ async function rejudgedReport(store: SqliteStore, runId: string, at: Date, optio
 }
 
 /** The run's report as its scan wrote it: its saved conclusions, and the history up to it. */
-async function storedReport(store: SqliteStore, runId: string): Promise<Report> {
+async function storedReport(store: Store, runId: string): Promise<Report> {
   const contents = await store.loadRun(runId);
   const view = storedRunView(contents);
   return buildReport(view, contents, await readReportHistory(store, view, contents));
 }
 
 export async function runsCommand(options: GlobalOptions, io: CliIo): Promise<number> {
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     for (const run of await store.listRuns()) {
       io.stdout.write(`${run.id}  ${run.startedAt}  ${runState(run).padEnd(11)}  ${printable(run.targets.join(","))}\n`);

@@ -11,7 +11,7 @@ import { loadRubric } from "../maturity/rubric.js";
 import { readReportHistory } from "../engine/trends.js";
 import { buildReport } from "../reports/report-model.js";
 import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../reports/write.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { openStore } from "../store/open.js";
 import { type SniName, parseSniNames, sniTargetSpecs } from "../targets/sni-names.js";
 import {
   parsePortList,
@@ -155,7 +155,7 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenO
   const plan = await buildScanPlan(options, io.env, givenOnCli);
   const formats = options.format === undefined ? DEFAULT_REPORT_FORMATS : parseReportFormats(options.format);
   const log = loggerFor(options, io);
-  const store = new SqliteStore(options.db);
+  const store = await openStore(options.db);
   try {
     const progress = progressFor(options, io);
     const outcome = await withInterrupt(io, log, (signal) =>
