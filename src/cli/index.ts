@@ -43,7 +43,7 @@ const AT_TIME = "ISO 8601: a date (midnight UTC) or a date-time with Z or an off
 
 function common(cmd: Command): Command {
   return cmd
-    .option("--db <path>", "SQLite store", DEFAULTS.db)
+    .option("--db <path|url>", "the store: a SQLite file, or a postgres:// URL (PostgreSQL; a password in it is never logged or stored)", DEFAULTS.db)
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "log JSON lines (pino) on stderr")
     .option("-v, --verbose", "log debug detail");
