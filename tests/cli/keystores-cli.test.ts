@@ -3,7 +3,7 @@
 // wrong password, truncated), Java keystores (JKS, PKCS#12), a 50 MB PEM bundle, an unencrypted
 // CA key, an encrypted key and a DER key. Every certificate is found, the unreadable files are
 // recorded by name, the CA key is a critical exposed-private-key finding, and no key material,
-// nor the keystore password, reaches the store, the logs or any report.
+// nor the keystore password, reaches the store, the logs or any report (the CBOM included).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -38,7 +38,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "pkiscope-keystores-"));
   fixture = await writeKeystoreDirectory(root);
   scan = await runCli(
-    ["scan", "--files", fixture.dir, "--keystore-password-env", "PKISCOPE_TEST_KEYSTORE_PASSWORD", "--no-fetch", "--db", db(), "--out", out(), "-v", "--json"],
+    ["scan", "--files", fixture.dir, "--keystore-password-env", "PKISCOPE_TEST_KEYSTORE_PASSWORD", "--no-fetch", "--db", db(), "--out", out(), "--format", "json,html,csv,cbom", "-v", "--json"],
     { PKISCOPE_TEST_KEYSTORE_PASSWORD: fixture.password },
   );
   report = JSON.parse(await readFile(join(out(), "report.json"), "utf8")) as Report;
@@ -101,8 +101,9 @@ describe("scan of keystores, a 50 MB bundle and exposed keys", () => {
 
   it("writes no key material and not the password to the store, the logs or the reports", async () => {
     const stored = await Promise.all(["", "-wal", "-shm"].map((suffix) => readFile(db() + suffix).catch(() => Buffer.alloc(0))));
-    const reports = await Promise.all(["report.json", "report.html", "inventory.csv"].map((name) => readFile(join(out(), name), "utf8")));
-    const texts = { logs: scan.stdout + scan.stderr, "report.json": reports[0]!, "report.html": reports[1]!, "inventory.csv": reports[2]!, store: Buffer.concat(stored).toString("latin1") };
+    const reportNames = ["report.json", "report.html", "inventory.csv", "report.cdx.json"];
+    const reports = await Promise.all(reportNames.map(async (name) => [name, await readFile(join(out(), name), "utf8")] as const));
+    const texts = { logs: scan.stdout + scan.stderr, ...Object.fromEntries(reports), store: Buffer.concat(stored).toString("latin1") };
     expect(fixture.secrets.length).toBeGreaterThanOrEqual(7);
     for (const secret of fixture.secrets) {
       for (const [where, text] of Object.entries(texts)) {
