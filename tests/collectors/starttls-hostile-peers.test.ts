@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { ftp } from "../../collectors/tls/starttls/ftp.js";
+import { imap } from "../../collectors/tls/starttls/imap.js";
 import { ldap } from "../../collectors/tls/starttls/ldap.js";
 import { mysql } from "../../collectors/tls/starttls/mysql.js";
 import { pop3 } from "../../collectors/tls/starttls/pop3.js";
@@ -285,6 +286,26 @@ const CASES: HostileCase[] = [
     script: (s) => s.write("+OK ready\r\n"),
     error: StartTlsTimeout,
     message: /no progress waiting for a line/,
+  },
+  {
+    name: "POP3: a greeting line over 8 KiB is cut off at the line bound",
+    protocol: pop3,
+    serverFirst: true,
+    script: (s) => s.write(`+OK ${"y".repeat(9000)}`),
+    error: StartTlsProtocolError,
+    message: /a line over 8192 bytes: \+OK y/,
+  },
+  {
+    name: "IMAP: over 64 KiB before TLS is cut off at the preamble bound",
+    protocol: imap,
+    serverFirst: true,
+    script: (s) => {
+      s.write("* OK ready\r\n");
+      // Ten long untagged lines: the byte bound ends it before the untagged-line bound could.
+      s.once("data", () => s.write(`* OK ${"z".repeat(7000)}\r\n`.repeat(10)));
+    },
+    error: StartTlsProtocolError,
+    message: /the server sent over 65536 bytes before TLS/,
   },
   {
     name: "LDAP: a server that never answers the StartTLS request times out",
