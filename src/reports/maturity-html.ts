@@ -40,6 +40,12 @@ const LEVEL_SUMMARIES = [
 const TOP_LEVEL = LEVEL_LABELS.length - 1;
 /** Evidence lists show this many objects; the rest fold away behind their count. */
 const EVIDENCE_PREVIEW = 5;
+/**
+ * Objects an evidence list names at most, folded ones included: a criterion can count every
+ * certificate of a run, and 100,000 named objects would be megabytes of one list. report.json
+ * (and, for a cap, the findings section) has them all.
+ */
+const EVIDENCE_LISTED = 100;
 
 export function maturityPicture(score: MaturityScore, links: EvidenceLinks): SafeHtml {
   const { overall } = score;
@@ -215,6 +221,8 @@ export function evidenceList(refs: readonly EvidenceRef[], links: EvidenceLinks)
     // Subjects and messages hold commas, so a comma cannot separate them.
     return html`${i > 0 && " · "}${href !== null ? html`<a href="${href}" title="${title}">${label}</a>` : html`<span title="${title}">${label}</span>`}`;
   };
-  const rest = refs.slice(EVIDENCE_PREVIEW);
-  return html`${refs.slice(0, EVIDENCE_PREVIEW).map(item)}${rest.length > 0 && html` <details><summary>and ${rest.length} more</summary>${rest.map(item)}</details>`}`;
+  const rest = refs.slice(EVIDENCE_PREVIEW, EVIDENCE_LISTED);
+  const unlisted = refs.length - EVIDENCE_PREVIEW - rest.length;
+  return html`${refs.slice(0, EVIDENCE_PREVIEW).map(item)}${rest.length > 0 && html` <details><summary>and ${rest.length + unlisted} more</summary>${
+    rest.map(item)}${unlisted > 0 && html` · and ${unlisted} more in report.json`}</details>`}`;
 }

@@ -359,9 +359,11 @@ function caTreeDepths(page: string): Map<string, number> {
   const section = page.slice(page.indexOf('<section id="ca-tree">'), page.indexOf("</section>", page.indexOf('<section id="ca-tree">')));
   const depths = new Map<string, number>();
   let depth = 0;
-  for (const m of section.matchAll(/<(\/?)ul\b[^>]*>|<a href="#cert-[0-9a-f]{64}">([^<]*)<\/a>/g)) {
-    if (m[2] !== undefined) {
-      if (!depths.has(m[2])) depths.set(m[2], depth);
+  // A CA is linked to its certificate row, or named without a link when the page has no row for it.
+  for (const m of section.matchAll(/<(\/?)ul\b[^>]*>|<a href="#cert-[0-9a-f]{64}">([^<]*)<\/a>|<span class="unlisted"[^>]*>([^<]*)<\/span>/g)) {
+    const name = m[2] ?? m[3];
+    if (name !== undefined) {
+      if (!depths.has(name)) depths.set(name, depth);
     } else depth += m[1] ? -1 : 1;
   }
   return depths;
