@@ -1,6 +1,8 @@
 // `pkiscope scan --ldap` end to end, as a user runs it: an LDAP-only scan (no --targets) of the
 // lab DC, with the password taken from an environment variable. The password must not appear
-// in stdout, stderr, the report files or the database; the report follows the published schema.
+// in stdout, stderr, the report files, the database or a process listing of the running scan;
+// the report follows the published schema.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,16 +16,38 @@ const validateReport = new Ajv({ allErrors: true }).compile(
   JSON.parse(readFileSync(new URL("../../docs/report.schema.json", import.meta.url), "utf8")) as object,
 );
 
+/** What /proc/PID/cmdline and `ps` show while the process runs: the password must come from the environment, never argv. */
+async function processListingsUntil(pid: number, ended: Promise<unknown>): Promise<string[]> {
+  let running = true;
+  void ended.then(() => (running = false));
+  const listings: string[] = [];
+  while (running) {
+    try {
+      listings.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " "));
+    } catch {
+      // It exited between the check and the read.
+    }
+    listings.push(execFileSync("ps", ["-eww", "-o", "args"], { encoding: "utf8" }));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return listings;
+}
+
 describe("pkiscope scan --ldap", () => {
-  it("scans AD CS alone, reports the findings and leaks the password nowhere", async () => {
+  it("scans AD CS alone, reports the findings and leaks the password nowhere, process listings included", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pkiscope-adcs-cli-"));
     writeFileSync(join(dir, "roots.pem"), lab.manifest.sanctionedRootsPem);
     const db = join(dir, "pkiscope.db");
     const out = join(dir, "report");
-    const { code, output } = await runToEnd(spawnCli([
+    const child = spawnCli([
       "scan", "--ldap", lab.ldapsUrl, "--bind-dn", lab.bindDn, "--password-env", "PKISCOPE_LAB_BIND_PASSWORD", "--ldap-insecure",
       "--trust-anchors", join(dir, "roots.pem"), "--no-fetch", "--db", db, "--out", out, "--no-progress", "--verbose",
-    ], { PKISCOPE_LAB_BIND_PASSWORD: labPassword() }));
+    ], { PKISCOPE_LAB_BIND_PASSWORD: labPassword() });
+    const ended = runToEnd(child);
+    const listings = await processListingsUntil(child.pid!, ended);
+    const { code, output } = await ended;
+    expect(listings.some((l) => l.includes("--password-env PKISCOPE_LAB_BIND_PASSWORD")), "the running scan was seen").toBe(true);
+    for (const listing of listings) expect(listing.includes(labPassword()), "a process listing shows the password").toBe(false);
     expect(output).toContain("templates");
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { findings: { ruleId: string }[] };
