@@ -5,13 +5,13 @@
 // "import" row); the timed runs then scan the same files into that store again, so what is
 // measured is the analysis (reading the run, paths, rules, saving) plus reading the files, not
 // certificate parsing. The baseline is built in a git worktree under .tmp, sharing node_modules.
-import { existsSync, symlinkSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchResult, type Benchmark, type ToolMeasurement, boundedInt, formatMs, ratioLine } from "./lib/bench.js";
 import { importCorpus, importScanArgs } from "./lib/import-corpus.js";
-import { measureCommand, recordRun, runFailure, runQuiet } from "./lib/measure.js";
+import { baselineCli } from "./lib/baseline-cli.js";
+import { measureCommand, recordRun, runFailure } from "./lib/measure.js";
 import { pkiscopeCli } from "./lib/pkiscope-cli.js";
 import { filesSummary, stageTimings, storedRuns } from "./lib/stored-runs.js";
 
@@ -44,7 +44,7 @@ async function run(): Promise<BenchResult> {
   const notes: string[] = [];
   const current = await pkiscopeCli(REPO_ROOT);
   if (current.warning) notes.push(current.warning);
-  const baseline = await baselineCli(BASELINE_REF);
+  const baseline = await baselineCli(REPO_ROOT, WORK, BASELINE_REF);
   const args = (db: string) => importScanArgs(corpus, db);
   const subjects: Subject[] = [];
   for (const [tool, main] of [["pkiscope (this)", current.prefixArgs.at(-1)!], [`pkiscope ${BASELINE_REF}`, baseline]] as const) {
@@ -96,19 +96,4 @@ async function run(): Promise<BenchResult> {
     notes,
     failures,
   };
-}
-
-/** The baseline's built CLI, from a git worktree at `ref` sharing this checkout's node_modules; null if it cannot be built. */
-async function baselineCli(ref: string): Promise<string | null> {
-  const dir = join(WORK, `baseline-${ref}`);
-  const main = join(dir, "dist/src/cli/main.js");
-  if (existsSync(main)) return main;
-  process.stderr.write(`bench import-analysis: building ${ref} in ${dir}...\n`);
-  await rm(dir, { recursive: true, force: true });
-  await runQuiet("git", ["worktree", "prune"], { cwd: REPO_ROOT, timeoutMs: 60_000 });
-  const added = await runQuiet("git", ["worktree", "add", "--detach", dir, ref], { cwd: REPO_ROOT, timeoutMs: 120_000 });
-  if (added.code !== 0) return null;
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
-  const built = await runQuiet(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: dir, timeoutMs: 300_000 });
-  return built.code === 0 || existsSync(main) ? main : null;
 }
