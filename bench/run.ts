@@ -14,10 +14,12 @@ import { toolStatus } from "./lib/tools.js";
 import { crlParse } from "./crl-parse.js";
 import { importAnalysis } from "./import-analysis.js";
 import { maturityScoring } from "./maturity-scoring.js";
+import { reportScale } from "./report-scale.js";
 import { starttlsSweep } from "./starttls-sweep.js";
 import { tlsSweep } from "./tls-sweep.js";
+import { tlsSweep16 } from "./tls-sweep-16.js";
 
-const BENCHMARKS: readonly Benchmark[] = [tlsSweep, starttlsSweep, crlParse, importAnalysis, maturityScoring];
+const BENCHMARKS: readonly Benchmark[] = [tlsSweep, tlsSweep16, starttlsSweep, crlParse, importAnalysis, maturityScoring, reportScale];
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -30,9 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
         "  BENCH_RUNS               timed runs per tool and scenario (default 3, 1-15)\n" +
         "  BENCH_NMAP_DEFAULT_RUNS  runs of tls-sweep's nmap-at-NSE-defaults row, about 60 s each (default 1, 0 skips it)\n" +
         "  BENCH_TLS_PREFIX         loopback /24 for tls-sweep (default 127.91.0)\n" +
+        "  BENCH_SWEEP16_PREFIX     loopback /16 for tls-sweep-16 (default 127.176)\n" +
         "  BENCH_STARTTLS_PREFIX    loopback /24 for starttls-sweep (default 127.161.0)\n" +
         "  BENCH_IMPORT_CERTS       certificates in the corpus of import-analysis and maturity-scoring (default 100000)\n" +
-        "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n",
+        "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n" +
+        "  BENCH_REPORT_BASELINE_REF  the earlier pkiscope report-scale compares with (default 6529f27)\n",
     );
     return 0;
   }

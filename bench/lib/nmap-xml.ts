@@ -5,6 +5,8 @@ import { readFile } from "node:fs/promises";
 export interface FoundCheck {
   tls: number;
   found: string;
+  /** nmap only: ports it reported open. */
+  open?: number;
   warning?: string;
 }
 
@@ -31,7 +33,7 @@ export async function checkNmap(xmlPath: string, expected: ReadonlySet<string>):
   }
   const found = `${certs.size}/${expected.size} TLS endpoints (certificate printed; ${open} open ports)`;
   const problems = endpointDiff(expected, certs);
-  return problems.length > 0 ? { tls: certs.size, found, warning: problems.join("; ") } : { tls: certs.size, found };
+  return problems.length > 0 ? { tls: certs.size, found, open, warning: problems.join("; ") } : { tls: certs.size, found, open };
 }
 
 /** What was missed and what was unexpected, as sentences; empty when `seen` is `expected`. */

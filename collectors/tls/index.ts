@@ -1,12 +1,13 @@
 // The TLS collector: sweeps the expanded probes with bounded concurrency and records every
 // endpoint that did not simply refuse. Exclusions are checked here, after DNS resolution and
-// before the first packet to the target.
+// before the first packet to the target. The probes themselves run in this thread or, for a
+// large sweep, in worker threads (./probe-pool.ts); the bound and the recorder stay here.
 import { forEachBounded } from "../bounded.js";
 import type { Probe } from "../../src/model/types.js";
-import { type TargetSpec, expandProbes } from "../../src/targets/targets.js";
+import { type TargetSpec, countProbes, expandProbes } from "../../src/targets/targets.js";
 import { type Collector, outcomeCounter } from "../collector.js";
-import { probeProtocols } from "./posture.js";
-import { openForTls, probeTls, resolveProbe } from "./probe.js";
+import { autoProbeThreads, startProbeRunner } from "./probe-pool.js";
+import { resolveProbe } from "./probe.js";
 import { startTlsFor } from "./starttls/index.js";
 
 export interface TlsCollectorOptions {
@@ -19,41 +20,42 @@ export interface TlsCollectorOptions {
    * own scheme (`smtp://host:2525`) wins; a port in neither speaks its registry default.
    */
   starttls?: Readonly<Record<number, string | null>>;
+  /** Worker threads for the probes; 0 runs them in this thread. Default: autoProbeThreads (by sweep size and cores). */
+  threads?: number;
 }
 
 export const tlsCollector: Collector<TlsCollectorOptions> = {
   meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
-  async collect({ specs, ports, protocols = false, starttls = {} }, ctx) {
+  async collect({ specs, ports, protocols = false, starttls = {}, threads }, ctx) {
     const { tally, count } = outcomeCounter(ctx);
-    await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
-      // Probes queued before an interrupt never touched the network: they are not observations.
-      if (ctx.signal.aborted) return count("skipped");
-      const resolved = await resolveProbe(probe);
-      if ("error" in resolved) {
-        await ctx.recorder.addEndpoint({
-          address: probe.hostname ?? probe.address, port: probe.port, sni: probe.sni, status: "error",
-          error: resolved.error, tlsVersion: null, cipher: null, chainDer: [], stapledOcsp: null,
-          observedAt: new Date().toISOString(), durationMs: 0,
-        });
-        return count("error");
-      }
-      for (const address of resolved.addresses) {
-        if (ctx.exclusions.excludes(probe.ip ?? address)) {
-          count("excluded");
-          continue;
+    const runner = startProbeRunner(threads ?? autoProbeThreads(countProbes(specs, ports)), { timeouts: ctx.timeouts, protocols }, ctx.signal);
+    try {
+      await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
+        // Probes queued before an interrupt never touched the network: they are not observations.
+        if (ctx.signal.aborted) return count("skipped");
+        const resolved = await resolveProbe(probe);
+        if ("error" in resolved) {
+          await ctx.recorder.addEndpoint({
+            address: probe.hostname ?? probe.address, port: probe.port, sni: probe.sni, status: "error",
+            error: resolved.error, tlsVersion: null, cipher: null, chainDer: [], stapledOcsp: null,
+            observedAt: new Date().toISOString(), durationMs: 0,
+          });
+          return count("error");
         }
-        const target = { ...probe, address, starttls: startTlsFor(probe.starttls, probe.port, starttls) };
-        const observation = await probeTls(target, ctx.timeouts, ctx.signal);
-        // In this probe's slot, after its handshake: posture never adds to the concurrency bound.
-        if (protocols && observation.status === "tls") {
-          const ready = () => openForTls(target, ctx.timeouts, ctx.signal);
-          observation.protocols = await probeProtocols(ready, probe.sni, ctx.timeouts.handshakeMs, ctx.signal);
+        for (const address of resolved.addresses) {
+          if (ctx.exclusions.excludes(probe.ip ?? address)) {
+            count("excluded");
+            continue;
+          }
+          const { status, observation } = await runner.probe({ ...probe, address, starttls: startTlsFor(probe.starttls, probe.port, starttls) });
+          // Refused ports are the bulk of any sweep; they are counted, not stored.
+          if (observation) await ctx.recorder.addEndpoint(observation);
+          count(status);
         }
-        // Refused ports are the bulk of any sweep; they are counted, not stored.
-        if (observation.status !== "closed") await ctx.recorder.addEndpoint(observation);
-        count(observation.status);
-      }
-    });
+      });
+    } finally {
+      await runner.close();
+    }
     return tally;
   },
 };

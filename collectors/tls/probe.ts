@@ -7,6 +7,7 @@ import { type DetailedPeerCertificate, type TLSSocket, createSecureContext } fro
 import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
 import type { ProbeTimeouts } from "../collector.js";
 import { connectWithCapture, HandshakeCaptureError } from "./handshake-capture.js";
+import { whenInterrupted } from "./interrupt.js";
 import { settleOnce } from "./settle-once.js";
 import { startTlsProtocol } from "./starttls/index.js";
 import { PlaintextConversation, StartTlsProtocolError, StartTlsRefused, StartTlsTimeout } from "./starttls/protocol.js";
@@ -105,19 +106,18 @@ export function connectTcp(host: string, port: number, timeoutMs: number, signal
     const socket = tcpConnect({ host, port });
     const fail = (outcome: Outcome): void => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      stopWaiting();
       socket.destroy();
       resolve(outcome);
     };
-    const onAbort = (): void => fail(INTERRUPTED);
     const timer = setTimeout(
       () => fail({ status: "closed", error: `no TCP answer within ${timeoutMs} ms (host down or port filtered)` }),
       timeoutMs,
     );
-    signal.addEventListener("abort", onAbort, { once: true });
+    const stopWaiting = whenInterrupted(signal, () => fail(INTERRUPTED));
     socket.once("connect", () => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      stopWaiting();
       socket.removeAllListeners("error");
       resolve({ socket });
     });

@@ -3,6 +3,7 @@
 // sockets are closed (destroying the TLS socket does not always reach the raw socket under it).
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { whenInterrupted } from "./interrupt.js";
 
 export interface HandshakeEnding<T> {
   tlsSocket: TLSSocket;
@@ -22,13 +23,12 @@ export function settleOnce<T>(resolve: (outcome: T) => void, ending: HandshakeEn
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    ending.signal.removeEventListener("abort", onAbort);
+    stopWaiting();
     ending.tlsSocket.destroy();
     ending.socket.destroy();
     resolve(outcome);
   };
   const timer = setTimeout(() => done(ending.timedOut), ending.timeoutMs);
-  const onAbort = (): void => done(ending.interrupted);
-  ending.signal.addEventListener("abort", onAbort, { once: true });
+  const stopWaiting = whenInterrupted(ending.signal, () => done(ending.interrupted));
   return done;
 }

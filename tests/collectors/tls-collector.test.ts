@@ -50,15 +50,22 @@ async function serveTls(address: string, options: Record<string, unknown> = {}):
   servers.push(server);
 }
 
-async function collect(targets: string[], exclude: string[] = []): Promise<{ endpoints: EndpointRow[]; tally: CollectorTally }> {
+interface CollectOptions {
+  /** Probe worker threads (0: the collector's own thread; unset: the collector decides). */
+  threads?: number;
+  signal?: AbortSignal;
+  handshakeMs?: number;
+}
+
+async function collect(targets: string[], exclude: string[] = [], options: CollectOptions = {}): Promise<{ endpoints: EndpointRow[]; tally: CollectorTally }> {
   const store = new SqliteStore(join(dir, `${Math.random()}.db`));
   const run = await store.createRun({ targets, ports: [PORT], options: {} });
   const recorder = new ObservationRecorder(store, run.id);
   const tally = await tlsCollector.collect(
-    { specs: targets.map(parseTarget), ports: [PORT] },
+    { specs: targets.map(parseTarget), ports: [PORT], ...(options.threads === undefined ? {} : { threads: options.threads }) },
     {
-      recorder, log: silentLogger, signal: new AbortController().signal, exclusions: new ExclusionList(exclude),
-      timeouts: { connectMs: 1000, handshakeMs: 1000 }, concurrency: 16, onProgress: () => {},
+      recorder, log: silentLogger, signal: options.signal ?? new AbortController().signal, exclusions: new ExclusionList(exclude),
+      timeouts: { connectMs: 1000, handshakeMs: options.handshakeMs ?? 1000 }, concurrency: 16, onProgress: () => {},
     },
   );
   await recorder.close();
@@ -152,5 +159,40 @@ describe("TLS collector", () => {
     expect(byAddress.get("127.85.0.4")!.error).toContain("closed");
     expect(byAddress.get("no-such-host.invalid")).toMatchObject({ status: "error" });
     expect(byAddress.get("no-such-host.invalid")!.error).toContain("DNS lookup");
+  });
+
+  it("sees the same endpoints, with the same chains, from probe worker threads, and keeps exclusions", async () => {
+    const targets = ["127.85.0.0/29", "::1", `localhost:${PORT}`];
+    // What the comparison keeps: everything an observation says but its timings, and the thread
+    // id OpenSSL puts at the head of its error strings.
+    const essentials = (endpoints: EndpointRow[]) =>
+      endpoints.map(({ id, status, error, tlsVersion, cipher, chain, stapledOcsp }) => ({
+        id, status, error: error?.replace(/\b[0-9A-F]{8,16}(?=:error:)/g, "<thread>"), tlsVersion, cipher, chain, stapledOcsp,
+      }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    const inThread = await collect(targets, ["127.85.0.2"], { threads: 0 });
+    connectionsTo.clear();
+    const threaded = await collect(targets, ["127.85.0.2"], { threads: 2 });
+    expect(connectionsTo.get("127.85.0.2")).toBeUndefined();
+    expect(essentials(threaded.endpoints)).toEqual(essentials(inThread.endpoints));
+    expect(threaded.tally).toEqual(inThread.tally);
+    expect(threaded.tally).toMatchObject({ excluded: 1, tls: expect.any(Number), closed: expect.any(Number) });
+    expect(threaded.endpoints.filter((e) => e.status === "tls").map((e) => e.chain.length)).not.toContain(0);
+  });
+
+  it("ends a handshake stalled in a probe worker thread on interrupt, and records it", async () => {
+    // Accepts TCP and never answers: only the interrupt can end the handshake within the test.
+    const silent = createTcpServer((s) => {
+      s.on("error", () => {});
+      s.resume();
+      interrupt.abort();
+    });
+    silent.listen(PORT, "127.85.0.6");
+    await once(silent, "listening");
+    servers.push(silent);
+    const interrupt = new AbortController();
+    const { endpoints } = await collect(["127.85.0.6"], [], { threads: 1, signal: interrupt.signal, handshakeMs: 600_000 });
+    expect(endpoints).toHaveLength(1);
+    expect(endpoints[0]).toMatchObject({ address: "127.85.0.6", status: "error", error: expect.stringContaining("interrupted") });
   });
 });
