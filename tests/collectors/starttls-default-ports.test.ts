@@ -4,7 +4,8 @@
 // 443 and 8443, each on an address of its own in 127.181.0.0/24 (the tests run as root, so ports below
 // 1024 bind; only these addresses, so the Samba DC's 127.0.0.1:389 and :636 stay untouched).
 // `pkiscope scan` gets the addresses with no --ports and no --starttls: each port must be probed
-// with the protocol the README's table gives it, and every chain read exactly as served.
+// with the protocol the README's table gives it, and every chain read exactly as served; with
+// --protocols, each pinned handshake must come after the port's preamble, spoken again.
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDovecot, startSlapd, startVsftpd } from "../../fixtures/lib/starttls-mail-servers.js";
 import { type RunningServer, type ServedChain, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
 import { DEFAULT_PORTS } from "../../src/engine/defaults.js";
+import type { TlsProtocolVersion } from "../../src/model/types.js";
 import type { Report } from "../../src/reports/report-model.js";
 import { type CliResult, runInProcess } from "../cli/cli-helpers.js";
 
@@ -70,14 +72,20 @@ beforeAll(async () => {
     httpsServers.push(server);
   }
 
-  scan = await runInProcess([
-    "scan", "-q", "--db", join(root, "store.db"), "--out", join(root, "report"), "--no-revocation", "--no-fetch", "--format", "json",
+  ({ scan, report } = await scanDefaultPorts("plain"));
+}, 120_000);
+
+/** `pkiscope scan` of the servers' addresses with no --ports and no --starttls, and its report.json. */
+async function scanDefaultPorts(name: string, ...extra: string[]): Promise<{ scan: CliResult; report: Report }> {
+  const out = join(root, `report-${name}`);
+  const scan = await runInProcess([
+    "scan", "-q", "--db", join(root, `${name}.db`), "--out", out, "--no-revocation", "--no-fetch", "--format", "json",
     // Generous bounds for a loaded machine; the STARTTLS step timeout follows the handshake's.
     "--connect-timeout", "10000", "--handshake-timeout", "20000",
-    "--targets", `${ADDRESS.smtp}-${ADDRESS.https}`,
+    "--targets", `${ADDRESS.smtp}-${ADDRESS.https}`, ...extra,
   ]);
-  report = JSON.parse(await readFile(join(root, "report", "report.json"), "utf8")) as Report;
-}, 120_000);
+  return { scan, report: JSON.parse(await readFile(join(out, "report.json"), "utf8")) as Report };
+}
 
 afterAll(async () => {
   await Promise.all(running.map((s) => s.stop()));
@@ -103,4 +111,19 @@ describe("pkiscope scan on the default ports", () => {
   it("finds those endpoints and nothing on the default ports where nothing listens", () => {
     expect(report.inventory.endpoints.map((e) => e.id).sort()).toEqual(EXPECTED.map(([server, port]) => `${ADDRESS[server]}:${port}`).sort());
   });
+});
+
+describe("with --protocols", () => {
+  it("speaks each port's preamble again before every pinned handshake: the version each endpoint negotiated is accepted", async () => {
+    const posture = await scanDefaultPorts("protocols", "--protocols");
+    expect(posture.scan).toMatchObject({ code: 0, stderr: "" });
+    const negotiated = Object.fromEntries(posture.report.inventory.endpoints.map((e) => [e.id, [e.starttls, e.tlsVersion && e.protocols?.[e.tlsVersion as TlsProtocolVersion]?.outcome]]));
+    expect(negotiated).toEqual(Object.fromEntries(EXPECTED.map(([server, port, protocol]) => [`${ADDRESS[server]}:${port}`, [protocol, "accepted"]])));
+    // Without its preamble a pinned ClientHello meets a banner (read as a bad record: refused), so
+    // the negotiated version's "accepted" is the proof; and no version went untold (a connect or
+    // preamble that failed on the way is an error).
+    for (const e of posture.report.inventory.endpoints) {
+      expect(Object.values(e.protocols!).filter((r) => r.outcome === "error"), e.id).toEqual([]);
+    }
+  }, 120_000);
 });
