@@ -15,7 +15,7 @@ import { type Server, createServer as createTlsServer } from "node:tls";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDovecot, startSlapd, startVsftpd } from "../../fixtures/lib/starttls-mail-servers.js";
-import { type RunningServer, type ServedChain, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
+import { type RunningServer, type ServedChain, accepts, startedTogether, writeServedChain } from "../../fixtures/lib/starttls-servers.js";
 import { DEFAULT_PORTS } from "../../src/engine/defaults.js";
 import type { TlsProtocolVersion } from "../../src/model/types.js";
 import type { Report } from "../../src/reports/report-model.js";
@@ -52,6 +52,11 @@ async function startSmtp(port: number, tls: ServedChain, secure: boolean): Promi
 }
 
 beforeAll(async () => {
+  // A system Dovecot, slapd or vsftpd (started by apt where systemd runs) listens on every
+  // address: our servers would fail to bind while the readiness check saw theirs.
+  const taken = [];
+  for (const [server, port] of EXPECTED) if (await accepts(ADDRESS[server], port)) taken.push(`${ADDRESS[server]}:${port}`);
+  if (taken.length > 0) throw new Error(`already taken before this test started its servers: ${taken.join(", ")} (a system service on every address? stop it)`);
   root = await mkdtemp(join(tmpdir(), "pkiscope-default-ports-"));
   const dirFor = (name: string): Promise<string> => mkdtemp(join(root, `${name}-`));
   for (const [server, address] of Object.entries(ADDRESS) as Array<[ServerName, string]>) chains.set(server, await writeServedChain(await dirFor(`${server}-chain`), address));
