@@ -9,7 +9,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # the Kerberos tests their ticket.
 dpkg-query -W -f='${Status}' libkrb5-dev 2>/dev/null | grep -q "install ok installed" || need+=(libkrb5-dev)
 command -v kinit >/dev/null 2>&1 || need+=(krb5-user)
-# Real servers behind the STARTTLS modules (fixtures/lib/starttls-servers.ts starts private ones).
+# Real servers behind the STARTTLS modules (fixtures/lib/starttls-servers.ts starts private ones);
+# PostgreSQL also holds the PostgreSQL store's tests (tests/postgres/global-setup.ts).
 [[ -x /usr/lib/postgresql/15/bin/initdb ]] || need+=(postgresql-15)
 command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
 command -v xrdp >/dev/null 2>&1 || need+=(xrdp)
