@@ -5,6 +5,8 @@
 // never among earlier runs', so the same observations always give the same paths. Each link is
 // a verified signature (node:crypto, i.e. OpenSSL, which also checks MD5, SHA-1, DSA and PSS
 // signatures that WebCrypto refuses: weak links are still links, and other rules judge them).
+// Only issuers are loaded into node's X509Certificate (their keys are needed); a child's
+// signature is checked over its TBS bytes, so 100,000 leaves cost no key decoding of their own.
 // A DSA key without parameters takes them from its issuer's key (RFC 3279 §2.3.2). Whether a
 // relying party would accept the path is path-validation.ts's question, not this one's.
 import { type KeyObject, X509Certificate as NodeCertificate, createPublicKey } from "node:crypto";
@@ -12,6 +14,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import type { PathResult } from "../model/types.js";
 import { certificateNames, normalisedNameKey } from "../pki/der-names.js";
+import { certificateSignedData, signatureAlgorithmSupported, verifySignature } from "../pki/signatures.js";
 import type { TrustAnchorSet } from "./trust-anchors.js";
 
 /** Longer paths than this are not followed (RFC 5280 sets no limit; real PKIs stay under 6). */
@@ -143,16 +146,28 @@ export class PathBuilder {
     if (ok === undefined) {
       // Set first: an inherited-parameter lookup that comes back to this link must not loop.
       this.verified.set(key, false);
-      const childCert = this.nodeCertificate(child);
       const issuerKey = this.publicKey(issuer);
-      try {
-        ok = !!childCert && !!issuerKey && childCert.verify(issuerKey);
-      } catch {
-        ok = false;
-      }
+      ok = !!issuerKey && this.signedBy(child, issuerKey);
       this.verified.set(key, ok);
     }
     return ok;
+  }
+
+  /**
+   * Whether `issuerKey` signed `child`, as X509_verify judges it. The child is taken apart rather
+   * than loaded into node's X509Certificate, which would decode its own key (most of the cost of a
+   * link, and a key this link never uses); what verifySignature() cannot verify goes to X509_verify.
+   */
+  private signedBy(child: PathNode, issuerKey: KeyObject): boolean {
+    const signed = certificateSignedData(child.der);
+    if (signed && signatureAlgorithmSupported(signed.algorithmOid, signed.algorithmDer)) {
+      return signed.algorithmsAgree && verifySignature(signed, issuerKey);
+    }
+    try {
+      return this.nodeCertificate(child)?.verify(issuerKey) ?? false;
+    } catch {
+      return false;
+    }
   }
 
   /** The key of a node, with DSA parameters inherited from its issuer's key when it has none. */

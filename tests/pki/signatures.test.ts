@@ -9,6 +9,7 @@ import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { buildCertificate, type HashName } from "../../fixtures/lib/certificate-builder.js";
 import {
+  certificateSignedData,
   describeSignatureAlgorithm,
   pssParameters,
   SIGNATURE_ALGORITHMS,
@@ -340,5 +341,27 @@ describe("certificate links", () => {
       expect(verifySignature(data, key)).toBe(expected);
     }
     expect(verifySignature({ ...data, signed: flipped(data.signed, 10) }, issuer.publicKey)).toBe(false);
+    // certificateSignedData, as path building takes a certificate apart, finds the same parts.
+    const parts = certificateSignedData(der);
+    expect(parts).not.toBeNull();
+    expect(parts!.algorithmsAgree).toBe(true);
+    expect({ ...parts!, algorithmsAgree: undefined }).toEqual({ ...data, algorithmsAgree: undefined });
+  });
+
+  it("certificateSignedData tells a TBS algorithm other than the outer one (X509_verify refuses it) and refuses what is no certificate", () => {
+    const der = buildCertificate({
+      subject: [["CN", "mismatched algorithms"]], publicKey: keys.p256.publicKey, selfSignKey: keys.p256.privateKey,
+      notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date("2034-01-01T00:00:00Z"), hash: "sha256",
+    }).der;
+    const sha256 = Buffer.from("06082a8648ce3d040302", "hex"); // ecdsa-with-SHA256
+    const sha384 = Buffer.from("06082a8648ce3d040303", "hex"); // ecdsa-with-SHA384, same length
+    const outer = der.lastIndexOf(sha256);
+    expect(outer).toBeGreaterThan(der.indexOf(sha256));
+    const changed = Buffer.from(der);
+    sha384.copy(changed, outer);
+    expect(certificateSignedData(changed)?.algorithmsAgree).toBe(false);
+    expect(openssl(changed, keys.p256.publicKey)).toBe(false);
+    expect(certificateSignedData(der.subarray(0, der.length - 1))).toBeNull();
+    expect(certificateSignedData(Buffer.from("3000", "hex"))).toBeNull();
   });
 });
