@@ -13,9 +13,25 @@ export type FoundKey = Omit<PrivateKeyRecord, "file" | "entry" | "observedAt">;
 
 const UNDESCRIBED = { keyAlgorithm: "unknown", keySize: null, curve: null, spkiSha256: null } as const;
 
+/**
+ * The largest key handed to OpenSSL. A 16384-bit RSA key in PKCS#8 is under 10 KiB; OpenSSL's
+ * decoders take time in proportion to what they are given (about 10 µs a byte of nested BER,
+ * tried once per encoding and password), so a 16 MiB file shaped like a key would cost minutes.
+ */
+export const MAX_KEY_BYTES = 64 * 1024;
+
+/** A key too large to be one, recorded unread; null when `der` is within MAX_KEY_BYTES. */
+function oversizedKey(der: Buffer, container: FoundKey["container"], format: PrivateKeyFormat, encrypted: boolean): FoundKey | null {
+  if (der.length <= MAX_KEY_BYTES) return null;
+  const error = `${der.length} bytes: larger than any private key (at most ${MAX_KEY_BYTES} are read)`;
+  return { container, pairedCertificates: [], format, encrypted, access: encrypted ? "locked" : "plaintext", ...UNDESCRIBED, error };
+}
+
 /** A key in DER: an EncryptedPrivateKeyInfo when `encrypted`, else unencrypted (PKCS#8 or traditional). */
 export function derKey(der: Buffer, encrypted: boolean, password: string | null, container: "der" | "pem" = "der"): FoundKey {
   const base = { container, pairedCertificates: [] };
+  const tooLarge = oversizedKey(der, container, encrypted ? "encrypted-pkcs8" : "pkcs8", encrypted);
+  if (tooLarge) return tooLarge;
   if (encrypted) {
     return { ...base, ...opened(der, password, (passphrase) => createPrivateKey({ key: der, format: "der", type: "pkcs8", passphrase })), format: "encrypted-pkcs8" };
   }
@@ -29,7 +45,10 @@ export function pemKey(block: PemBlock & { der: Buffer }, password: string | nul
   const base = { container: "pem" as const, pairedCertificates: [] };
   if (block.label === "ENCRYPTED PRIVATE KEY") return derKey(block.der, true, password, "pem");
   const traditional = block.label !== "PRIVATE KEY";
-  if (traditional && /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "")) {
+  const encrypted = traditional && /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "");
+  const tooLarge = oversizedKey(block.der, "pem", encrypted ? "encrypted-traditional" : traditional ? "traditional" : "pkcs8", encrypted);
+  if (tooLarge) return tooLarge;
+  if (encrypted) {
     // OpenSSL's legacy PEM encryption: one MD5 round of key derivation, nothing to cap.
     const pem = pemText(block);
     return { ...base, ...opened(null, password, (passphrase) => createPrivateKey({ key: pem, passphrase })), format: "encrypted-traditional" };
