@@ -37,7 +37,11 @@ export function mutationArbitrary(seedCount: number): fc.Arbitrary<Mutation> {
     },
     { weight: 2, arbitrary: fc.record({ op: fc.constant("truncate" as const), at: position }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("splice" as const), at: position, seed: fc.nat({ max: seedCount - 1 }), from: position }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant("nest" as const), depth: fc.integer({ min: 1, max: 100_000 }), indefinite: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.oneof(
+      fc.record({ op: fc.constant("nest" as const), depth: fc.integer({ min: 1, max: 100_000 }), indefinite: fc.constant(true) }),
+      // Definite lengths cost a header per level to build; 20 000 levels is past any recursive parser's stack.
+      fc.record({ op: fc.constant("nest" as const), depth: fc.integer({ min: 1, max: 20_000 }), indefinite: fc.constant(false) }),
+    ) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("repeat" as const), at: position, span: fc.integer({ min: 1, max: 64 }), count: fc.integer({ min: 2, max: 2000 }) }) },
   );
 }
