@@ -2,13 +2,14 @@
 // this pkiscope beside an earlier one (BENCH_BASELINE_REF, default the commit before the run
 // analysis was rebuilt around one read), each as its own process, wall time and peak RSS.
 // Each tool first imports the corpus into its own store (parsing every certificate once: the
-// "import" row); the timed runs then scan the same files into that store again, so what is
-// measured is the analysis (reading the run, paths, rules, saving) plus reading the files, not
-// certificate parsing. The baseline is built in a git worktree under .tmp, sharing node_modules.
+// "import" row, beside `openssl storeutl -noout -text -certs` over the same files: issue 12's
+// yardstick); the timed runs then scan the same files into that store again, so what is measured
+// is the analysis (reading the run, paths, rules, saving) plus reading the files, not certificate
+// parsing. The baseline is built in a git worktree under .tmp, sharing node_modules.
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BenchResult, type Benchmark, type ToolMeasurement, boundedInt, formatMs, ratioLine } from "./lib/bench.js";
+import { type BenchResult, type Benchmark, type ToolMeasurement, boundedInt, formatKiB, formatMs, ratioLine } from "./lib/bench.js";
 import { importCorpus, importScanArgs } from "./lib/import-corpus.js";
 import { baselineCli } from "./lib/baseline-cli.js";
 import { measureCommand, recordRun, runFailure } from "./lib/measure.js";
@@ -66,10 +67,22 @@ async function run(): Promise<BenchResult> {
     if (!recordRun(into, r, runFailure(r, RUN_TIMEOUT_MS), failures)) return;
     into.found = filesSummary(storedRuns(s.db).at(-1)?.stats ?? {});
   };
+  // The yardstick of issue 12: openssl decoding and printing every certificate of the same files,
+  // one storeutl per file (it reads one URI), its text thrown away; measured before and after the imports.
+  const storeutl = `for f in '${corpus.dir}'/*.pem; do openssl storeutl -noout -text -certs "$f" || exit 1; done >/dev/null`;
+  const opensslRow: ToolMeasurement = { tool: "openssl storeutl", command: `sh -c '${storeutl}'`, runsMs: [], peakRssKiB: [], found: `${corpus.count + 2} certificates printed` };
+  const measureOpenssl = async (): Promise<void> => {
+    const r = await measureCommand("sh", ["-c", storeutl], { cwd: REPO_ROOT, timeoutMs: RUN_TIMEOUT_MS, scratchDir: WORK });
+    recordRun(opensslRow, r, runFailure(r, RUN_TIMEOUT_MS), failures);
+  };
+  process.stderr.write("bench import-analysis: openssl storeutl prints the corpus...\n");
+  await measureOpenssl();
   for (const s of subjects) {
     process.stderr.write(`bench import-analysis: ${s.row.tool} imports the corpus (parses each certificate once)...\n`);
     await measure(s, s.importRow);
   }
+  process.stderr.write("bench import-analysis: openssl storeutl prints the corpus again...\n");
+  await measureOpenssl();
   for (let i = 0; i < RUNS; i++) {
     for (const s of i % 2 === 0 ? subjects : [...subjects].reverse()) {
       process.stderr.write(`bench import-analysis: ${s.row.tool}, run ${i + 1} of ${RUNS}...\n`);
@@ -91,9 +104,21 @@ async function run(): Promise<BenchResult> {
     setup: [`this pkiscope: ${current.how}`, `baseline: ${BASELINE_REF} built in ${join(WORK, `baseline-${BASELINE_REF}`)}`, `${RUNS} interleaved runs each`],
     sections: [
       { title: "scan --files again (analysis)", rows: subjects.map((s) => s.row), comparisons },
-      { title: "first import (parses every certificate)", rows: subjects.map((s) => s.importRow), comparisons: mine && theirs ? [ratioLine(mine.importRow, theirs.importRow)] : [] },
+      {
+        title: "first import (parses every certificate) beside openssl storeutl",
+        rows: [...subjects.map((s) => s.importRow), opensslRow],
+        comparisons: [
+          ...(mine ? [ratioLine(mine.importRow, opensslRow), `${mine.importRow.tool} peak RSS ${peakOf(mine.importRow)} (issue 12's bound: 500 MiB)`] : []),
+          ...(mine && theirs ? [ratioLine(mine.importRow, theirs.importRow)] : []),
+        ],
+      },
     ],
     notes,
     failures,
   };
+}
+
+function peakOf(row: ToolMeasurement): string {
+  const peaks = row.peakRssKiB.filter((kib): kib is number => kib !== null);
+  return peaks.length > 0 ? formatKiB(Math.max(...peaks)) : "unknown";
 }
