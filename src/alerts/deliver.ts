@@ -18,6 +18,8 @@ import { deliver } from "./sinks.js";
 export interface AlertProfile {
   name: string;
   sinks: readonly SinkConfig[];
+  /** Environment variables holding the profile's secrets, withheld from command sinks. */
+  secretEnv: readonly string[];
 }
 
 export interface RunAlerts {
@@ -82,11 +84,19 @@ export async function deliverRunAlerts(store: Store, profile: AlertProfile, runI
   for (const sink of profile.sinks) {
     const events = found.events.filter((e) => routes(sink, e));
     if (events.length === 0) continue;
-    const result = await deliver(sink, { profile: profile.name, run: found.run, previousRun: found.previousRun, events }, env);
+    // A command sink is a program of the user's, but it has no need of the profile's secrets.
+    const sinkEnv = sink.type === "command" ? withoutVariables(env, profile.secretEnv) : env;
+    const result = await deliver(sink, { profile: profile.name, run: found.run, previousRun: found.previousRun, events }, sinkEnv);
     deliveries.push(result);
     const fields = { sink: result.sink, target: result.target, events: result.events, attempts: result.attempts };
     if (result.delivered) log.info(`alerts delivered to ${result.sink} ${result.target}`, fields);
     else log.error(`alerts not delivered to ${result.sink} ${result.target}: ${result.error}`, fields);
   }
   return { ...found, deliveries };
+}
+
+function withoutVariables(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  const kept = { ...env };
+  for (const name of names) delete kept[name];
+  return kept;
 }

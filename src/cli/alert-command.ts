@@ -2,6 +2,7 @@
 // profile's sinks. Exit 0 when every sink that had events took them, 1 when one did not.
 import { deliverRunAlerts, latestProfileRun } from "../alerts/deliver.js";
 import { loadProfile } from "../config/load.js";
+import { secretEnvNames } from "../config/schema.js";
 import { THRESHOLDS } from "../engine/defaults.js";
 import { UsageError } from "../errors.js";
 import { displayStoreSpec, openStore } from "../store/open.js";
@@ -21,7 +22,7 @@ export async function alertCommand(options: AlertCommandOptions, io: CliIo): Pro
   try {
     const run = options.run === "latest" ? await latestProfileRun(store, options.profile) : await store.findRun(options.run);
     if (!run) throw new UsageError(`--run: no run "${options.run}" in ${displayStoreSpec(options.db)}`);
-    const alerts = await deliverRunAlerts(store, { name: options.profile, sinks: profile.sinks }, run.id, io.env, log);
+    const alerts = await deliverRunAlerts(store, { name: options.profile, sinks: profile.sinks, secretEnv: secretEnvNames(profile) }, run.id, io.env, log);
     const against = alerts.previousRun === null ? "" : ` against run ${alerts.previousRun}`;
     log.info(`run ${alerts.run}${against}: ${alerts.events.length} alert events, ${alerts.deliveries.filter((d) => d.delivered).length} of ${alerts.deliveries.length} deliveries made`);
     if (!options.quiet) io.stdout.write(`${JSON.stringify(alerts, null, 2)}\n`);

@@ -10,6 +10,7 @@
 // store's and the daemon's own counts (src/exporter/daemon-series.ts).
 import { deliverRunAlerts } from "../alerts/deliver.js";
 import { loadConfig } from "../config/load.js";
+import { secretEnvNames } from "../config/schema.js";
 import { runSchedule } from "../daemon/scheduler.js";
 import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
 import { type ScanPlan, recordFailedRun, runScan } from "../engine/scan.js";
@@ -48,8 +49,8 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
   const series = new DaemonSeries(scheduled.map((p) => p.name));
   let metrics: MetricsServer | null = null;
   const alert = async (name: string, runId: string): Promise<void> => {
-    const sinks = config.profiles[name]!.sinks;
-    if (sinks.length > 0) await deliverRunAlerts(store, { name, sinks }, runId, io.env, log);
+    const profile = config.profiles[name]!;
+    if (profile.sinks.length > 0) await deliverRunAlerts(store, { name, sinks: profile.sinks, secretEnv: secretEnvNames(profile) }, runId, io.env, log);
   };
   try {
     if (metricsPort !== null) {

@@ -128,6 +128,16 @@ export function configSchema(thresholdNames: readonly string[]) {
 
 export type PkiscopeConfig = z.infer<ReturnType<typeof configSchema>>;
 export type Profile = PkiscopeConfig["profiles"][string];
+
+/** The environment variables a profile reads secrets from: a command sink's child must not inherit them. */
+export function secretEnvNames(profile: Profile): string[] {
+  const names = [profile.keystorePasswordEnv, profile.ldap?.passwordEnv];
+  for (const sink of profile.sinks) {
+    if (sink.type === "webhook") names.push(sink.secretEnv);
+    if (sink.type === "email") names.push(sink.smtp.userEnv, sink.smtp.passwordEnv);
+  }
+  return names.filter((name): name is string => name !== undefined);
+}
 export type NetworkProfile = Profile["networks"][number];
 export type SinkConfig = Profile["sinks"][number];
 export type QuietHours = NonNullable<Profile["quietHours"]>;

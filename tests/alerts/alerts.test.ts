@@ -24,12 +24,16 @@ const endpointOf = (name: Name) => `${ADDRESSES[name]}:${PORT}`;
 const SECRET = "hook-secret-6f1c0d9e";
 const SMTP_USER = "alerts-user";
 const SMTP_PASSWORD = "smtp-password-a83b27";
-const ENV = { ALERT_HOOK_SECRET: SECRET, SMTP_USER, SMTP_PASS: SMTP_PASSWORD };
+/** A variable that is no secret of the profile's: the command sink's child inherits it. */
+const NOT_SECRET = { PKISCOPE_TEST_MARKER: "inherited" };
+const ENV = { ALERT_HOOK_SECRET: SECRET, SMTP_USER, SMTP_PASS: SMTP_PASSWORD, ...NOT_SECRET };
 
 let dir: string;
 let db: string;
 let config: string;
 let commandOut: string;
+/** The environment each command sink child saw, a JSON line per run. */
+let commandEnvOut: string;
 let root: SampleCertificate;
 const leaves = {} as Record<Name, SampleCertificate>;
 const servers = new Map<Name, () => Promise<void>>();
@@ -90,6 +94,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-alerts-"));
   db = join(dir, "alerts.db");
   commandOut = join(dir, "command.jsonl");
+  commandEnvOut = join(dir, "command-env.jsonl");
   root = issue("Alerts Root CA", null, days(3650), undefined, true);
   leaves.web = issue("web.alerts.test", root, days(300));
   leaves.ops = issue("ops.alerts.test", root, days(300));
@@ -105,7 +110,8 @@ beforeAll(async () => {
   mails = smtp.mails;
 
   const script = join(dir, "record.mjs");
-  await writeFile(script, `import { appendFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (d) => (s += d));\nprocess.stdin.on("end", () => appendFileSync(process.argv[2], s + "\\n"));\n`);
+  await writeFile(script, `import { appendFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (d) => (s += d));\nprocess.stdin.on("end", () => appendFileSync(process.argv[2], s + "\\n"));\n` +
+    `appendFileSync(process.argv[3], JSON.stringify(process.env) + "\\n");\n`);
 
   config = join(dir, "pkiscope.yaml");
   await writeFile(config, [
@@ -145,7 +151,7 @@ beforeAll(async () => {
     "        to: [pki-team@alerts.test]",
     "        tags: [prod]",
     "      - type: command",
-    `        argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(commandOut)}]`,
+    `        argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(commandOut)}, ${JSON.stringify(commandEnvOut)}]`,
     "",
   ].join("\n"));
 
@@ -252,6 +258,16 @@ describe("pkiscope alert", () => {
     const batches = await commandBatches();
     expect(batches.map((b) => b.run)).toEqual(runs.filter((r) => r.events.length > 0).map((r) => r.run));
     for (const b of batches) expect(b.events).toEqual(runs.find((r) => r.run === b.run)!.events);
+  });
+
+  it("withholds the profile's secret variables from the command sink's child", async () => {
+    const seen = (await readFile(commandEnvOut, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const env of seen) {
+      expect(env.PKISCOPE_TEST_MARKER).toBe(NOT_SECRET.PKISCOPE_TEST_MARKER);
+      for (const name of ["ALERT_HOOK_SECRET", "SMTP_USER", "SMTP_PASS"]) expect(env).not.toHaveProperty(name);
+      for (const secret of [SECRET, SMTP_PASSWORD]) expect(JSON.stringify(env)).not.toContain(secret);
+    }
   });
 
   it("keeps the secrets out of logs, stdout and the store", async () => {
