@@ -20,8 +20,8 @@ const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const WORK = join(REPO_ROOT, ".tmp", "bench");
 const RUNS = boundedInt(process.env.BENCH_RUNS, 3, 1, 15);
 const COUNT = boundedInt(process.env.BENCH_IMPORT_CERTS, 100_000, 1_000, 1_000_000);
-/** 6529f27: report.json still one JSON.stringify, report.html every row. */
-const BASELINE_REF = process.env.BENCH_REPORT_BASELINE_REF ?? "6529f27";
+/** 1afc81a: the last commit with report.json one JSON.stringify and report.html every row. */
+const BASELINE_REF = process.env.BENCH_REPORT_BASELINE_REF ?? "1afc81a";
 const RUN_TIMEOUT_MS = 30 * 60_000;
 
 export const reportScale: Benchmark = {
