@@ -36,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
         "  BENCH_STARTTLS_PREFIX    loopback /24 for starttls-sweep (default 127.161.0)\n" +
         "  BENCH_IMPORT_CERTS       certificates in the corpus of import-analysis and maturity-scoring (default 100000)\n" +
         "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n" +
-        "  BENCH_REPORT_BASELINE_REF  the earlier pkiscope report-scale compares with (default 6529f27)\n",
+        "  BENCH_REPORT_BASELINE_REF  the earlier pkiscope report-scale compares with (default 1afc81a)\n",
     );
     return 0;
   }
