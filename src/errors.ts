@@ -26,3 +26,10 @@ export class StoreError extends ScannerError {
     super(message, "PKISCOPE_STORE", options);
   }
 }
+
+/** A write under a shard attempt that a later claim superseded (its scanner was presumed dead and the shard given to another). */
+export class StaleShardError extends StoreError {
+  constructor(runId: string, shardId: string, attempt: number) {
+    super(`shard ${shardId} of run ${runId}: attempt ${attempt} was superseded by a later claim`);
+  }
+}
