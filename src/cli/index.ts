@@ -1,7 +1,5 @@
 // Command-line wiring only: options are declared here and each action lazy-loads its
-// implementation. Exit codes: 0 done (whatever was found), 1 findings at or above --fail-on,
-// 2 usage error, 3 unexpected failure, 130 interrupted (partial run written; a second
-// interrupt exits at once without finishing the run).
+// implementation. Exit codes: EXIT_CODES below (README.md has the same table).
 import { Command, CommanderError, Option } from "commander";
 import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -41,6 +39,29 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 /** How --at reads TIME (parsed in validation-time.ts, loaded with the command). */
 const AT_TIME = "ISO 8601: a date (midnight UTC) or a date-time with Z or an offset, e.g. 2027-03-01 or 2027-03-01T09:00:00+01:00";
 
+/** The exit codes, as `--help` prints them; README.md's "Exit codes" table says the same. */
+const EXIT_CODES = `
+Exit codes:
+  0    done, whatever was found; a target that failed (unreachable, a refused LDAP bind) is
+       recorded in the run as an error, and the scan goes on
+  1    a finding at or above --fail-on
+  2    usage error: an unknown command or option, a missing or malformed value (CIDR, range,
+       port, number), an unreadable or invalid input file (--targets-file, --trust-anchors,
+       --rubric, --pkic-mapping, --answers, --config), no such --run
+  3    the store or the system failed: --db cannot be opened (a directory, not a SQLite file,
+       PostgreSQL unreachable or refusing), reports cannot be written, an unexpected fault
+  130  interrupted (the first interrupt writes the partial run, marked incomplete)
+`;
+
+/**
+ * Commander's parse errors (with its "Did you mean" line) as one line that points at the
+ * command's --help, rather than the whole help after it: one error, one line.
+ */
+function oneLineErrors(cmd: Command, path: string): void {
+  cmd.configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, " ")} (see ${path} --help)\n`) });
+  for (const sub of cmd.commands) oneLineErrors(sub, `${path} ${sub.name()}`);
+}
+
 function common(cmd: Command): Command {
   return cmd
     .option("--db <path|url>", "the store: a SQLite file, or a postgres:// URL (PostgreSQL; a password in it is never logged or stored)", DEFAULTS.db)
@@ -53,7 +74,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   const program = new Command("pkiscope")
     .description("Find every certificate and CA on your networks and directories, and judge the PKI from evidence.")
     .version(PKISCOPE_VERSION)
-    .showHelpAfterError()
+    .addHelpText("afterAll", EXIT_CODES)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -226,6 +247,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await demoCommand(options, io));
     });
 
+  oneLineErrors(program, "pkiscope");
   return program;
 }
 

@@ -1,7 +1,7 @@
 // `pkiscope report` and `pkiscope runs`: read the store only (report --at judges a stored run
 // again as of another moment, and saves nothing).
 import { judgeStoredRun } from "../engine/judge.js";
-import { StoreError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { runState } from "../model/types.js";
 import { printable } from "../printable.js";
 import { readReportHistory } from "../engine/trends.js";
@@ -32,7 +32,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
   const store = await openStore(options.db);
   try {
     const run = await store.findRun(options.run);
-    if (!run) throw new StoreError(`no run "${options.run}" in ${displayStoreSpec(options.db)}`);
+    if (!run) throw new UsageError(`--run: no run "${options.run}" in ${displayStoreSpec(options.db)}`);
     if (at && !run.finishedAt) throw new UsageError(`run ${run.id} never finished: it has no anchors or thresholds of its own to judge it again with`);
     const report = at
       ? await rejudgedReport(store, run.id, at, options)

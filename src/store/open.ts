@@ -1,6 +1,8 @@
 // The one way commands open a store: `--db` is a postgres:// or postgresql:// URL (the shared
 // PostgreSQL store) or a file path (the embedded SQLite store, the default). Each store is loaded
 // only when asked for, so a scan into SQLite never loads the PostgreSQL driver.
+import { statSync } from "node:fs";
+import { StoreError } from "../errors.js";
 import type { Store } from "./store.js";
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -31,6 +33,14 @@ export async function openStore(spec: string): Promise<Store> {
     const { PgStore } = await import("./pg-store.js");
     return PgStore.open(spec, displayStoreSpec(spec));
   }
+  // SQLite's own words for these ("unable to open database file") name neither the cause nor the file.
+  if (statSync(spec, { throwIfNoEntry: false })?.isDirectory()) throw new StoreError(`cannot open store ${spec}: it is a directory, not a SQLite file`);
   const { SqliteStore } = await import("./sqlite-store.js");
-  return new SqliteStore(spec);
+  try {
+    return new SqliteStore(spec);
+  } catch (err) {
+    // A file that is not a SQLite database fails in the first pragma, past the open's own message.
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`cannot open store ${spec}: ${(err as Error).message}`, { cause: err });
+  }
 }

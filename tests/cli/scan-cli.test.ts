@@ -93,7 +93,7 @@ describe("pkiscope report", () => {
 
   it("says so when the run does not exist", async () => {
     const result = await runInProcess(["report", "--run", "ffffffff", "--db", db]);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('no run "ffffffff"');
   });
 });
