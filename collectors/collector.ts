@@ -27,9 +27,24 @@ export interface CollectorContext {
   exclusions: ExclusionList;
   timeouts: ProbeTimeouts;
   concurrency: number;
+  /** How gently targets are dialled; unset: no rate bound, DEFAULT_PER_HOST. */
+  politeness?: Politeness;
   /** Called once per unit of work done (a probe, a file), with its outcome. */
   onProgress(outcome: string): void;
 }
+
+export interface Politeness {
+  /** New connections per second across the whole scan, every thread and collector that dials (--rate); null: no bound. */
+  ratePerSecond: number | null;
+  /** Connections in flight to one target address or hostname at once (--per-host). */
+  perHost: number;
+}
+
+/**
+ * sslyze's default per-server bound (its --slow_connection: 2); nmap and zgrab2 bound only the
+ * whole scan. A sweep of one port per address is unaffected by it.
+ */
+export const DEFAULT_PER_HOST = 5;
 
 /** Tallies by outcome, merged into the run's stats. */
 export type CollectorTally = Record<string, number>;

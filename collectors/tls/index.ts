@@ -1,11 +1,13 @@
 // The TLS collector: sweeps the expanded probes with bounded concurrency and records every
 // endpoint that did not simply refuse. Exclusions are checked here, after DNS resolution and
-// before the first packet to the target. The probes themselves run in this thread or, for a
+// before the first packet to the target; so is the bound per target (--per-host), while the
+// scan-wide rate (--rate) is kept at each connect, in whichever thread dials. The probes themselves run in this thread or, for a
 // large sweep, in worker threads (./probe-pool.ts); the bound and the recorder stay here.
 import { forEachBounded } from "../bounded.js";
 import type { Probe } from "../../src/model/types.js";
 import { type TargetSpec, countProbes, expandProbes } from "../../src/targets/targets.js";
-import { type Collector, outcomeCounter } from "../collector.js";
+import { type Collector, DEFAULT_PER_HOST, outcomeCounter } from "../collector.js";
+import { connectRate } from "./connect-rate.js";
 import { autoProbeThreads, startProbeRunner } from "./probe-pool.js";
 import { resolveProbe } from "./probe.js";
 import { startTlsFor } from "./starttls/index.js";
@@ -28,7 +30,12 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
   meta: { name: "tls", description: "TLS endpoints: certificate chains as served, protocol, cipher, stapling" },
   async collect({ specs, ports, protocols = false, starttls = {}, threads }, ctx) {
     const { tally, count } = outcomeCounter(ctx);
-    const runner = startProbeRunner(threads ?? autoProbeThreads(countProbes(specs, ports)), { timeouts: ctx.timeouts, protocols }, ctx.signal);
+    const { ratePerSecond = null, perHost = DEFAULT_PER_HOST } = ctx.politeness ?? {};
+    const rate = ratePerSecond === null ? null : connectRate(ratePerSecond);
+    const runner = startProbeRunner(threads ?? autoProbeThreads(countProbes(specs, ports)), { timeouts: ctx.timeouts, protocols, rate }, ctx.signal);
+    // A probe holds one connection at a time (posture handshakes follow the chain's, one by one), so
+    // probes in flight per target bound its connections. A hostname's key is the name it resolves from.
+    const perTarget = { key: (probe: Probe) => probe.hostname ?? probe.address, limit: perHost };
     try {
       await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
         // Probes queued before an interrupt never touched the network: they are not observations.
@@ -52,7 +59,7 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
           if (observation) await ctx.recorder.addEndpoint(observation);
           count(status);
         }
-      });
+      }, perTarget);
     } finally {
       await runner.close();
     }

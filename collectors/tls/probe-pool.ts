@@ -5,12 +5,9 @@
 // the concurrency bound, the exclusions (checked before a target is handed over) and the recorder.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { EndpointObservation, EndpointStatus } from "../../src/model/types.js";
-import { type ProbeSettings, type ProbeTarget, probeTarget } from "./probe-target.js";
+import type { EndpointObservation } from "../../src/model/types.js";
+import { type ProbeOutcome, type ProbeSettings, type ProbeTarget, probeOutcome, probeTarget } from "./probe-target.js";
 import type { FromWorker, ToWorker, WorkerOutcome } from "./probe-worker.js";
-
-/** What became of one probe; the observation is null for refused ports and skipped probes (nothing to record). */
-export type ProbeOutcome = { status: EndpointStatus | "skipped"; observation: EndpointObservation | null };
 
 export interface ProbeRunner {
   probe(target: ProbeTarget): Promise<ProbeOutcome>;
@@ -33,8 +30,7 @@ export function startProbeRunner(threads: number, settings: ProbeSettings, signa
   if (threads <= 0) {
     return {
       probe: async (target) => {
-        const observation = await probeTarget(target, settings, signal);
-        return { status: observation.status, observation: observation.status === "closed" ? null : observation };
+        return probeOutcome(await probeTarget(target, settings, signal));
       },
       close: async () => {},
     };

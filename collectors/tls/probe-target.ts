@@ -1,8 +1,11 @@
 // One endpoint of a sweep, start to finish: the chain probe and, when asked, the protocol posture
 // probes in the same slot (posture never adds to the concurrency bound). The same function runs
-// in the collector's thread and in its probe worker threads (./probe-pool.ts).
-import type { EndpointObservation, Probe } from "../../src/model/types.js";
+// in the collector's thread and in its probe worker threads (./probe-pool.ts). Every connection
+// it opens (the chain's, each posture handshake's, STARTTLS preamble included) first waits its
+// turn under the scan's --rate.
+import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
 import type { ProbeTimeouts } from "../collector.js";
+import { type ConnectRate, awaitConnectTurn } from "./connect-rate.js";
 import { probeProtocols } from "./posture.js";
 import { openForTls, probeTls } from "./probe.js";
 
@@ -13,13 +16,31 @@ export interface ProbeSettings {
   timeouts: ProbeTimeouts;
   /** Protocol posture (--protocols) on every endpoint that answered TLS. */
   protocols: boolean;
+  /** New connections per second across the scan (--rate), or null for no bound. */
+  rate: ConnectRate | null;
 }
 
-export async function probeTarget(target: ProbeTarget, settings: ProbeSettings, signal: AbortSignal): Promise<EndpointObservation> {
+/** Null when the interrupt came while the probe waited for its turn: it never touched the network. */
+export async function probeTarget(target: ProbeTarget, settings: ProbeSettings, signal: AbortSignal): Promise<EndpointObservation | null> {
+  await awaitConnectTurn(settings.rate, signal);
+  if (signal.aborted) return null;
   const observation = await probeTls(target, settings.timeouts, signal);
   if (settings.protocols && observation.status === "tls") {
-    const ready = () => openForTls(target, settings.timeouts, signal);
+    const ready = async () => {
+      await awaitConnectTurn(settings.rate, signal);
+      if (signal.aborted) return { error: "scan interrupted before this version was tried" };
+      return openForTls(target, settings.timeouts, signal);
+    };
     observation.protocols = await probeProtocols(ready, target.sni, settings.timeouts.handshakeMs, signal);
   }
   return observation;
+}
+
+/** What became of one probe; the observation is null for refused ports and skipped probes (nothing to record). */
+export type ProbeOutcome = { status: EndpointStatus | "skipped"; observation: EndpointObservation | null };
+
+export function probeOutcome(observation: EndpointObservation | null): ProbeOutcome {
+  if (!observation) return { status: "skipped", observation: null };
+  // Refused ports are the bulk of any sweep; they are counted, not stored.
+  return { status: observation.status, observation: observation.status === "closed" ? null : observation };
 }
