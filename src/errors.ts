@@ -27,6 +27,13 @@ export class StoreError extends ScannerError {
   }
 }
 
+/** A report or other output file could not be written (a full disk, a read-only directory); the CLI exits with status 3. */
+export class OutputError extends ScannerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "PKISCOPE_OUTPUT", options);
+  }
+}
+
 /** A write under a shard attempt that a later claim superseded (its scanner was presumed dead and the shard given to another). */
 export class StaleShardError extends StoreError {
   constructor(runId: string, shardId: string, attempt: number) {

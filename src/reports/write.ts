@@ -1,11 +1,11 @@
 // Writes the report files of a run: report.json, report.html and inventory.csv by default, and on
 // request the CycloneDX CBOM, report.cdx.json (the .cdx.json ending CycloneDX tools recognise).
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UsageError } from "../errors.js";
+import { OutputError, UsageError } from "../errors.js";
 import { splitList } from "../targets/targets.js";
 import { renderCbom } from "./cbom.js";
 import { renderInventoryCsv } from "./csv.js";
@@ -51,16 +51,29 @@ function reportStream(report: Report, format: ReportFormat): Readable {
   return Readable.from(batched(FILES[format].chunks(report)));
 }
 
-/** Returns the paths written. */
+/**
+ * Returns the paths written. Each file is written beside its final name and renamed into place
+ * once every format is whole, so a failed write (a full disk) leaves the earlier reports as they
+ * were and no partial file behind.
+ */
 export async function writeReports(report: Report, dir: string, formats: readonly ReportFormat[] = DEFAULT_REPORT_FORMATS): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const written: string[] = [];
-  for (const format of formats) {
-    const path = join(dir, FILES[format].name);
-    await pipeline(reportStream(report, format), createWriteStream(path));
-    written.push(path);
+  const written = formats.map((format) => join(dir, FILES[format].name));
+  const partial = written.map((path) => `${path}.partial-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    for (const [i, format] of formats.entries()) await pipeline(reportStream(report, format), createWriteStream(partial[i]!));
+    for (const [i, path] of written.entries()) await rename(partial[i]!, path);
+  } catch (err) {
+    await Promise.all(partial.map((path) => rm(path, { force: true })));
+    throw new OutputError(`cannot write the reports in ${dir}: ${outputFailure(err)}`, { cause: err });
   }
   return written;
+}
+
+function outputFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT") return `the disk is full (${code}); earlier reports there are unchanged`;
+  return (err as Error).message;
 }
 
 function* batched(chunks: Iterable<string>): Generator<string> {
