@@ -6,6 +6,7 @@ import { createLogger } from "../log.js";
 import { printable } from "../printable.js";
 import { SEVERITIES } from "../model/types.js";
 import { DEFAULT_FETCH, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
+import { DEFAULT_SHARD_PROBES } from "../engine/shards.js";
 import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
 
 import { PKISCOPE_VERSION } from "../version.js";
@@ -113,6 +114,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
     .option("--starttls <port=protocol>", `probe PORT with this STARTTLS protocol (${STARTTLS_PROTOCOL_NAMES.join(", ")}), or tls for TLS at once; comma-separated, repeatable (default: by port, see the README; a target's own smtp://host:2525 wins)`, collect)
     .option("--starttls-timeout <ms>", "timeout of each step of a STARTTLS preamble (banner, command, reply; the whole preamble gets four) (default: the handshake timeout)")
+    .option("--shard-size <n>", "probes per shard: the unit a killed scan resumes from (--resume) and distributed workers share out", String(DEFAULT_SHARD_PROBES))
+    .option("--resume <run>", "finish an interrupted or killed run (id, unique prefix or latest) from the plan stored with it: the shards it finished are not probed again, secrets are read again from the environment variables it named; takes no targets or sources of its own")
   // The rules declare the thresholds they read; each is a scan option.
   for (const t of THRESHOLDS) scan.option(`${t.option} <n>`, t.description, String(t.default));
   scan

@@ -36,6 +36,8 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
     ...(profile.rubric ? { rubric: at(profile.rubric) } : {}),
     ...(profile.ldap ? ldapOptions(profile.ldap, at) : {}),
     ...(profile.protocols ? { protocols: true } : {}),
+    ...(profile.rate !== undefined ? { rate: String(profile.rate) } : {}),
+    ...(profile.perHost !== undefined ? { perHost: String(profile.perHost) } : {}),
   };
   for (const t of THRESHOLDS) {
     const value = profile.thresholds[t.option.replace(/^--/, "")];
@@ -57,7 +59,9 @@ export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key:
       const targets = n.targets.map(parseTarget);
       const names = n.sniNames.flatMap((line) => parseSniLine(line) ?? []);
       const named = sniTargetSpecs(names, targets, `${configPath}: profiles.${name}.networks.${i}.sniNames`);
-      return [...targets, ...named].flatMap((spec) => portsOf(n.ports).map((port) => ({ ...spec, ...(port ? { port } : {}) })));
+      // A network's site is where its scanners must run (distributed workers of that site).
+      const site = n.site ? { site: n.site } : {};
+      return [...targets, ...named].flatMap((spec) => portsOf(n.ports).map((port) => ({ ...spec, ...(port ? { port } : {}), ...site })));
     }),
     record: {
       name: name!,

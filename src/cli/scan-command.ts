@@ -1,7 +1,7 @@
 // `pkiscope scan`: validates options up front (naming the option at fault), runs the scan,
 // writes the reports and applies --fail-on.
 import { readFile } from "node:fs/promises";
-import { type ScanPlan, parseStartTlsPorts, runScan, startTlsSpecs } from "../engine/scan.js";
+import { type ScanOutcome, type ScanHooks, type ScanPlan, parseStartTlsPorts, resumeScan, runScan, startTlsSpecs } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
 import { type Severity, SEVERITIES } from "../model/types.js";
@@ -12,6 +12,7 @@ import { readReportHistory } from "../engine/trends.js";
 import { buildReport } from "../reports/report-model.js";
 import { DEFAULT_REPORT_FORMATS, parseReportFormats, writeReports } from "../reports/write.js";
 import { openStore } from "../store/open.js";
+import type { Store } from "../store/store.js";
 import { type SniName, parseSniNames, sniTargetSpecs } from "../targets/sni-names.js";
 import {
   parsePortList,
@@ -38,6 +39,10 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   /** STARTTLS by port, PORT=PROTOCOL items (--starttls; a profile's networks' maps first). */
   starttls?: string[];
   starttlsTimeout?: string;
+  /** Probes per shard (--shard-size). */
+  shardSize?: string;
+  /** A run to finish from its stored plan (--resume). */
+  resume?: string;
   ports?: string;
   exclude?: string[];
   files?: string[];
@@ -131,8 +136,16 @@ export async function buildScanPlan(
     ...(options.keystorePasswordEnv ? { keystorePassword: keystorePasswordFrom(options.keystorePasswordEnv, env) } : {}),
     ...(options.protocols ? { protocols: true } : {}),
     starttls: parseStartTlsPorts(options.starttls ?? []),
+    ...(options.shardSize !== undefined ? { shardProbes: positiveInt(options.shardSize, "--shard-size") } : {}),
+    secretsFrom: {
+      ...(options.passwordEnv ? { ldapPasswordEnv: options.passwordEnv } : {}),
+      ...(options.keystorePasswordEnv ? { keystorePasswordEnv: options.keystorePasswordEnv } : {}),
+    },
   };
 }
+
+/** What --resume cannot take beside it: the run's targets and sources are its stored plan's. */
+const PLAN_OPTIONS = ["config", "profile", "targets", "targetsFile", "sniNames", "files", "ldap", "crlUrl", "crlFile"] as const;
 
 async function readSniNames(path: string): Promise<SniName[]> {
   let text: string;
@@ -152,14 +165,23 @@ function keystorePasswordFrom(name: string, env: NodeJS.ProcessEnv): string {
 }
 
 export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenOnCli?: (key: string) => boolean): Promise<number> {
-  const plan = await buildScanPlan(options, io.env, givenOnCli);
+  let scan: (store: Store, hooks: ScanHooks) => Promise<ScanOutcome>;
+  if (options.resume !== undefined) {
+    const resume = options.resume;
+    const extra = PLAN_OPTIONS.find((key) => options[key] !== undefined);
+    if (extra) throw new UsageError(`--resume ${resume} takes the run's stored targets and sources: drop --${kebab(extra)}`);
+    scan = (store, hooks) => resumeScan(store, resume, io.env, hooks);
+  } else {
+    const plan = await buildScanPlan(options, io.env, givenOnCli);
+    scan = (store, hooks) => runScan(store, plan, hooks);
+  }
   const formats = options.format === undefined ? DEFAULT_REPORT_FORMATS : parseReportFormats(options.format);
   const log = loggerFor(options, io);
   const store = await openStore(options.db);
   try {
     const progress = progressFor(options, io);
     const outcome = await withInterrupt(io, log, (signal) =>
-      runScan(store, plan, { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop }),
+      scan(store, { log, signal, onStart: progress.start, onProgress: progress.tick, onCollected: progress.stop }),
     );
     // The report is built from the view the rules read: no second read of the run.
     const report = buildReport(outcome.view, outcome.conclusions, await readReportHistory(store, outcome.view, outcome.conclusions));
@@ -177,6 +199,8 @@ export async function scanCommand(options: ScanCommandOptions, io: CliIo, givenO
     await store.close();
   }
 }
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function summaryLine(findings: Record<Severity, number>, endpoints: Record<string, number>, certificates: number): string {
   const f = SEVERITIES.map((s) => `${findings[s]} ${s}`).join(", ");

@@ -4,9 +4,15 @@
 // (store), all judged at one validation time (now, or --at; see judge.ts). The caller renders
 // reports from the returned view, the same one the rules read. An interrupt stops new work,
 // analyses what was collected and marks the run incomplete.
+//
+// A run is collected in shards (shards.ts), in three steps anyone holding the store can take:
+// openRun stores the plan and its shards; collectShard collects one (again, after a scanner
+// died: the store discards the first try); concludeRun follows up and analyses, once the
+// shards are done. runScan takes them in turn, resumeScan finishes a run a kill interrupted,
+// and distributed workers share them out.
 import { setMaxListeners } from "node:events";
 import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
-import { SOURCE_COLLECTORS, type AdcsCollectorOptions, describeLdapSource } from "../../collectors/index.js";
+import { SOURCE_COLLECTORS, type AdcsCollectorOptions, type ScanSources, describeLdapSource } from "../../collectors/index.js";
 import type { InventoryView } from "../inventory/inventory.js";
 import { loadTrustAnchors } from "../inventory/trust-anchors.js";
 import type { Logger } from "../log.js";
@@ -18,11 +24,13 @@ import type { RunInfo } from "../model/types.js";
 import { FetchPolicy, type FetchPolicyOptions } from "../net/fetch-policy.js";
 import { UrlFetcher } from "../net/fetcher.js";
 import { ObservationRecorder } from "../observations/recorder.js";
-import type { RunConclusions, Store } from "../store/store.js";
-import { ExclusionList, type TargetSpec } from "../targets/targets.js";
+import { FOLLOW_UP_SHARD, type RunConclusions, type ShardRecord, type ShardState, type Store } from "../store/store.js";
+import { ExclusionList, type TargetSpec, countProbes } from "../targets/targets.js";
+import { UsageError } from "../errors.js";
 import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { judgeObservations } from "./judge.js";
+import { DEFAULT_SHARD_PROBES, type PlannedShard, type ShardSpec, type StoredTargetSpec, loadSpec, planShards, shardTargets, storeSpec } from "./shards.js";
 
 // The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
 export { type AdcsCollectorOptions, parseLdapUrl } from "../../collectors/index.js";
@@ -62,6 +70,10 @@ export interface ScanPlan {
   protocols?: boolean;
   /** STARTTLS by port (--starttls PORT=PROTO): the protocol, or null for TLS at once; other ports speak their default. */
   starttls?: Record<number, string | null>;
+  /** Probes per shard (--shard-size): the unit a run is resumed by and workers share out; default DEFAULT_SHARD_PROBES. */
+  shardProbes?: number;
+  /** The environment variables the secrets came from, stored with the run (the values never are) so a resume or a worker reads them again. */
+  secretsFrom?: { ldapPasswordEnv?: string; keystorePasswordEnv?: string };
 }
 
 export interface ScanHooks {
@@ -84,17 +96,46 @@ export interface ScanOutcome {
 }
 
 export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
-  const { log, signal } = hooks;
-  // Every probe in flight listens for the interrupt; that is by design, not a leak.
-  setMaxListeners(plan.concurrency * 2 + 16, signal);
+  const run = await openRun(store, plan, hooks);
+  const shards = plannedShards(plan);
+  return collectAndConclude(store, run, plan, shards, hooks);
+}
+
+/**
+ * Finishes a run that was interrupted or killed: collects the shards it had not finished (the
+ * finished ones are not probed again), then follows up and analyses the whole run. Secrets
+ * come from `env`, by the names the run stored.
+ */
+export async function resumeScan(store: Store, runRef: string, env: NodeJS.ProcessEnv, hooks: ScanHooks): Promise<ScanOutcome> {
+  const { run, plan, shards } = await loadRunPlan(store, runRef, env);
+  if (run.complete) throw new UsageError(`run ${run.id} is complete: nothing to resume`);
+  const pending = shards.filter((s) => !s.done);
+  hooks.log.info(`run ${run.id} resumed: ${pending.length} of ${shards.length} shards to collect`);
+  return collectAndConclude(store, run, plan, pending, hooks);
+}
+
+/** A shard as the store or the planner hands it over: its spec is the planner's ShardSpec. */
+export type ShardToCollect = Pick<ShardRecord, "id" | "spec">;
+
+async function collectAndConclude(store: Store, run: RunInfo, plan: ScanPlan, shards: readonly ShardToCollect[], hooks: ScanHooks): Promise<ScanOutcome> {
+  hooks.onStart?.(shards.reduce((n, s) => n + shardUnits(plan, s.spec as ShardSpec), 0n));
+  for (const shard of shards) {
+    if (hooks.signal.aborted) break;
+    await collectShard(store, run, plan, shard, hooks);
+  }
+  hooks.onCollected?.();
+  return concludeRun(store, run, plan, hooks);
+}
+
+/**
+ * Opens a run of the plan: checks what would fail it later (trust anchors, rubric, mapping:
+ * usage errors before any packet is sent), then stores the run, its plan and its shards.
+ */
+export async function openRun(store: Store, plan: ScanPlan, hooks: Pick<ScanHooks, "log" | "onRunCreated">): Promise<RunInfo> {
   const trust = await loadTrustAnchors(plan.trustAnchors);
-  // A bad rubric or mapping is a usage error before any packet is sent.
-  const rubric = loadRubric(plan.rubric ?? defaultRubricPath());
-  // The scan has no answers, but its report names the question that would settle what it could not see.
-  const settledBy = questionsSettling(loadQuestionnaire());
-  const pkicMapping = loadPkicMapping(plan.pkicMapping);
-  const exclusions = new ExclusionList(plan.exclude);
-  const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
+  loadRubric(plan.rubric ?? defaultRubricPath());
+  loadPkicMapping(plan.pkicMapping);
+  new ExclusionList(plan.exclude);
   const run = await store.createRun({
     targets: plan.targetTexts,
     ports: plan.ports,
@@ -110,10 +151,71 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     },
     ...(plan.startedAt ? { startedAt: plan.startedAt.toISOString() } : {}),
   });
-  log.info(`run ${run.id} started`);
+  hooks.log.info(`run ${run.id} started`);
   hooks.onRunCreated?.(run);
-  const recorder = new ObservationRecorder(store, run.id);
-  // Wall time of each stage, in the run's statistics (benchmarks read them).
+  await store.saveRunPlan(run.id, storePlan(plan), plannedShards(plan));
+  return run;
+}
+
+/** What one shard's collection recorded, kept with the shard. */
+interface ShardTally {
+  collectors: Record<string, CollectorTally>;
+  /** Certificates parsed (new to the store). */
+  parsed: number;
+  durationMs: number;
+}
+
+/**
+ * Collects one shard of the run into the store, under a fresh claim (what an earlier claim wrote
+ * is discarded), and marks it done unless interrupted. Returns how many shards are still not
+ * done, or null when interrupted.
+ */
+export async function collectShard(
+  store: Store, run: RunInfo, plan: ScanPlan, shard: ShardToCollect, hooks: ScanHooks,
+): Promise<number | null> {
+  const { log, signal } = hooks;
+  // Every probe in flight listens for the interrupt; that is by design, not a leak.
+  setMaxListeners(plan.concurrency * 2 + 16, signal);
+  const started = performance.now();
+  const attempt = await store.claimShard(run.id, shard.id);
+  const recorder = new ObservationRecorder(store, run.id, { shard: attempt });
+  const tally: ShardTally = { collectors: {}, parsed: 0, durationMs: 0 };
+  try {
+    const sources = shardSources(plan, shard.spec as ShardSpec);
+    const ctx: CollectorContext = {
+      recorder, log, signal, exclusions: new ExclusionList(plan.exclude), timeouts: plan.timeouts, concurrency: plan.concurrency,
+      onProgress: (outcome) => hooks.onProgress?.(outcome),
+    };
+    for (const collector of SOURCE_COLLECTORS) {
+      if (signal.aborted) break;
+      if (collector.units(sources) > 0n) tally.collectors[collector.meta.name] = await collector.collect(sources, ctx);
+    }
+  } finally {
+    await recorder.close();
+  }
+  if (signal.aborted) return null;
+  tally.parsed = recorder.parsedCount;
+  tally.durationMs = Math.round(performance.now() - started);
+  return store.finishShard(run.id, attempt, { ...tally });
+}
+
+/**
+ * Follows up what the shards collected (AIA issuers, CRLs, OCSP), analyses the run, saves the
+ * findings and finishes the run: complete when every shard is done and nothing interrupted.
+ * Concluding again (a retry) replaces the earlier follow-up and analysis.
+ */
+export async function concludeRun(store: Store, run: RunInfo, plan: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
+  const { log, signal } = hooks;
+  setMaxListeners(plan.concurrency * 2 + 16, signal);
+  const trust = await loadTrustAnchors(plan.trustAnchors);
+  const rubric = loadRubric(plan.rubric ?? defaultRubricPath());
+  // The scan has no answers, but its report names the question that would settle what it could not see.
+  const settledBy = questionsSettling(loadQuestionnaire());
+  const pkicMapping = loadPkicMapping(plan.pkicMapping);
+  const fetcher = plan.fetch.enabled ? new UrlFetcher(new FetchPolicy(plan.fetch)) : null;
+  const attempt = await store.claimShard(run.id, FOLLOW_UP_SHARD);
+  const recorder = new ObservationRecorder(store, run.id, { shard: attempt });
+  // Wall time of each stage, in the run's statistics (benchmarks read them); collection is the shards' sum.
   const timingsMs: Record<string, number> = {};
   let mark = performance.now();
   const lap = (stage: string): void => {
@@ -128,21 +230,14 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
         await recorder.addSighting({ der: a.der, source: "anchor", location: trust.source, position: null, observedAt: run.startedAt });
       }
     }
-    const sources = { specs: plan.specs, ports: plan.ports, files: plan.files, keystorePassword: plan.keystorePassword ?? null, ldap: plan.ldap ?? [], protocols: plan.protocols ?? false, starttls: plan.starttls ?? {} };
-    const active = SOURCE_COLLECTORS.map((c) => ({ collector: c, units: c.units(sources) })).filter((a) => a.units > 0n);
-    hooks.onStart?.(active.reduce((n, a) => n + a.units, 0n));
+    const stored = await store.runPlan(run.id);
+    const shards = stored?.shards ?? [];
+    const tallies = mergeTallies(shards);
+    timingsMs.collection = shards.reduce((ms, s) => ms + ((s.tally as ShardTally | null)?.durationMs ?? 0), 0);
     const ctx: CollectorContext = {
-      recorder, log, signal, exclusions, timeouts: plan.timeouts, concurrency: plan.concurrency,
+      recorder, log, signal, exclusions: new ExclusionList(plan.exclude), timeouts: plan.timeouts, concurrency: plan.concurrency,
       onProgress: (outcome) => hooks.onProgress?.(outcome),
     };
-    const tallies: Record<string, CollectorTally> = {};
-    for (const { collector } of active) {
-      if (signal.aborted) break;
-      tallies[collector.meta.name] = await collector.collect(sources, ctx);
-    }
-    hooks.onCollected?.();
-    lap("collection");
-
     const followUp = { ...ctx, recorder, store, runId: run.id, trust };
     if (fetcher && !signal.aborted) tallies.aia = await collectIssuers(fetcher, followUp);
     if (!signal.aborted) Object.assign(tallies, await collectRevocation(plan.revocation, fetcher, followUp));
@@ -161,14 +256,15 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     await store.saveAnalysis(run.id, analysis, conclusions);
     lap("save");
 
-    const complete = !signal.aborted;
+    const complete = !signal.aborted && shards.every((s) => s.done);
     const stats = {
-      probes: (active.find((a) => a.collector.meta.name === "tls")?.units ?? 0n).toString(),
+      probes: countProbes(plan.specs, plan.ports).toString(),
       collectors: tallies,
-      certificatesParsed: recorder.parsedCount,
+      certificatesParsed: recorder.parsedCount + shards.reduce((n, s) => n + ((s.tally as ShardTally | null)?.parsed ?? 0), 0),
       unparsableCertificates: view.unparsable.length,
       aiaFetches: observations.fetches.flatMap((f) => (f.kind === "aia" ? [{ url: f.fetch.url, error: f.fetch.error }] : [])),
       interrupted: !complete,
+      shards: { planned: shards.length, done: shards.filter((s) => s.done).length },
       timingsMs,
     };
     const finished = await store.finishRun(run.id, complete, stats);
@@ -178,6 +274,86 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
     await recorder.close();
     await fetcher?.close();
   }
+}
+
+/** The plan's shards: its targets in slices, and one for its files and LDAP sources. */
+function plannedShards(plan: ScanPlan): PlannedShard[] {
+  const sources = plan.files.length + (plan.ldap?.length ?? 0) > 0;
+  return planShards({ specs: plan.specs, sources }, plan.ports, plan.shardProbes ?? DEFAULT_SHARD_PROBES);
+}
+
+/** What the collectors read for one shard: its targets, or the run's files and LDAP sources. */
+function shardSources(plan: ScanPlan, spec: ShardSpec): ScanSources {
+  const none = {
+    specs: [], ports: plan.ports, files: [], keystorePassword: plan.keystorePassword ?? null, ldap: [],
+    protocols: plan.protocols ?? false, starttls: plan.starttls ?? {},
+  };
+  return spec.kind === "probes" ? { ...none, specs: shardTargets(spec) } : { ...none, files: plan.files, ldap: plan.ldap ?? [] };
+}
+
+function shardUnits(plan: ScanPlan, spec: ShardSpec): bigint {
+  const sources = shardSources(plan, spec);
+  return SOURCE_COLLECTORS.reduce((n, c) => n + c.units(sources), 0n);
+}
+
+/** The collectors' tallies of the done shards, summed outcome by outcome. */
+function mergeTallies(shards: readonly ShardState[]): Record<string, CollectorTally> {
+  const merged: Record<string, CollectorTally> = {};
+  for (const shard of shards) {
+    for (const [name, tally] of Object.entries((shard.tally as ShardTally | null)?.collectors ?? {})) {
+      const into = (merged[name] ??= {});
+      for (const [outcome, n] of Object.entries(tally)) into[outcome] = (into[outcome] ?? 0) + n;
+    }
+  }
+  return merged;
+}
+
+/** A plan as the store keeps it: JSON, with the secrets left out (secretsFrom names where they come from). */
+interface StoredPlan extends Omit<ScanPlan, "specs" | "ldap" | "keystorePassword" | "startedAt" | "at"> {
+  specs: StoredTargetSpec[];
+  ldap: Omit<AdcsCollectorOptions, "password">[];
+  startedAt?: string;
+  at?: string;
+}
+
+function storePlan({ specs, ldap = [], keystorePassword: _secret, startedAt, at, ...rest }: ScanPlan): StoredPlan {
+  return {
+    ...rest,
+    specs: specs.map(storeSpec),
+    ldap: ldap.map(({ password: _password, ...source }) => source),
+    ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
+    ...(at ? { at: at.toISOString() } : {}),
+  };
+}
+
+/**
+ * A stored run and its plan, rebuilt: the secrets are read again from `env` by the names the
+ * run stored, when a shard still to collect needs them (LDAP sources, keystores).
+ */
+export async function loadRunPlan(store: Store, runRef: string, env: NodeJS.ProcessEnv): Promise<{ run: RunInfo; plan: ScanPlan; shards: ShardState[] }> {
+  const run = await store.findRun(runRef);
+  if (!run) throw new UsageError(`no run ${runRef} in the store (pkiscope runs lists them)`);
+  const stored = await store.runPlan(run.id);
+  if (!stored) throw new UsageError(`run ${run.id} was stored without its plan (by a pkiscope before schema 6): it cannot be resumed`);
+  const { specs, ldap, startedAt, at, ...rest } = stored.plan as StoredPlan;
+  const sourcesPending = stored.shards.some((s) => !s.done && (s.spec as ShardSpec).kind === "sources");
+  const secret = (name: string | undefined, what: string): string => {
+    if (!sourcesPending || name === undefined) return "";
+    const value = env[name];
+    if (value === undefined) throw new UsageError(`run ${run.id} reads ${what} with the secret in $${name}: set it to go on`);
+    return value;
+  };
+  const ldapPassword = ldap.some((l) => l.auth !== "kerberos") ? secret(rest.secretsFrom?.ldapPasswordEnv, "LDAP") : "";
+  const keystorePassword = rest.secretsFrom?.keystorePasswordEnv !== undefined ? secret(rest.secretsFrom.keystorePasswordEnv, "keystores") : undefined;
+  const plan: ScanPlan = {
+    ...rest,
+    specs: specs.map(loadSpec),
+    ldap: ldap.map((source) => ({ ...source, password: source.auth === "kerberos" ? "" : ldapPassword })),
+    ...(keystorePassword !== undefined ? { keystorePassword } : {}),
+    ...(startedAt ? { startedAt: new Date(startedAt) } : {}),
+    ...(at ? { at: new Date(at) } : {}),
+  };
+  return { run, plan, shards: stored.shards };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CertificateSighting, EndpointObservation } from "../model/types.js
 import { endpointId } from "../model/types.js";
 import type { AiaFetch, CrlFetch, OcspExchange, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
-import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, SightingRow, Store, StoredCertificate } from "../store/store.js";
+import type { DirectorySnapshotRow, EndpointRow, ObservationBatch, ShardAttempt, SightingRow, Store, StoredCertificate } from "../store/store.js";
 import { type ParsedCertificate, messageOf, parseCertificate, sha256Hex } from "../pki/certificate.js";
 import { PARSER_VERSION } from "../pki/parser-version.js";
 import type { ObservationSink } from "./sink.js";
@@ -15,6 +15,8 @@ export interface RecorderOptions {
   batchSize?: number;
   /** Flush at least this often, so a killed scan loses at most this much of its work. */
   flushIntervalMs?: number;
+  /** The shard claim the observations are collected under (see Store.claimShard). */
+  shard?: ShardAttempt;
 }
 
 export class ObservationRecorder implements ObservationSink {
@@ -29,16 +31,21 @@ export class ObservationRecorder implements ObservationSink {
   /** Parse outcome of every certificate written by this recorder: id → parse error. */
   private readonly known = new Map<string, string | null>();
   private flushing: Promise<void> = Promise.resolve();
+  /** The first write the store refused (a full disk, a lost database): later additions throw it, so collection stops. */
+  private writeFailure: unknown = null;
   private readonly timer: NodeJS.Timeout;
+  private readonly shard: ShardAttempt | undefined;
   parsedCount = 0;
 
   constructor(
     private readonly store: Store,
     private readonly runId: string,
-    { batchSize = 256, flushIntervalMs = 1000 }: RecorderOptions = {},
+    { batchSize = 256, flushIntervalMs = 1000, shard }: RecorderOptions = {},
   ) {
     this.batchSize = batchSize;
-    this.timer = setInterval(() => void this.flush(), flushIntervalMs);
+    this.shard = shard;
+    // A timed flush has no caller to throw to: its failure is kept for the next addition (and close).
+    this.timer = setInterval(() => this.flush().catch((err: unknown) => (this.writeFailure ??= err)), flushIntervalMs);
     this.timer.unref();
   }
 
@@ -120,6 +127,7 @@ export class ObservationRecorder implements ObservationSink {
   }
 
   private async maybeFlush(): Promise<void> {
+    if (this.writeFailure !== null) throw this.writeFailure;
     if (this.pendingCount() >= this.batchSize) await this.flush();
   }
 
@@ -159,7 +167,7 @@ export class ObservationRecorder implements ObservationSink {
       certificates.push(this.parseOnce(s.sha256, s.der, s.parsed));
     }
     const rows: SightingRow[] = sightings.map(({ der: _der, parsed: _parsed, ...row }) => ({ ...row, error: this.known.get(row.sha256) ?? null }));
-    await this.store.recordObservations(this.runId, { ...rest, certificates, sightings: rows });
+    await this.store.recordObservations(this.runId, { ...rest, certificates, sightings: rows }, this.shard);
   }
 
   private parseOnce(sha256: string, der: Buffer, alreadyParsed: ParsedCertificate | undefined): StoredCertificate {

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE TABLE IF NOT EXISTS rule_failures (run_id TEXT NOT NULL REFERENCES runs(id), rule_id TEXT NOT NULL, error TEXT NOT NULL);
 `;
 
+/** The tables of observations, each row tagged with the shard it was collected under (null for runs before schema 6). */
+export const SHARD_TAGGED_TABLES = ["endpoints", "sightings", "snapshots", "fetches", "private_keys", "file_records"] as const;
+
 interface Migration {
   version: number;
   description: string;
@@ -94,6 +97,20 @@ const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX private_keys_run ON private_keys (run_id);
         CREATE TABLE file_records (${rowid}run_id TEXT NOT NULL REFERENCES runs(id), path TEXT NOT NULL, data TEXT NOT NULL);
         CREATE INDEX file_records_run ON file_records (run_id);
+      `,
+  },
+  {
+    version: 6,
+    description: "runs in shards: each run's plan, its shards and their claims, and the shard every observation was written under",
+    sql: () => `
+        CREATE TABLE run_plans (run_id TEXT PRIMARY KEY REFERENCES runs(id), plan TEXT NOT NULL);
+        CREATE TABLE run_shards (
+          run_id TEXT NOT NULL REFERENCES runs(id), id TEXT NOT NULL, ordinal INTEGER NOT NULL, site TEXT, spec TEXT NOT NULL,
+          planned INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0, tally TEXT,
+          PRIMARY KEY (run_id, id));
+        ${SHARD_TAGGED_TABLES.map((table) => `ALTER TABLE ${table} ADD COLUMN shard TEXT;`).join("\n        ")}
+        CREATE INDEX endpoints_shard ON endpoints (run_id, shard);
+        CREATE INDEX sightings_shard ON sightings (run_id, shard);
       `,
   },
 ];

@@ -6,12 +6,12 @@
 // inside it (json, not jsonb: jsonb refuses the \u0000 a hostile certificate may carry).
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { StoreError, UsageError } from "../errors.js";
+import { StaleShardError, StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { RunInfo } from "../model/types.js";
-import { migratePostgres } from "./migrations.js";
+import { SHARD_TAGGED_TABLES, migratePostgres } from "./migrations.js";
 import {
   type CertificateRow,
   DIGEST_LEVEL_PATHS,
@@ -22,6 +22,7 @@ import {
   type LeadDbRow,
   type PathDbRow,
   type RunRow,
+  type ShardDbRow,
   type SightingDbRow,
   storedConclusions,
   toCertificateLead,
@@ -31,6 +32,7 @@ import {
   toMaturityLevels,
   toPathResult,
   toRunInfo,
+  toShardState,
   toSightingRow,
   toStoredCertificate,
 } from "./rows.js";
@@ -47,6 +49,9 @@ import {
   type RunHistory,
   type RunObservations,
   type SeenSpanOptions,
+  type ShardAttempt,
+  type ShardRecord,
+  type ShardState,
   type SightingRow,
   type Store,
   type StoredCertificate,
@@ -138,6 +143,42 @@ export class PgStore implements Store {
     return info;
   }
 
+  async saveRunPlan(runId: string, plan: unknown, shards: readonly ShardRecord[]): Promise<void> {
+    await this.transaction(async (query) => {
+      await query("INSERT INTO run_plans (run_id, plan) VALUES ($1, $2)", [runId, JSON.stringify(plan)]);
+      await insertRows(query, "run_shards", SHARD_COLUMNS, shards.map((s, i) => [runId, s.id, i, s.site, JSON.stringify(s.spec), 1]));
+    });
+  }
+
+  async runPlan(runId: string): Promise<{ plan: unknown; shards: ShardState[] } | null> {
+    const [plan] = await this.query<{ plan: string }>("SELECT plan FROM run_plans WHERE run_id = $1", [runId]);
+    if (!plan) return null;
+    const rows = await this.query<ShardDbRow>("SELECT * FROM run_shards WHERE run_id = $1 AND planned = 1 ORDER BY ordinal", [runId]);
+    return { plan: JSON.parse(plan.plan) as unknown, shards: rows.map(toShardState) };
+  }
+
+  async claimShard(runId: string, shardId: string): Promise<ShardAttempt> {
+    return this.transaction(async (query) => {
+      // The row lock the upsert takes orders concurrent claims of one shard: each sees the other's attempt.
+      const [row] = await query<{ attempt: number }>(
+        `INSERT INTO run_shards (run_id, id, ordinal, spec, planned, attempt) VALUES ($1, $2, -1, 'null', 0, 1)
+         ON CONFLICT (run_id, id) DO UPDATE SET attempt = run_shards.attempt + 1, done = 0, tally = NULL RETURNING attempt`,
+        [runId, shardId],
+      );
+      for (const table of SHARD_TAGGED_TABLES) await query(`DELETE FROM ${table} WHERE run_id = $1 AND shard = $2`, [runId, shardId]);
+      return { id: shardId, attempt: row!.attempt };
+    });
+  }
+
+  async finishShard(runId: string, shard: ShardAttempt, tally: Record<string, unknown>): Promise<number> {
+    return this.transaction(async (query) => {
+      await assertCurrent(query, runId, shard);
+      await query("UPDATE run_shards SET done = 1, tally = $1 WHERE run_id = $2 AND id = $3", [JSON.stringify(tally), runId, shard.id]);
+      const [pending] = await query<{ n: number }>("SELECT count(*)::int AS n FROM run_shards WHERE run_id = $1 AND planned = 1 AND done = 0", [runId]);
+      return pending!.n;
+    });
+  }
+
   async findRun(ref: string): Promise<RunInfo | null> {
     if (ref === "latest") {
       const [row] = await this.query<RunRow>('SELECT * FROM runs ORDER BY started_at COLLATE "C" DESC, rowid DESC LIMIT 1');
@@ -160,24 +201,26 @@ export class PgStore implements Store {
     return new Map(rows.map((r) => [r.sha256, { error: r.parse_error, parserVersion: r.parser_version }]));
   }
 
-  async recordObservations(runId: string, batch: ObservationBatch): Promise<void> {
+  async recordObservations(runId: string, batch: ObservationBatch, shard?: ShardAttempt): Promise<void> {
     const now = new Date().toISOString();
+    const tag = shard?.id ?? null;
     await this.transaction(async (query) => {
-      await insertRows(query, "fetches", RUN_DATA("kind"), batch.fetches.map((f) => [runId, f.kind, JSON.stringify(f.fetch)]));
+      if (shard) await assertCurrent(query, runId, shard);
+      await insertRows(query, "fetches", RUN_DATA("kind"), batch.fetches.map((f) => [runId, f.kind, JSON.stringify(f.fetch), tag]));
       await insertRows(query, "crl_bodies", [["sha256", "text"], ["der", "bytea"]], batch.crlBodies.map((b) => [b.sha256, b.der]), {
         onConflict: "ON CONFLICT DO NOTHING",
       });
-      await insertRows(query, "private_keys", RUN_DATA("file"), batch.privateKeys.map((k) => [runId, k.file, JSON.stringify(k)]));
-      await insertRows(query, "file_records", RUN_DATA("path"), batch.fileRecords.map((f) => [runId, f.path, JSON.stringify(f)]));
-      await insertRows(query, "snapshots", SNAPSHOT_COLUMNS, batch.snapshots.map((s) => [runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot)]));
+      await insertRows(query, "private_keys", RUN_DATA("file"), batch.privateKeys.map((k) => [runId, k.file, JSON.stringify(k), tag]));
+      await insertRows(query, "file_records", RUN_DATA("path"), batch.fileRecords.map((f) => [runId, f.path, JSON.stringify(f), tag]));
+      await insertRows(query, "snapshots", SNAPSHOT_COLUMNS, batch.snapshots.map((s) => [runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot), tag]));
       await upsertCertificates(query, batch.certificates, now);
       // As SQLite's INSERT OR REPLACE: an endpoint recorded again replaces the row and moves to the end.
       await insertRows(query, "endpoints", ENDPOINT_COLUMNS, lastOfEach(batch.endpoints, (e) => e.id).map((e) => [
         runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
         JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
-        e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null,
+        e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null, tag,
       ]), { onConflict: `ON CONFLICT (run_id, id) DO UPDATE SET rowid = DEFAULT, ${replaceAll(ENDPOINT_COLUMNS.slice(2))}` });
-      await insertSightings(query, runId, batch.sightings);
+      await insertSightings(query, runId, batch.sightings, tag);
     });
   }
 
@@ -364,15 +407,18 @@ export class PgStore implements Store {
 /** A column and its PostgreSQL type, for rows sent as one array per column. */
 type Column = readonly [name: string, type: string];
 
-const RUN_DATA = (key: string): Column[] => [["run_id", "text"], [key, "text"], ["data", "text"]];
-const SNAPSHOT_COLUMNS: Column[] = [["run_id", "text"], ["kind", "text"], ["source", "text"], ["observed_at", "text"], ["snapshot", "text"]];
+/** The shard an observation was collected under (migration 6). */
+const SHARD: Column = ["shard", "text"];
+const RUN_DATA = (key: string): Column[] => [["run_id", "text"], [key, "text"], ["data", "text"], SHARD];
+const SNAPSHOT_COLUMNS: Column[] = [["run_id", "text"], ["kind", "text"], ["source", "text"], ["observed_at", "text"], ["snapshot", "text"], SHARD];
+const SHARD_COLUMNS: Column[] = [["run_id", "text"], ["id", "text"], ["ordinal", "int"], ["site", "text"], ["spec", "text"], ["planned", "int"]];
 const ENDPOINT_COLUMNS: Column[] = [
   ["run_id", "text"], ["id", "text"], ["address", "text"], ["port", "int"], ["sni", "text"], ["status", "text"], ["error", "text"],
   ["tls_version", "text"], ["cipher", "text"], ["chain", "text"], ["stapled_ocsp", "bytea"], ["observed_at", "text"],
-  ["duration_ms", "float8"], ["starttls", "text"], ["protocols", "text"],
+  ["duration_ms", "float8"], ["starttls", "text"], ["protocols", "text"], SHARD,
 ];
 const SIGHTING_COLUMNS: Column[] = [
-  ["run_id", "text"], ["sha256", "text"], ["source", "text"], ["location", "text"], ["position", "int"], ["observed_at", "text"], ["error", "text"],
+  ["run_id", "text"], ["sha256", "text"], ["source", "text"], ["location", "text"], ["position", "int"], ["observed_at", "text"], ["error", "text"], SHARD,
 ];
 const CERTIFICATE_COLUMNS: Column[] = [
   ["sha256", "text"], ["der", "bytea"], ["record", "text"], ["parse_error", "text"], ["subject_name_hash", "text"],
@@ -435,8 +481,14 @@ async function upsertCertificates(query: Query, certificates: readonly StoredCer
   });
 }
 
-async function insertSightings(query: Query, runId: string, sightings: readonly SightingRow[]): Promise<void> {
-  await insertRows(query, "sightings", SIGHTING_COLUMNS, sightings.map((s) => [runId, s.sha256, s.source, s.location, s.position, s.observedAt, s.error]));
+async function insertSightings(query: Query, runId: string, sightings: readonly SightingRow[], shard: string | null = null): Promise<void> {
+  await insertRows(query, "sightings", SIGHTING_COLUMNS, sightings.map((s) => [runId, s.sha256, s.source, s.location, s.position, s.observedAt, s.error, shard]));
+}
+
+/** Throws StaleShardError unless `shard` is its shard's latest claim; the row lock holds off a new claim until the transaction ends. */
+async function assertCurrent(query: Query, runId: string, shard: ShardAttempt): Promise<void> {
+  const [row] = await query<{ attempt: number }>("SELECT attempt FROM run_shards WHERE run_id = $1 AND id = $2 FOR SHARE", [runId, shard.id]);
+  if (row?.attempt !== shard.attempt) throw new StaleShardError(runId, shard.id, shard.attempt);
 }
 
 async function readSnapshots(query: Query, runId: string): Promise<DirectorySnapshotRow[]> {

@@ -3,7 +3,7 @@
 import { MATURITY_CATEGORIES } from "../model/maturity.js";
 import type { MaturityLevels } from "../model/trends.js";
 import type { Finding, PathResult, PathValidation, ProtocolSupport, RunInfo } from "../model/types.js";
-import type { CertificateLead, EndpointRow, HistoryRun, RunConclusions, SightingRow, StoredCertificate } from "./store.js";
+import type { CertificateLead, EndpointRow, HistoryRun, RunConclusions, ShardState, SightingRow, StoredCertificate } from "./store.js";
 
 export interface RunRow {
   id: string;
@@ -173,5 +173,21 @@ export function toHistoryRun(run: HistoryRunRow, endpoints: readonly HistoryEndp
     id: run.id, startedAt: run.started_at, finishedAt: run.finished_at,
     endpoints: endpoints.map((e) => ({ id: e.id, observedAt: e.observed_at, leaf: e.leaf, notBefore: e.not_before, notAfter: e.not_after })),
     findings: onEndpoints,
+  };
+}
+
+export interface ShardDbRow {
+  id: string;
+  site: string | null;
+  spec: string;
+  done: number;
+  attempt: number;
+  tally: string | null;
+}
+
+export function toShardState(r: ShardDbRow): ShardState {
+  return {
+    id: r.id, site: r.site, spec: JSON.parse(r.spec) as unknown, done: r.done === 1, attempt: r.attempt,
+    tally: r.tally === null ? null : (JSON.parse(r.tally) as Record<string, unknown>),
   };
 }

@@ -4,12 +4,12 @@
 // that is killed leaves earlier runs intact and itself marked incomplete.
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
-import { StoreError, UsageError } from "../errors.js";
+import { StaleShardError, StoreError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { RunInfo } from "../model/types.js";
-import { SCHEMA_VERSION, migrate } from "./migrations.js";
+import { SCHEMA_VERSION, SHARD_TAGGED_TABLES, migrate } from "./migrations.js";
 import {
   type CertificateRow,
   DIGEST_LEVEL_PATHS,
@@ -20,6 +20,7 @@ import {
   type LeadDbRow,
   type PathDbRow,
   type RunRow,
+  type ShardDbRow,
   type SightingDbRow,
   storedConclusions,
   toCertificateLead,
@@ -29,6 +30,7 @@ import {
   toMaturityLevels,
   toPathResult,
   toRunInfo,
+  toShardState,
   toSightingRow,
   toStoredCertificate,
 } from "./rows.js";
@@ -45,6 +47,9 @@ import {
   type RunHistory,
   type RunObservations,
   type SeenSpanOptions,
+  type ShardAttempt,
+  type ShardRecord,
+  type ShardState,
   type SightingRow,
   type Store,
   type StoredCertificate,
@@ -94,6 +99,45 @@ export class SqliteStore implements Store {
     return info;
   }
 
+  async saveRunPlan(runId: string, plan: unknown, shards: readonly ShardRecord[]): Promise<void> {
+    const insertShard = this.db.prepare("INSERT INTO run_shards (run_id, id, ordinal, site, spec, planned) VALUES (?, ?, ?, ?, ?, 1)");
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO run_plans (run_id, plan) VALUES (?, ?)").run(runId, JSON.stringify(plan));
+      shards.forEach((s, i) => insertShard.run(runId, s.id, i, s.site, JSON.stringify(s.spec)));
+    })();
+  }
+
+  async runPlan(runId: string): Promise<{ plan: unknown; shards: ShardState[] } | null> {
+    const plan = this.db.prepare("SELECT plan FROM run_plans WHERE run_id = ?").pluck().get(runId) as string | undefined;
+    if (plan === undefined) return null;
+    const rows = this.db.prepare("SELECT * FROM run_shards WHERE run_id = ? AND planned = 1 ORDER BY ordinal").all(runId) as ShardDbRow[];
+    return { plan: JSON.parse(plan) as unknown, shards: rows.map(toShardState) };
+  }
+
+  async claimShard(runId: string, shardId: string): Promise<ShardAttempt> {
+    return this.db.transaction(() => {
+      const attempt = (this.db.prepare(
+        `INSERT INTO run_shards (run_id, id, ordinal, spec, planned, attempt) VALUES (?, ?, -1, 'null', 0, 1)
+         ON CONFLICT (run_id, id) DO UPDATE SET attempt = attempt + 1, done = 0, tally = NULL RETURNING attempt`,
+      ).pluck().get(runId, shardId)) as number;
+      for (const table of SHARD_TAGGED_TABLES) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ? AND shard = ?`).run(runId, shardId);
+      return { id: shardId, attempt };
+    }).immediate();
+  }
+
+  async finishShard(runId: string, shard: ShardAttempt, tally: Record<string, unknown>): Promise<number> {
+    return this.db.transaction(() => {
+      this.assertCurrent(runId, shard);
+      this.db.prepare("UPDATE run_shards SET done = 1, tally = ? WHERE run_id = ? AND id = ?").run(JSON.stringify(tally), runId, shard.id);
+      return this.db.prepare("SELECT count(*) FROM run_shards WHERE run_id = ? AND planned = 1 AND done = 0").pluck().get(runId) as number;
+    }).immediate();
+  }
+
+  private assertCurrent(runId: string, shard: ShardAttempt): void {
+    const current = this.db.prepare("SELECT attempt FROM run_shards WHERE run_id = ? AND id = ?").pluck().get(runId, shard.id) as number | undefined;
+    if (current !== shard.attempt) throw new StaleShardError(runId, shard.id, shard.attempt);
+  }
+
   async findRun(ref: string): Promise<RunInfo | null> {
     if (ref === "latest") {
       const row = this.db.prepare("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1").get() as
@@ -121,41 +165,43 @@ export class SqliteStore implements Store {
     return found;
   }
 
-  async recordObservations(runId: string, batch: ObservationBatch): Promise<void> {
+  async recordObservations(runId: string, batch: ObservationBatch, shard?: ShardAttempt): Promise<void> {
     const insertCert = this.certificateUpsert();
     const insertEndpoint = this.db.prepare(
-      `INSERT OR REPLACE INTO endpoints (run_id, id, address, port, sni, status, error, tls_version, cipher, chain, stapled_ocsp, observed_at, duration_ms, starttls, protocols)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO endpoints (run_id, id, address, port, sni, status, error, tls_version, cipher, chain, stapled_ocsp, observed_at, duration_ms, starttls, protocols, shard)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertSighting = this.db.prepare(
-      "INSERT INTO sightings (run_id, sha256, source, location, position, observed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO sightings (run_id, sha256, source, location, position, observed_at, error, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const insertSnapshot = this.db.prepare(
-      "INSERT INTO snapshots (run_id, kind, source, observed_at, snapshot) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO snapshots (run_id, kind, source, observed_at, snapshot, shard) VALUES (?, ?, ?, ?, ?, ?)",
     );
-    const insertFetch = this.db.prepare("INSERT INTO fetches (run_id, kind, data) VALUES (?, ?, ?)");
+    const insertFetch = this.db.prepare("INSERT INTO fetches (run_id, kind, data, shard) VALUES (?, ?, ?, ?)");
     const insertCrlBody = this.db.prepare("INSERT OR IGNORE INTO crl_bodies (sha256, der) VALUES (?, ?)");
-    const insertPrivateKey = this.db.prepare("INSERT INTO private_keys (run_id, file, data) VALUES (?, ?, ?)");
-    const insertFileRecord = this.db.prepare("INSERT INTO file_records (run_id, path, data) VALUES (?, ?, ?)");
+    const insertPrivateKey = this.db.prepare("INSERT INTO private_keys (run_id, file, data, shard) VALUES (?, ?, ?, ?)");
+    const insertFileRecord = this.db.prepare("INSERT INTO file_records (run_id, path, data, shard) VALUES (?, ?, ?, ?)");
     const now = new Date().toISOString();
+    const tag = shard?.id ?? null;
     this.db.transaction(() => {
-      for (const f of batch.fetches) insertFetch.run(runId, f.kind, JSON.stringify(f.fetch));
+      if (shard) this.assertCurrent(runId, shard);
+      for (const f of batch.fetches) insertFetch.run(runId, f.kind, JSON.stringify(f.fetch), tag);
       for (const b of batch.crlBodies) insertCrlBody.run(b.sha256, b.der);
-      for (const k of batch.privateKeys) insertPrivateKey.run(runId, k.file, JSON.stringify(k));
-      for (const f of batch.fileRecords) insertFileRecord.run(runId, f.path, JSON.stringify(f));
-      for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot));
+      for (const k of batch.privateKeys) insertPrivateKey.run(runId, k.file, JSON.stringify(k), tag);
+      for (const f of batch.fileRecords) insertFileRecord.run(runId, f.path, JSON.stringify(f), tag);
+      for (const s of batch.snapshots) insertSnapshot.run(runId, s.kind, s.source, s.observedAt, JSON.stringify(s.snapshot), tag);
       for (const c of batch.certificates) insertCert(c, now);
       for (const e of batch.endpoints) {
         insertEndpoint.run(
           runId, e.id, e.address, e.port, e.sni, e.status, e.error, e.tlsVersion, e.cipher,
           JSON.stringify(e.chain), e.stapledOcsp, e.observedAt, e.durationMs,
-          e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null,
+          e.starttls ?? null, e.protocols ? JSON.stringify(e.protocols) : null, tag,
         );
       }
       for (const s of batch.sightings) {
-        insertSighting.run(runId, s.sha256, s.source, s.location, s.position, s.observedAt, s.error);
+        insertSighting.run(runId, s.sha256, s.source, s.location, s.position, s.observedAt, s.error, tag);
       }
-    })();
+    }).immediate();
   }
 
   /** Inserts a certificate, or replaces the record of one an older parser stored. */
@@ -400,3 +446,4 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+

@@ -201,15 +201,58 @@ export interface ConclusionsDigest {
   findingIds: string[];
 }
 
+/**
+ * A unit of a run's collection (shards.ts plans them): which targets, and where it must run.
+ * `spec` is the planner's, stored as JSON and handed back unchanged.
+ */
+export interface ShardRecord {
+  id: string;
+  /** The site whose scanners alone may collect it (segmented networks); null: any. */
+  site: string | null;
+  spec: unknown;
+}
+
+export interface ShardState extends ShardRecord {
+  done: boolean;
+  /** How many times the shard was claimed; the claim that finishes it is the one whose rows stay. */
+  attempt: number;
+  /** The collectors' tallies of the attempt that finished it. */
+  tally: Record<string, unknown> | null;
+}
+
+/** One claim of a shard: what its observations are written under. */
+export interface ShardAttempt {
+  id: string;
+  attempt: number;
+}
+
+/** The follow-up pass (AIA, CRL, OCSP fetches) writes under this shard id, so a concluding that is retried discards its first try. */
+export const FOLLOW_UP_SHARD = "follow-up";
+
 export interface Store {
   createRun(run: NewRun): Promise<RunInfo>;
+  /** Stores what a run will collect (its plan, secrets left out) and its shards, all pending. */
+  saveRunPlan(runId: string, plan: unknown, shards: readonly ShardRecord[]): Promise<void>;
+  /** The run's stored plan and its shards in order; null for a run stored without one (before schema 6). */
+  runPlan(runId: string): Promise<{ plan: unknown; shards: ShardState[] } | null>;
+  /**
+   * Claims a shard (any id: FOLLOW_UP_SHARD has no row of its own until claimed): discards
+   * what earlier claims of it wrote and returns the new attempt. Writes under an older attempt
+   * are refused from then on (StaleShardError), so a scanner presumed dead cannot add to it.
+   */
+  claimShard(runId: string, shardId: string): Promise<ShardAttempt>;
+  /** Marks the attempt's shard done with its tally; returns how many of the run's planned shards are not done. */
+  finishShard(runId: string, attempt: ShardAttempt, tally: Record<string, unknown>): Promise<number>;
   /** Resolves "latest" or a run id (a unique prefix is enough). */
   findRun(ref: string): Promise<RunInfo | null>;
   listRuns(): Promise<RunInfo[]>;
   /** Of these certificate ids, the stored ones with their parse error and parser version (so each is parsed once). */
   storedParseState(ids: readonly string[]): Promise<Map<string, { error: string | null; parserVersion: number }>>;
-  /** Writes one batch atomically: a crash loses at most the batch in flight. */
-  recordObservations(runId: string, batch: ObservationBatch): Promise<void>;
+  /**
+   * Writes one batch atomically: a crash loses at most the batch in flight. Under a shard
+   * attempt, the rows are that shard's, and a stale attempt is refused (StaleShardError).
+   */
+  recordObservations(runId: string, batch: ObservationBatch, shard?: ShardAttempt): Promise<void>;
   /** Parsed certificates of the run, for planning the next collection pass (AIA, CDPs, OCSP). */
   certificateLeads(runId: string): Promise<CertificateLead[]>;
   /** These certificates (DER and record), e.g. to build OCSP requests. */

@@ -23,6 +23,8 @@ export type TargetSpec = (
    * turns "tls" into null: TLS from the first byte); absent: the port decides.
    */
   starttls?: string | null;
+  /** The site whose scanners must probe it (a profile network's `site`): distributed scans hand it only to workers there. */
+  site?: string;
 };
 
 /** Refuse blocks whose expansion could never finish (an IPv6 /64 is 2^64 probes). */
