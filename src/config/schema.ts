@@ -106,6 +106,9 @@ const profile = (thresholdNames: readonly string[]) => z.strictObject({
   trustAnchors: text.optional(),
   /** Protocol posture (--protocols). */
   protocols: z.boolean().default(false),
+  /** Politeness: new connections per second across the scan (--rate), connections in flight per target (--per-host). */
+  rate: z.number().int().positive().optional(),
+  perHost: z.number().int().positive().optional(),
   thresholds: z.record(z.string(), z.number().int().positive()).superRefine((given, ctx) => {
     for (const key of Object.keys(given).filter((k) => !thresholdNames.includes(k))) {
       ctx.addIssue({ code: "custom", path: [key], message: `not a rule threshold (they are: ${thresholdNames.join(", ")})` });
