@@ -1,7 +1,7 @@
 // Fetches URLs taken from untrusted certificates (AIA caIssuers, CRL distribution points, OCSP
 // responders) under a FetchPolicy: allowed schemes and hosts only, no redirects (undici's
-// request() never follows them), a size cap enforced while streaming, a total time cap, and a
-// per-host concurrency limit. LDAP URLs (as AD CS publishes CRLs) are read with ldapts.
+// request() never follows them), no content decoding (a gzip bomb is refused unread), a size cap
+// enforced while streaming, a total time cap, and a per-host concurrency limit. LDAP URLs (as AD CS publishes CRLs) are read with ldapts.
 import { Client, InsufficientAccessError, OperationsError, StrongAuthRequiredError } from "ldapts";
 import type { Agent } from "undici";
 import type { FetchPolicy } from "./fetch-policy.js";
@@ -74,6 +74,11 @@ export class UrlFetcher {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      const refusal = unreadable(response.statusCode, response.headers);
+      if (refusal) {
+        discard(response.body);
+        return { ok: false, error: refusal, status: response.statusCode, latencyMs: elapsed() };
+      }
       const body = await readCapped(response.body, maxBytes, Number(response.headers["content-length"] ?? NaN));
       if (typeof body === "string") return { ok: false, error: body, status: response.statusCode, latencyMs: elapsed() };
       if (response.statusCode < 200 || response.statusCode > 299) {
@@ -131,9 +136,31 @@ export class UrlFetcher {
   }
 }
 
-async function readCapped(body: AsyncIterable<unknown> & { destroy(): void }, maxBytes: number, declared: number): Promise<Buffer | string> {
+/**
+ * Why a response's body is not read: a redirect (never followed: a certificate's URL is where the
+ * CA publishes, and a loop must cost one request), or a Content-Encoding we never ask for (undici's
+ * request() sends no Accept-Encoding and decodes nothing; decoding would let a small gzip body
+ * inflate without bound).
+ */
+function unreadable(status: number, headers: Record<string, string | string[] | undefined>): string | null {
+  const location = headers.location;
+  if (status >= 300 && status <= 399 && typeof location === "string") return `HTTP ${status}: redirect to ${location.slice(0, 200)} not followed`;
+  if (status < 200 || status > 299) return null;
+  const encoding = headers["content-encoding"];
+  const encodings = (Array.isArray(encoding) ? encoding.join(",") : encoding ?? "").split(",").map((e) => e.trim().toLowerCase()).filter((e) => e && e !== "identity");
+  if (encodings.length > 0) return `served with Content-Encoding ${encodings.join(", ").slice(0, 100)}, which was not asked for; not decoded`;
+  return null;
+}
+
+/** Drops a body unread: undici's destroy() emits an abort error, which with no listener would end the process. */
+function discard(body: { on(event: "error", listener: () => void): unknown; destroy(): void }): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
+async function readCapped(body: AsyncIterable<unknown> & { on(event: "error", listener: () => void): unknown; destroy(): void }, maxBytes: number, declared: number): Promise<Buffer | string> {
   if (declared > maxBytes) {
-    body.destroy();
+    discard(body);
     return `response of ${declared} bytes exceeds the ${maxBytes}-byte cap`;
   }
   const chunks: Buffer[] = [];

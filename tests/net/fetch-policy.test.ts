@@ -57,7 +57,7 @@ describe("fetch policy", () => {
 
   it("does not follow redirects", async () => {
     const f = fetcher();
-    expect(await f.fetch(`${base}/redirect`)).toMatchObject({ ok: false, error: "HTTP 302", status: 302 });
+    expect(await f.fetch(`${base}/redirect`)).toMatchObject({ ok: false, error: "HTTP 302: redirect to http://127.0.0.1:1/elsewhere not followed", status: 302 });
     await f.close();
   });
 
