@@ -144,6 +144,11 @@ function handshake(
   signal: AbortSignal,
 ): Promise<Partial<EndpointObservation> & { status: EndpointStatus }> {
   return new Promise((resolve) => {
+    // Node reports a reset and a plain close mid-handshake alike ("socket disconnected"); the raw
+    // socket's own error says which it was. Listening before the tap does, as the TLS socket's
+    // error follows from the tap's listener.
+    let transportError: string | undefined;
+    socket.once("error", (err: NodeJS.ErrnoException) => (transportError = err.code));
     const capture = connectWithCapture(socket, { ...PERMISSIVE_TLS, ...(sni ? { servername: sni } : {}) });
     const tlsSocket = capture.tlsSocket;
     let stapled: Buffer | null = null;
@@ -166,6 +171,8 @@ function handshake(
         done({ status: "not-tls", error: `answered, but not with TLS (first byte 0x${firstByte.toString(16).padStart(2, "0")})` });
       } else if (firstByte === undefined) {
         done({ status: "error", error: `connection closed before the server said anything (${err.code ?? err.message})` });
+      } else if (transportError === "ECONNRESET") {
+        done({ status: "error", error: "TLS handshake failed: the server reset the connection (ECONNRESET)" });
       } else {
         done({ status: "error", error: `TLS handshake failed: ${err.message}` });
       }
