@@ -24,6 +24,8 @@ command -v slapd >/dev/null 2>&1 || need+=(slapd)
 # Debian's Chromium, driven headless by playwright-core, loads the HTML reports of hostile
 # certificates (tests/reports/hostile-strings.test.ts).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# GNU time measures the peak RSS of a scan among hostile servers (tests/collectors/hostile-servers.test.ts).
+[[ -x /usr/bin/time ]] || need+=(time)
 
 # The AD CS tests' domain controller (the vitest global setup also runs this; idempotent).
 bash "$(dirname "$0")/samba-dc.sh" install
