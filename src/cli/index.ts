@@ -5,7 +5,7 @@ import { ScannerError, UsageError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { printable } from "../printable.js";
 import { SEVERITIES } from "../model/types.js";
-import { DEFAULT_FETCH, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
+import { DEFAULT_FETCH, DEFAULT_PER_HOST, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
 import { DEFAULT_SHARD_PROBES } from "../engine/shards.js";
 import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
 
@@ -109,7 +109,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--rubric <file>", "maturity rubric JSON (default: the shipped rules/maturity/keyfactor-rubric.json; copy and tune it)")
     .option("--pkic-mapping <file>", "PKI Consortium model mapping JSON (default: the shipped rules/maturity/pkic-mapping.json; copy and tune it)")
     .option("--at <time>", `judge as of TIME instead of now (${AT_TIME}): moves every time-dependent verdict, namely expired, expiring-soon, CRL freshness (crl-stale, crl-expiring), OCSP freshness and responder validity (ocsp-bad-response), path validity, and the maturity metrics that read them; what is collected, and when, is not shifted`)
-    .option("-c, --concurrency <n>", "probes in flight at once", String(DEFAULTS.concurrency))
+    .option("-c, --concurrency <n>", "probes in flight at once (clamped, with a warning, to what the open-files limit, ulimit -n, leaves room for)", String(DEFAULTS.concurrency))
+    .option("--rate <n>", "at most N new connections per second across the whole scan: every probe, posture handshake and STARTTLS connection, in every probe thread (default: no bound)")
+    .option("--per-host <n>", "connections in flight to one target address or hostname at once (many ports, names or posture handshakes)", String(DEFAULT_PER_HOST))
     .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
     .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
     .option("--starttls <port=protocol>", `probe PORT with this STARTTLS protocol (${STARTTLS_PROTOCOL_NAMES.join(", ")}), or tls for TLS at once; comma-separated, repeatable (default: by port, see the README; a target's own smtp://host:2525 wins)`, collect)

@@ -53,6 +53,10 @@ export interface ScanCommandOptions extends GlobalOptions, LdapCommandOptions {
   pkicMapping?: string;
   at?: string;
   concurrency: string;
+  /** New connections per second across the scan (--rate); no bound when absent. */
+  rate?: string;
+  /** Connections in flight per target (--per-host); DEFAULT_PER_HOST when absent. */
+  perHost?: string;
   connectTimeout: string;
   handshakeTimeout: string;
   /** Threshold options the rules declare (--expiry-days, --slow-ms, ...), by camel-cased option name. */
@@ -123,6 +127,8 @@ export async function buildScanPlan(
     ...(options.pkicMapping ? { pkicMapping: options.pkicMapping } : {}),
     ...(options.at !== undefined ? { at: parseValidationTime(options.at) } : {}),
     concurrency: positiveInt(options.concurrency, "--concurrency"),
+    ...(options.rate !== undefined ? { rate: positiveInt(options.rate, "--rate") } : {}),
+    ...(options.perHost !== undefined ? { perHost: positiveInt(options.perHost, "--per-host") } : {}),
     timeouts: {
       connectMs: positiveInt(options.connectTimeout, "--connect-timeout"),
       handshakeMs: positiveInt(options.handshakeTimeout, "--handshake-timeout"),

@@ -3,6 +3,7 @@
 import { startTlsDefaultPorts, startTlsProtocols } from "../../collectors/tls/starttls/index.js";
 
 export { IMPLICIT_TLS } from "../../collectors/tls/starttls/index.js";
+export { DEFAULT_PER_HOST } from "../../collectors/collector.js";
 import { ruleThresholds } from "../../rules/index.js";
 import type { ThresholdSpec } from "../model/rules.js";
 import type { FetchPolicyOptions } from "../net/fetch-policy.js";

@@ -11,7 +11,7 @@
 // shards are done. runScan takes them in turn, resumeScan finishes a run a kill interrupted,
 // and distributed workers share them out.
 import { setMaxListeners } from "node:events";
-import type { CollectorContext, CollectorTally, ProbeTimeouts } from "../../collectors/collector.js";
+import { type CollectorContext, type CollectorTally, DEFAULT_PER_HOST, type ProbeTimeouts } from "../../collectors/collector.js";
 import { SOURCE_COLLECTORS, type AdcsCollectorOptions, type ScanSources, describeLdapSource } from "../../collectors/index.js";
 import type { InventoryView } from "../inventory/inventory.js";
 import { loadTrustAnchors } from "../inventory/trust-anchors.js";
@@ -30,6 +30,7 @@ import { UsageError } from "../errors.js";
 import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
 import { judgeObservations } from "./judge.js";
+import { clampConcurrency, openFileLimit } from "./open-files.js";
 import { DEFAULT_SHARD_PROBES, type PlannedShard, type ShardSpec, type StoredTargetSpec, loadSpec, planShards, shardTargets, storeSpec } from "./shards.js";
 
 // The CLI describes LDAP sources in the collector's terms; it reaches them through the engine.
@@ -48,6 +49,10 @@ export interface ScanPlan {
   keystorePassword?: string | null;
   trustAnchors: string | null;
   concurrency: number;
+  /** New connections per second across the scan (--rate); unset: no bound. */
+  rate?: number;
+  /** Connections in flight to one target at once (--per-host); default DEFAULT_PER_HOST. */
+  perHost?: number;
   timeouts: ProbeTimeouts;
   /** URLs from certificates (AIA, CRL, OCSP): what may be fetched, and how. */
   fetch: FetchPolicyOptions;
@@ -95,7 +100,8 @@ export interface ScanOutcome {
   conclusions: RunConclusions;
 }
 
-export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
+export async function runScan(store: Store, asked: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
+  const plan = withinOpenFileLimit(asked, hooks.log);
   const run = await openRun(store, plan, hooks);
   const shards = plannedShards(plan);
   return collectAndConclude(store, run, plan, shards, hooks);
@@ -107,11 +113,21 @@ export async function runScan(store: Store, plan: ScanPlan, hooks: ScanHooks): P
  * come from `env`, by the names the run stored.
  */
 export async function resumeScan(store: Store, runRef: string, env: NodeJS.ProcessEnv, hooks: ScanHooks): Promise<ScanOutcome> {
-  const { run, plan, shards } = await loadRunPlan(store, runRef, env);
+  const { run, plan: stored, shards } = await loadRunPlan(store, runRef, env);
+  // This process's open-files limit, which may not be the one the run started under.
+  const plan = withinOpenFileLimit(stored, hooks.log);
   if (run.complete) throw new UsageError(`run ${run.id} is complete: nothing to resume`);
   const pending = shards.filter((s) => !s.done);
   hooks.log.info(`run ${run.id} resumed: ${pending.length} of ${shards.length} shards to collect`);
   return collectAndConclude(store, run, plan, pending, hooks);
+}
+
+/** The plan with its concurrency clamped to what the open-files limit leaves room for, warning once when it is. */
+function withinOpenFileLimit(plan: ScanPlan, log: Logger): ScanPlan {
+  const { concurrency, warning } = clampConcurrency(plan.concurrency, openFileLimit());
+  if (!warning) return plan;
+  log.warn(warning);
+  return { ...plan, concurrency };
 }
 
 /** A shard as the store or the planner hands it over: its spec is the planner's ShardSpec. */
@@ -141,6 +157,7 @@ export async function openRun(store: Store, plan: ScanPlan, hooks: Pick<ScanHook
     ports: plan.ports,
     options: {
       exclude: plan.exclude, files: plan.files, trustAnchors: trust.source, concurrency: plan.concurrency,
+      rate: plan.rate ?? null, perHost: plan.perHost ?? DEFAULT_PER_HOST,
       connectTimeoutMs: plan.timeouts.connectMs, handshakeTimeoutMs: plan.timeouts.handshakeMs,
       fetch: plan.fetch, revocation: plan.revocation, thresholds: plan.thresholds,
       ldap: (plan.ldap ?? []).map(describeLdapSource),
@@ -184,6 +201,7 @@ export async function collectShard(
     const sources = shardSources(plan, shard.spec as ShardSpec);
     const ctx: CollectorContext = {
       recorder, log, signal, exclusions: new ExclusionList(plan.exclude), timeouts: plan.timeouts, concurrency: plan.concurrency,
+      politeness: { ratePerSecond: plan.rate ?? null, perHost: plan.perHost ?? DEFAULT_PER_HOST },
       onProgress: (outcome) => hooks.onProgress?.(outcome),
     };
     for (const collector of SOURCE_COLLECTORS) {
