@@ -35,12 +35,13 @@ export async function openStore(spec: string): Promise<Store> {
   }
   // SQLite's own words for these ("unable to open database file") name neither the cause nor the file.
   if (statSync(spec, { throwIfNoEntry: false })?.isDirectory()) throw new StoreError(`cannot open store ${spec}: it is a directory, not a SQLite file`);
-  const { SqliteStore } = await import("./sqlite-store.js");
+  const [{ SqliteStore }, { diskFullFailure, namingSqliteFailures }] = await Promise.all([import("./sqlite-store.js"), import("./sqlite-failures.js")]);
   try {
-    return new SqliteStore(spec);
+    return namingSqliteFailures(new SqliteStore(spec), spec);
   } catch (err) {
-    // A file that is not a SQLite database fails in the first pragma, past the open's own message.
+    // A file that is not a SQLite database fails in the first pragma, past the open's own message;
+    // on a full disk, creating the WAL index does.
     if (err instanceof StoreError) throw err;
-    throw new StoreError(`cannot open store ${spec}: ${(err as Error).message}`, { cause: err });
+    throw diskFullFailure(spec, err) ?? new StoreError(`cannot open store ${spec}: ${(err as Error).message}`, { cause: err });
   }
 }
