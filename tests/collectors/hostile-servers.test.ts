@@ -155,7 +155,7 @@ describe("a scan among hostile servers", () => {
   it("records garbage after a valid ServerHello as a failed handshake, quickly", () => {
     const endpoint = endpointOf("garbage-after-hello");
     expect(endpoint).toMatchObject({ status: "error", chain: [] });
-    expect(endpoint.error).toMatch(/^TLS handshake failed: /);
+    expect(endpoint.error).toMatch(/^TLS handshake failed: .*wrong version number/);
     expect(endpoint.durationMs).toBeLessThan(HANDSHAKE_MS);
   });
 
@@ -196,10 +196,10 @@ describe("a scan among hostile servers", () => {
     }
   });
 
-  it("judges an OCSP answer of junk bytes, and another certificate's genuine answer, as problems", () => {
+  it("judges an OCSP answer of junk (HTML), and another certificate's genuine answer, as problems", () => {
     const junk = mixed.report.inventory.ocsp.find((o) => o.url === http.ocspJunk)!;
     expect(junk).toMatchObject({ certificate: sha256Of(hostileCrlLeaf), certStatus: null });
-    expect(junk.problems.join("; ")).toMatch(/malformed|unparsable|not an OCSP/i);
+    expect(junk.problems).toContainEqual(expect.stringMatching(/^malformed: /));
     const wrong = mixed.report.inventory.ocsp.find((o) => o.url === http.ocspWrong)!;
     expect(wrong).toMatchObject({ certificate: sha256Of(wrongOcspLeaf) });
     expect(wrong.problems).toContain("no response for this certificate");
@@ -230,11 +230,12 @@ describe("a scan among hostile servers", () => {
       r.inventory.ocsp.filter((o) => !hostileLeaves.has(o.certificate)).map(({ url, source, certificate, error, certStatus, signer, signatureValid, problems }) => ({
         url, source, certificate, error, certStatus, signer, signatureValid, problems,
       }));
-    const sorted = <T>(items: T[]): T[] => [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    for (const [what, view] of [["endpoints", endpoints], ["certificates", certificates], ["findings", findings], ["crls", crls], ["ocsp", ocsp]] as const) {
-      const expected = sorted((view as (r: Report) => unknown[])(alone.report));
+    const views: Record<string, (r: Report) => unknown[]> = { endpoints, certificates, findings, crls, ocsp };
+    const sorted = (items: unknown[]): unknown[] => [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    for (const [what, view] of Object.entries(views)) {
+      const expected = sorted(view(alone.report));
       expect(expected.length, what).toBeGreaterThan(2);
-      expect(sorted((view as (r: Report) => unknown[])(mixed.report)), what).toEqual(expected);
+      expect(sorted(view(mixed.report)), what).toEqual(expected);
     }
   });
 
