@@ -281,7 +281,8 @@ export class PgStore implements Store {
         runId, p.sha256, p.trustedPath ? JSON.stringify(p.trustedPath) : null, JSON.stringify(p.partialPath),
         p.selfSigned ? 1 : 0, p.stopReason, p.validation ? JSON.stringify(p.validation) : null,
       ]));
-      await insertRows(query, "revocation", RUN_DATA("kind"), [
+      // Analysis, not observation: the revocation table has no shard column.
+      await insertRows(query, "revocation", [["run_id", "text"], ["kind", "text"], ["data", "text"]], [
         ...analysis.crls.map((c) => [runId, "crl", JSON.stringify(c)]),
         ...analysis.ocsp.map((o) => [runId, "ocsp", JSON.stringify(o)]),
       ]);
