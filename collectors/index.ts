@@ -3,7 +3,7 @@
 // derives from what the first pass found. Adding a source collector is one entry here.
 import type { TargetSpec } from "../src/targets/targets.js";
 import { countProbes } from "../src/targets/targets.js";
-import { type AdcsCollectorOptions, collectAdcsSources } from "./adcs/index.js";
+import type { AdcsCollectorOptions } from "./adcs/ldap-source.js";
 import type { CollectorContext, CollectorMeta, CollectorTally } from "./collector.js";
 import { fileCollector } from "./files/index.js";
 import { tlsCollector } from "./tls/index.js";
@@ -11,7 +11,7 @@ import { tlsCollector } from "./tls/index.js";
 export { aiaCollector } from "./aia/index.js";
 export { crlCollector } from "./crl/index.js";
 export { ocspCollector } from "./ocsp/index.js";
-export { type AdcsCollectorOptions, describeLdapSource, parseLdapUrl } from "./adcs/index.js";
+export { type AdcsCollectorOptions, describeLdapSource, parseLdapUrl } from "./adcs/ldap-source.js";
 
 /** What a scan was asked to read, as the source collectors take it. */
 export interface ScanSources {
@@ -49,6 +49,7 @@ export const SOURCE_COLLECTORS: readonly SourceCollector[] = [
   {
     meta: { name: "adcs", description: "AD CS configuration over LDAP: enterprise CAs, templates, NTAuth, ACLs, published CRLs" },
     units: (s) => BigInt(s.ldap.length),
-    collect: (s, ctx) => collectAdcsSources(s.ldap, ctx),
+    // Loaded only by scans that read a directory: its LDAP modules are start-up the rest would pay.
+    collect: async (s, ctx) => (await import("./adcs/index.js")).collectAdcsSources(s.ldap, ctx),
   },
 ];

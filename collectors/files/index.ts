@@ -15,7 +15,7 @@ import type { FileRecord, ScannedFileFormat } from "../../src/model/keys.js";
 import { messageOf } from "../../src/pki/certificate.js";
 import { derShape } from "../../src/pki/private-key.js";
 import { type Collector, type CollectorContext, type CollectorTally, outcomeCounter } from "../collector.js";
-import { type KeystoreContents, readJks, readPkcs12 } from "./keystores.js";
+import type { KeystoreContents } from "./keystores.js";
 import { type FoundKey, derKey, pemKey } from "./private-keys.js";
 import { type PemBlock, pemBlocks } from "./pem-blocks.js";
 
@@ -111,7 +111,7 @@ class ScannedFile {
       return;
     }
     const magic = content.length >= 4 ? content.readUInt32BE(0) : 0;
-    if (magic === JKS_MAGIC) return this.readKeystore("jks", () => readJks(content, this.password));
+    if (magic === JKS_MAGIC) return this.readKeystore("jks", ({ readJks }) => readJks(content, this.password));
     if (magic === JCEKS_MAGIC) {
       this.format = "jceks";
       this.problem("a JCEKS keystore: pkiscope does not read this format (convert it with keytool -importkeystore -deststoretype PKCS12)");
@@ -127,7 +127,7 @@ class ScannedFile {
     this.format = "der";
     switch (derShape(der)) {
       case "pkcs12":
-        return this.readKeystore("pkcs12", () => readPkcs12(der, this.password));
+        return this.readKeystore("pkcs12", ({ readPkcs12 }) => readPkcs12(der, this.password));
       case "private-key":
         return this.addKey(derKey(der, false, this.password), null);
       case "encrypted-private-key":
@@ -147,11 +147,13 @@ class ScannedFile {
     }
   }
 
-  private async readKeystore(format: "pkcs12" | "jks", open: () => KeystoreContents): Promise<void> {
+  private async readKeystore(format: "pkcs12" | "jks", open: (readers: typeof import("./keystores.js")) => KeystoreContents): Promise<void> {
     this.format = format;
+    // Loaded with the first keystore found: node-forge and jks-js cost start-up every other scan would pay.
+    const readers = await import("./keystores.js");
     let contents: KeystoreContents;
     try {
-      contents = open();
+      contents = open(readers);
     } catch (err) {
       this.problem(messageOf(err));
       return;

@@ -3,17 +3,15 @@
 // OpenSSL no longer loads by default) and Java's JKS (jks-js, which checks the store's keyed
 // SHA-1 digest when given the password). What comes back is certificate DER and facts about
 // each key; decrypted key material lives only inside these functions.
-//
-// Passwords tried, in order: the one given (--keystore-password-env), then two that are public
-// knowledge: the empty password (what `openssl pkcs12 -passout pass:` and many "no password"
-// exports use) and "changeit" (the JDK's default store password, left on countless copies of
-// it). A store either of those opens is as readable as an unencrypted file, and is reported so.
+
+// Passwords tried: see passwords.ts.
 import { createPrivateKey } from "node:crypto";
 import forge from "node-forge";
 import * as jks from "jks-js";
 import type { KeyAccess, PrivateKeyFormat, PrivateKeyRecord } from "../../src/model/keys.js";
 import { messageOf, sha256Hex } from "../../src/pki/certificate.js";
 import { MAX_KDF_ITERATIONS, describePrivateKey, describePublicKeyOf } from "../../src/pki/private-key.js";
+import { openWithCandidates } from "./passwords.js";
 
 /** What a keystore held: certificates as DER, and its keys described. */
 export interface KeystoreContents {
@@ -27,27 +25,6 @@ export interface KeystoreContents {
 }
 
 export type KeyFacts = Omit<PrivateKeyRecord, "file" | "observedAt">;
-
-export type PasswordAccess = "given-password" | "empty-password" | "default-password";
-
-/** The passwords to try, each with the access it stands for when it opens something. */
-export function passwordCandidates(given: string | null): { password: string; access: PasswordAccess }[] {
-  const wellKnown = [{ password: "", access: "empty-password" as const }, { password: "changeit", access: "default-password" as const }];
-  return [...(given !== null ? [{ password: given, access: "given-password" as const }] : []), ...wellKnown.filter((k) => k.password !== given)];
-}
-
-/** The first candidate `open` succeeds with, or the error of the first (the given password's) failure. */
-export function openWithCandidates<T>(given: string | null, open: (password: string) => T): { value: T; access: PasswordAccess } | { error: string } {
-  let firstError: string | null = null;
-  for (const { password, access } of passwordCandidates(given)) {
-    try {
-      return { value: open(password), access };
-    } catch (err) {
-      firstError ??= messageOf(err);
-    }
-  }
-  return { error: firstError ?? "no password to try" };
-}
 
 // ---- PKCS#12 ----
 

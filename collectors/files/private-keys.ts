@@ -5,7 +5,7 @@ import { type KeyObject, createPrivateKey } from "node:crypto";
 import type { PrivateKeyFormat, PrivateKeyRecord } from "../../src/model/keys.js";
 import { messageOf } from "../../src/pki/certificate.js";
 import { describePrivateKey, kdfCostProblem, readDerKey } from "../../src/pki/private-key.js";
-import { openWithCandidates } from "./keystores.js";
+import { openWithCandidates } from "./passwords.js";
 import type { PemBlock } from "./pem-blocks.js";
 
 /** A key as the collector found it, before it is placed in its file. */

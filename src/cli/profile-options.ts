@@ -2,7 +2,6 @@
 // line win over the profile's; --exclude adds to the profile's exclusions (an address either
 // names is never probed). Paths in the file are relative to the file's folder.
 import { dirname, resolve } from "node:path";
-import { loadProfile } from "../config/load.js";
 import type { Profile } from "../config/schema.js";
 import { THRESHOLDS } from "../engine/defaults.js";
 import type { ProfileRecord } from "../model/profile.js";
@@ -24,6 +23,8 @@ export interface ScanProfile {
 export async function scanProfile(options: ScanCommandOptions, givenOnCli: (key: string) => boolean): Promise<ScanProfile> {
   const configPath = options.config!;
   const name = options.profile;
+  // Loaded with --config only: the YAML library is start-up a scan without one would pay.
+  const { loadProfile } = await import("../config/load.js");
   const profile = await loadProfile(configPath, name, THRESHOLDS);
   const dir = dirname(resolve(configPath));
   const at = (path: string): string => resolve(dir, path);

@@ -1,9 +1,11 @@
 // Pieces every command shares: option parsing helpers, the logger, the progress bar and
 // interrupt handling.
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
 import { UsageError } from "../errors.js";
 import { type Logger, createLogger } from "../log.js";
 import type { CliIo, GlobalOptions } from "./index.js";
+
+const require = createRequire(import.meta.url);
 
 export function positiveInt(text: string, option: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${option} takes a positive whole number, not "${text}"`);
@@ -32,6 +34,8 @@ export function progressFor(options: GlobalOptions & { progress?: boolean }, io:
   if (!io.stderr.isTTY || options.quiet || options.json || options.progress === false) {
     return { start() {}, tick() {}, stop() {} };
   }
+  // Loaded for a terminal only (synchronously: the package is CommonJS); redirected runs never need it.
+  const cliProgress = require("cli-progress") as typeof import("cli-progress");
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr,

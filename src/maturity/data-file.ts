@@ -4,11 +4,22 @@
 // stack trace.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The yaml library, loaded on first use: only answers files are YAML, and every scan reads the
+ * JSON rubric through here. Synchronous (require, the package's CommonJS build) because the
+ * readers are.
+ */
+export function yamlLibrary(): typeof import("yaml") {
+  return require("yaml") as typeof import("yaml");
+}
 
 export interface DataFile<T> {
   data: T;
@@ -42,7 +53,7 @@ export type DataFormat = "JSON" | "YAML";
 const PARSERS: Readonly<Record<DataFormat, (text: string) => unknown>> = {
   JSON: (text) => JSON.parse(text),
   // Aliases bounded: a hostile file cannot expand into a billion laughs.
-  YAML: (text) => parseYaml(text, { maxAliasCount: 100 }),
+  YAML: (text) => yamlLibrary().parse(text, { maxAliasCount: 100 }),
 };
 
 /** Reads a data file and validates it against the schema; `what` names it in errors ("rubric"). */

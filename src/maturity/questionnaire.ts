@@ -5,14 +5,14 @@
 // "partly". A scan can show a gap but not prove a practice, so passing checks support a "yes" and
 // leave a "no" without evidence. An answer that evidence does not contradict settles the rubric
 // criteria the question names, where evidence could not (self-declared).
-import { Document, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
+import type { Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { z } from "zod";
 import { ANSWERS, type Answer, MATURITY_CATEGORIES } from "../model/maturity.js";
 import type { CheckResult, QuestionVerdict, Verdict } from "../model/assessment.js";
 import type { EvidenceRef } from "../model/evidence.js";
 import type { RuleOutcome } from "../model/rules.js";
 import type { Finding } from "../model/types.js";
-import { type DataFile, dataFileError, readDataFile, shippedRulesFile } from "./data-file.js";
+import { type DataFile, dataFileError, readDataFile, shippedRulesFile, yamlLibrary } from "./data-file.js";
 import type { Metric } from "./metrics.js";
 import { compare } from "./rubric.js";
 import type { Declaration } from "./score.js";
@@ -79,7 +79,7 @@ export interface LoadedAnswers {
 
 /** The answers file to fill in: every question with its text, its answer (blank unless given) and a comment. */
 export function answersTemplate({ data }: LoadedQuestionnaire, given: ReadonlyMap<string, GivenAnswer> = new Map()): string {
-  const doc = new Document({
+  const doc = new (yamlLibrary().Document)({
     questionnaire: `${data.name} ${data.version}`,
     answers: data.questions.map((q) => ({
       id: q.id, question: q.text, claim: q.claim, answer: given.get(q.id)?.answer ?? null, comment: given.get(q.id)?.comment ?? "",

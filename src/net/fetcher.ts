@@ -2,7 +2,6 @@
 // responders) under a FetchPolicy: allowed schemes and hosts only, no redirects (undici's
 // request() never follows them), no content decoding (a gzip bomb is refused unread), a size cap
 // enforced while streaming, a total time cap, and a per-host concurrency limit. LDAP URLs (as AD CS publishes CRLs) are read with ldapts.
-import { Client, InsufficientAccessError, OperationsError, StrongAuthRequiredError } from "ldapts";
 import type { Agent } from "undici";
 import type { FetchPolicy } from "./fetch-policy.js";
 
@@ -109,6 +108,8 @@ export class UrlFetcher {
       this.policy.lookup(target.host, {}, (err, addr) => resolve(err ?? (addr as string))),
     );
     if (address instanceof Error) return { ok: false, error: describeNetworkError(address), status: null, latencyMs: elapsed() };
+    // ldapts is loaded with the first ldap:// URL (as the undici agent is with the first http one).
+    const { Client, InsufficientAccessError, OperationsError, StrongAuthRequiredError } = await import("ldapts");
     const client = new Client({ url: `ldap://${address.includes(":") ? `[${address}]` : address}:${target.port}`, timeout: timeoutMs, connectTimeout: timeoutMs });
     try {
       const { searchEntries } = await client.search(target.dn, {
