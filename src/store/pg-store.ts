@@ -12,6 +12,7 @@ import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/r
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { RunInfo } from "../model/types.js";
 import { SHARD_TAGGED_TABLES, migratePostgres } from "./migrations.js";
+import { isConnectionLoss, retryingConnectionLoss } from "./pg-retry.js";
 import {
   type CertificateRow,
   DIGEST_LEVEL_PATHS,
@@ -82,8 +83,11 @@ function queryOn(db: pg.Pool | pg.PoolClient): Query {
 export class PgStore implements Store {
   private readonly query: Query;
 
-  private constructor(private readonly pool: pg.Pool) {
-    this.query = queryOn(pool);
+  private constructor(private readonly pool: pg.Pool, private readonly shown: string) {
+    const query = queryOn(pool);
+    // A statement on its own commits on its own: after a lost connection it is sent again (the
+    // writes among them, createRun and finishRun, give the same row sent twice).
+    this.query = <R>(text: string, params?: readonly unknown[]) => retryingConnectionLoss(shown, () => query<R>(text, params));
   }
 
   /**
@@ -106,23 +110,44 @@ export class PgStore implements Store {
       await pool.end();
       throw new StoreError(`store ${shown}: ${(err as Error).message}`, { cause: err });
     }
-    return new PgStore(pool);
+    return new PgStore(pool, shown);
   }
 
-  /** Runs `work` in one transaction on one connection (read-only ones see one snapshot). */
+  /**
+   * Runs `work` in one transaction on one connection (read-only ones see one snapshot). A lost
+   * connection rolls the transaction back, so it is run again whole; when the connection was lost
+   * in COMMIT, the transaction's id tells whether it committed, so a batch is never applied twice.
+   */
   private async transaction<T>(work: (query: Query) => Promise<T>, mode: "write" | "read" = "write"): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(mode === "write" ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const result = await work(queryOn(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    let unsure: { txid: string; result: T } | null = null;
+    return retryingConnectionLoss(this.shown, async () => {
+      if (unsure) {
+        const [row] = await queryOn(this.pool)<{ status: string | null }>("SELECT txid_status($1) AS status", [unsure.txid]);
+        if (row?.status === "committed") return unsure.result;
+        unsure = null;
+      }
+      const client = await this.pool.connect();
+      let lost: Error | undefined;
+      try {
+        await client.query(mode === "write" ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const txid = mode === "write" ? (await client.query<{ txid: string }>("SELECT txid_current()::text AS txid")).rows[0]!.txid : null;
+        const result = await work(queryOn(client));
+        try {
+          await client.query("COMMIT");
+        } catch (err) {
+          if (txid !== null) unsure = { txid, result };
+          throw err;
+        }
+        return result;
+      } catch (err) {
+        if (isConnectionLoss(err)) lost = err as Error;
+        else await client.query("ROLLBACK").catch(() => {});
+        throw err;
+      } finally {
+        // A lost connection is dropped, not handed back to the pool.
+        client.release(lost);
+      }
+    });
   }
 
   async createRun(run: NewRun): Promise<RunInfo> {
@@ -137,7 +162,7 @@ export class PgStore implements Store {
       stats: {},
     };
     await this.query(
-      "INSERT INTO runs (id, started_at, complete, targets, ports, options) VALUES ($1, $2, 0, $3, $4, $5)",
+      "INSERT INTO runs (id, started_at, complete, targets, ports, options) VALUES ($1, $2, 0, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
       [info.id, info.startedAt, JSON.stringify(run.targets), JSON.stringify(run.ports), JSON.stringify(run.options)],
     );
     return info;
