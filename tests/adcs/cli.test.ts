@@ -62,4 +62,24 @@ describe("pkiscope scan --ldap", () => {
       expect(content.includes(Buffer.from(labPassword(), "utf16le")), `${where} contains it as UTF-16`).toBe(false);
     }
   });
+
+  // Issue 13 item 7: a wrong password is the LDAP source's recorded error, not an input error: the
+  // scan completes (exit 0, as the README's exit codes say), with one warning naming the source and the bind.
+  it("records a wrong password as the source's bind error, warns once and exits 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pkiscope-adcs-cli-wrong-"));
+    const wrong = "Wr0ng-Cli-Secret-41";
+    const { code, output } = await runToEnd(spawnCli([
+      "scan", "--ldap", lab.ldapsUrl, "--bind-dn", lab.bindDn, "--password-env", "PKISCOPE_LAB_WRONG_PASSWORD", "--ldap-insecure",
+      "--no-fetch", "--db", join(dir, "pkiscope.db"), "--out", join(dir, "report"), "--no-progress",
+    ], { PKISCOPE_LAB_WRONG_PASSWORD: wrong }));
+    expect(code).toBe(0);
+    const problems = output.split("\n").filter((line) => /^(warn|error): /.test(line));
+    expect(problems).toEqual([expect.stringMatching(/^warn: adcs ldaps:\/\/\S+: bind: .*(credential|49|invalid)/i)]);
+    expect(output).toMatch(/^run \S+ complete/m);
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain(wrong);
+    const report = JSON.parse(readFileSync(join(dir, "report", "report.json"), "utf8")) as { inventory: { adcs: { forests: unknown[] } } };
+    expect(JSON.stringify(report)).toMatch(/"context":"bind"/);
+    expect(JSON.stringify(report)).not.toContain(wrong);
+  });
 });
