@@ -75,6 +75,8 @@ function storable(value: unknown): unknown {
   return typeof value === "string" && value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value;
 }
 
+const ignoreClientError = (): void => {};
+
 function queryOn(db: pg.Pool | pg.PoolClient): Query {
   return async <R>(text: string, params: readonly unknown[] = []) =>
     (await db.query(text, params.map(storable))).rows as R[];
@@ -127,6 +129,9 @@ export class PgStore implements Store {
         unsure = null;
       }
       const client = await this.pool.connect();
+      // A checked-out connection that drops also emits 'error', which unheard would end the
+      // process; the query in flight fails with it, and that is handled below.
+      client.on("error", ignoreClientError);
       let lost: Error | undefined;
       try {
         await client.query(mode === "write" ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -144,6 +149,7 @@ export class PgStore implements Store {
         else await client.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
+        client.off("error", ignoreClientError);
         // A lost connection is dropped, not handed back to the pool.
         client.release(lost);
       }
