@@ -126,7 +126,8 @@ describe("--rate", () => {
     const spanS = (times.at(-1)! - times[0]!) / 1000;
     // Spaced 1/RATE apart: n connections span (n - 1)/RATE seconds; timers that fire late only widen it.
     expect((connections - 1) / spanS).toBeLessThanOrEqual(RATE * 1.1);
-    expect(busiestSecond(times)).toBeLessThanOrEqual(RATE + 3);
+    // Accepts that a busy event loop hands over late arrive together: slack for a fifth of a second of it.
+    expect(busiestSecond(times)).toBeLessThanOrEqual(RATE * 1.2 + 2);
     // ...and the sweep is not much slower than the rate implies (3.2 s here): generous for a shared machine.
     expect(elapsedMs).toBeLessThan(((connections / RATE) * 3 + 5) * 1000);
   }, 60_000);

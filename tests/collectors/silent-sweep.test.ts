@@ -39,9 +39,11 @@ const inNetns = (...argv: string[]): string[] => ["netns", "exec", NETNS, ...arg
 /** The scan's collection time (from the run's stats), concurrency, TLS tally and the process's peak RSS (VmHWM, sampled). */
 async function sweep(cidr: string): Promise<{ collectionMs: number; concurrency: number; tally: Record<string, number>; peakRssMb: number }> {
   const db = join(dir, `${cidr.replace(/\W/g, "_")}.db`);
+  // Every address accepts at once; the long connect timeout only keeps a starved event loop (a
+  // loaded machine) from firing a connect's timer before its "connect" event: that would be "closed".
   const child = spawn("ip", inNetns(
     process.execPath, "--import", "tsx", "src/cli/main.ts", "scan", "-t", cidr, "-p", String(PORT),
-    "-c", String(CONCURRENCY), "--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", "5000",
+    "-c", String(CONCURRENCY), "--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", "20000",
     "--no-fetch", "--no-revocation", "--no-report", "--no-progress", "-q", "--db", db,
   ), { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
