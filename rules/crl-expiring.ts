@@ -1,5 +1,6 @@
 import { type InventoryRule, threshold } from "../src/engine/rule.js";
 import { endpointsServing, hoursUntil, readCrls } from "../src/inventory/revocation-facts.js";
+import { CRL_EXPIRY_HOURS } from "./thresholds.js";
 
 export const crlExpiring: InventoryRule = {
   meta: {
@@ -11,7 +12,7 @@ export const crlExpiring: InventoryRule = {
       "A CRL within hours of nextUpdate with no newer one published is the warning before the outage: if publishing has stopped, it goes stale at the time shown.",
     remediation: "Check that the CA publishes a new CRL before nextUpdate (overlap period), and that the new CRL reaches this URL.",
     references: ["RFC 5280 §5.1.2.5"],
-    thresholds: [{ key: "crlExpiryHours", default: 24, option: "--crl-expiry-hours", description: "crl-expiring threshold: nextUpdate this close, in hours" }],
+    thresholds: [CRL_EXPIRY_HOURS],
   },
   scope: "inventory",
   examines: (inv) => readCrls(inv).length,

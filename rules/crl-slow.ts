@@ -1,8 +1,6 @@
-import { type InventoryRule, type ThresholdSpec, threshold } from "../src/engine/rule.js";
+import { type InventoryRule, threshold } from "../src/engine/rule.js";
 import { endpointsServing } from "../src/inventory/revocation-facts.js";
-
-/** Shared with ocsp-slow: one --slow-ms for both kinds of revocation source. */
-export const SLOW_MS: ThresholdSpec = { key: "slowMs", default: 2000, option: "--slow-ms", description: "crl-slow / ocsp-slow threshold in milliseconds" };
+import { SLOW_MS } from "./thresholds.js";
 
 export const crlSlow: InventoryRule = {
   meta: {

@@ -1,5 +1,5 @@
 import { type InventoryRule, threshold } from "../src/engine/rule.js";
-import { SLOW_MS } from "./crl-slow.js";
+import { SLOW_MS } from "./thresholds.js";
 import { endpointsServing, ocspByUrl, queriedResponders } from "../src/inventory/revocation-facts.js";
 
 export const ocspSlow: InventoryRule = {

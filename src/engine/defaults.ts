@@ -1,10 +1,11 @@
 // Defaults of the scan plan, in a module with no heavy imports so the CLI can show them in
-// --help without loading the scanner. Thresholds are declared by the rules that read them.
+// --help without loading the scanner. The thresholds the rules read come from rules/thresholds.ts,
+// data the rules import too, so --help and input errors do not load the rules or the parser.
 import { startTlsDefaultPorts, startTlsProtocols } from "../../collectors/tls/starttls/index.js";
 
 export { IMPLICIT_TLS } from "../../collectors/tls/starttls/index.js";
 export { DEFAULT_PER_HOST } from "../../collectors/collector.js";
-import { ruleThresholds } from "../../rules/index.js";
+import { RULE_THRESHOLDS } from "../../rules/thresholds.js";
 import type { ThresholdSpec } from "../model/rules.js";
 import type { FetchPolicyOptions } from "../net/fetch-policy.js";
 
@@ -40,6 +41,6 @@ export const DEFAULT_FETCH: FetchPolicyOptions = {
 export const DEFAULT_REVOCATION: RevocationPlan = { enabled: true, crlUrls: [], crlFiles: [] };
 
 /** Every threshold a rule declares: key, default and the scan option that sets it. */
-export const THRESHOLDS: readonly ThresholdSpec[] = ruleThresholds();
+export const THRESHOLDS: readonly ThresholdSpec[] = RULE_THRESHOLDS;
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.fromEntries(THRESHOLDS.map((t) => [t.key, t.default]));

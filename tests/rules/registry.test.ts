@@ -2,7 +2,8 @@
 // and every rule has a fixture in the sample PKI that makes it fire.
 import { describe, expect, it } from "vitest";
 import { buildSamplePki } from "../../fixtures/sample-pki.js";
-import { RULES } from "../../rules/index.js";
+import { RULES, ruleThresholds } from "../../rules/index.js";
+import { THRESHOLDS } from "../../src/engine/defaults.js";
 
 const CONTRACT_IDS = [
   "weak-key", "weak-signature", "expired", "expiring-soon", "long-validity",
@@ -26,6 +27,13 @@ const PATH_VALIDATION_IDS = ["invalid-chain"];
 const KEY_FILE_IDS = ["exposed-private-key"];
 const CATEGORIES = ["reliability", "efficiency", "security", "policy-governance", "agility", "strategy"];
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+
+describe("thresholds", () => {
+  it("are the ones the rules declare, once each, in the rules' order (the CLI takes them as options from rules/thresholds.ts)", () => {
+    expect(THRESHOLDS).toEqual(ruleThresholds(RULES));
+    expect(THRESHOLDS.map((t) => t.option)).toEqual(["--expiry-days", "--crl-expiry-hours", "--slow-ms"]);
+  });
+});
 
 describe("rule registry", () => {
   it("holds exactly the contract ids, each once", () => {
