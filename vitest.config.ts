@@ -7,8 +7,8 @@ import { configDefaults, defineConfig } from "vitest/config";
  */
 const ADCS_TESTS_WITHOUT_DC = ["facts", "pki-objects", "rule-metadata", "template-decoding"];
 const ADCS_DC_TESTS = `tests/adcs/**/!(${ADCS_TESTS_WITHOUT_DC.join("|")}).test.ts`;
-/** The tests that run against the private PostgreSQL of tests/postgres/global-setup.ts: the store tests (both backends) and the CLI's. */
-const POSTGRES_TESTS = ["tests/store/**/*.test.ts", "tests/cli/postgres-store.test.ts"];
+/** The tests that run against the private PostgreSQL of tests/postgres/global-setup.ts: the store tests (both backends), the CLI's, and distributed scanning's. */
+const POSTGRES_TESTS = ["tests/store/**/*.test.ts", "tests/cli/postgres-store.test.ts", "tests/distributed/**/*.test.ts"];
 
 // Projects, so that only the tests that need it pay for tests/adcs/global-setup.ts (it
 // installs Samba if missing and provisions a domain controller, ten seconds and more): `unit` is

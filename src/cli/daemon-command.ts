@@ -12,25 +12,21 @@ import { deliverRunAlerts } from "../alerts/deliver.js";
 import { loadConfig } from "../config/load.js";
 import { secretEnvNames } from "../config/schema.js";
 import { runSchedule } from "../daemon/scheduler.js";
-import { DEFAULT_FETCH, THRESHOLDS } from "../engine/defaults.js";
+import { THRESHOLDS } from "../engine/defaults.js";
 import { type ScanPlan, recordFailedRun, runScan } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { DaemonSeries } from "../exporter/daemon-series.js";
 import { METRICS_PATH, type MetricsServer, startMetricsServer } from "../exporter/server.js";
 import type { RunInfo } from "../model/types.js";
 import { openStore } from "../store/open.js";
-import { type CliIo, DEFAULTS, type GlobalOptions } from "./index.js";
-import { type ScanCommandOptions, buildScanPlan } from "./scan-command.js";
+import type { CliIo } from "./index.js";
+import { type ProfileProbeOptions, profileScanOptions } from "./profile-scan-options.js";
+import { buildScanPlan } from "./scan-command.js";
 import { listenPort, loggerFor, withInterrupt } from "./support.js";
 
-export interface DaemonCommandOptions extends GlobalOptions {
-  config: string;
+export interface DaemonCommandOptions extends ProfileProbeOptions {
   metricsPort?: string;
   metricsHost: string;
-  concurrency: string;
-  connectTimeout: string;
-  handshakeTimeout: string;
-  fetch: boolean;
 }
 
 export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): Promise<number> {
@@ -43,7 +39,7 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
   // Fail on a profile that cannot be planned now, not at its first tick. A run whose plan later
   // fails is recorded with the targets planned here.
   const startPlans = new Map<string, ScanPlan>();
-  for (const p of scheduled) startPlans.set(p.name, await buildScanPlan(scanOptions(options, p.name), io.env, () => false));
+  for (const p of scheduled) startPlans.set(p.name, await buildScanPlan(profileScanOptions(options, p.name), io.env, () => false));
 
   const store = await openStore(options.db);
   const series = new DaemonSeries(scheduled.map((p) => p.name));
@@ -69,7 +65,7 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
         const created: { run: RunInfo | null } = { run: null };
         let run: RunInfo;
         try {
-          plan = await buildScanPlan(scanOptions(options, name), io.env, () => false);
+          plan = await buildScanPlan(profileScanOptions(options, name), io.env, () => false);
           ({ run } = await runScan(store, plan, { log, signal: runSignal, onRunCreated: (r) => (created.run = r) }));
         } catch (err) {
           const failed = await recordFailedRun(store, plan, created.run, err);
@@ -93,16 +89,3 @@ export async function daemonCommand(options: DaemonCommandOptions, io: CliIo): P
     await store.close();
   }
 }
-
-/** What `pkiscope scan --config FILE --profile NAME` would be given, with the daemon's own probe options. */
-function scanOptions(options: DaemonCommandOptions, profile: string): ScanCommandOptions {
-  return {
-    db: options.db, config: options.config, profile,
-    concurrency: options.concurrency, connectTimeout: options.connectTimeout, handshakeTimeout: options.handshakeTimeout,
-    ldapTimeout: String(DEFAULTS.ldapTimeoutMs), revocation: true, fetch: options.fetch,
-    fetchTimeout: String(DEFAULT_FETCH.timeoutMs), fetchMaxBytes: String(DEFAULT_FETCH.maxBytes), fetchPerHost: String(DEFAULT_FETCH.perHostConcurrency),
-    // The daemon writes no report files: each run stays in the store (pkiscope report renders it).
-    out: DEFAULTS.out, report: false, progress: false,
-  };
-}
-

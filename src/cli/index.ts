@@ -7,6 +7,7 @@ import { printable } from "../printable.js";
 import { SEVERITIES } from "../model/types.js";
 import { DEFAULT_FETCH, DEFAULT_PER_HOST, DEFAULT_PORTS, STARTTLS_PROTOCOL_NAMES, THRESHOLDS } from "../engine/defaults.js";
 import { DEFAULT_SHARD_PROBES } from "../engine/shards.js";
+import { DISTRIBUTED_DEFAULTS } from "../distributed/defaults.js";
 import { DEFAULT_METRICS_OPTIONS } from "../exporter/options.js";
 
 import { PKISCOPE_VERSION } from "../version.js";
@@ -61,6 +62,15 @@ Exit codes:
 function oneLineErrors(cmd: Command, path: string): void {
   cmd.configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, " ")} (see ${path} --help)\n`) });
   for (const sub of cmd.commands) oneLineErrors(sub, `${path} ${sub.name()}`);
+}
+
+/** The probe options of commands that scan whole profiles: the daemon, the coordinator. */
+function profileProbeOptions(cmd: Command, concurrencyScope: string): Command {
+  return cmd
+    .option("-c, --concurrency <n>", `probes in flight at once, ${concurrencyScope}`, String(DEFAULTS.concurrency))
+    .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
+    .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
+    .option("--no-fetch", "fetch nothing a certificate points at (AIA, CRL, OCSP)");
 }
 
 function common(cmd: Command): Command {
@@ -227,18 +237,47 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await metricsCommand(options, io));
     });
 
-  common(program.command("daemon"))
+  const daemon = common(program.command("daemon"))
     .description("scan the profiles of --config that have a schedule, each on its cron schedule (one run of a profile at a time, none inside its quiet hours), into --db until SIGTERM or SIGINT, which saves the runs in flight incomplete and exits 0; a run that fails is recorded failed with its error, and each profile's sinks get its alerts")
     .requiredOption("--config <file>", "config file (YAML) of scan profiles; those with a schedule: are run")
     .option("--metrics-port <port>", "also serve the store's Prometheus metrics, and the daemon's run counts per profile, at /metrics on this port (0: any free port)")
-    .option("--metrics-host <address>", "address to serve metrics on (loopback unless you mean it)", "127.0.0.1")
-    .option("-c, --concurrency <n>", "probes in flight at once, per run", String(DEFAULTS.concurrency))
-    .option("--connect-timeout <ms>", "TCP connect timeout", String(DEFAULTS.connectTimeoutMs))
-    .option("--handshake-timeout <ms>", "TLS handshake timeout after connect", String(DEFAULTS.handshakeTimeoutMs))
-    .option("--no-fetch", "fetch nothing a certificate points at (AIA, CRL, OCSP)")
+    .option("--metrics-host <address>", "address to serve metrics on (loopback unless you mean it)", "127.0.0.1");
+  profileProbeOptions(daemon, "per run")
     .action(async (options) => {
       const { daemonCommand } = await import("./daemon-command.js");
       setExitCode(await daemonCommand(options, io));
+    });
+
+  const coordinator = common(program.command("coordinator"))
+    .description("a distributed scan of a profile (docs/distributed.md): plans it as scan --config --profile would, opens the run in the shared PostgreSQL --db, queues its shards for pkiscope worker processes, prints the run id; with --wait, waits until the workers have scanned it and it is analysed, and exits as scan would")
+    .requiredOption("--config <file>", "config file (YAML) of scan profiles")
+    .requiredOption("--profile <name>", "the profile of --config to scan; a network's site: sends its shards only to workers of that --site")
+    .option("--at <time>", `judge the run as of TIME instead of the moment its analysis starts (${AT_TIME})`);
+  profileProbeOptions(coordinator, "per worker, unless the worker's --concurrency says otherwise")
+    .option("--shard-size <n>", "probes per shard: the unit workers claim, and scan again from its start when one dies", String(DEFAULT_SHARD_PROBES))
+    .option("--lease-seconds <n>", "how long a worker holds a shard before it is presumed dead and the shard given to another (more than a shard's slowest scan: see docs/distributed.md)", String(DISTRIBUTED_DEFAULTS.leaseSeconds))
+    .option("--retry-limit <n>", "how many times more a shard is given out after its worker died or failed; then the run cannot conclude", String(DISTRIBUTED_DEFAULTS.retryLimit))
+    .option("--wait", "wait until the run is concluded; exit 0, 1 at --fail-on, 3 when a shard failed past its retries, 130 when interrupted (the run goes on in the workers)")
+    .option("--poll-seconds <n>", "with --wait: how often to look at the run", String(DISTRIBUTED_DEFAULTS.pollSeconds))
+    .option("-o, --out <dir>", "with --wait: write the run's reports here")
+    .option("-f, --format <formats>", "with --out: json, html, csv, cbom, comma-separated", "json,html,csv")
+    .addOption(new Option("--fail-on <severity>", "with --wait: exit 1 when a finding at or above this severity exists").choices(SEVERITIES))
+    .action(async (options) => {
+      const { coordinatorCommand } = await import("./coordinator-command.js");
+      setExitCode(await coordinatorCommand(options, io));
+    });
+
+  common(program.command("worker"))
+    .description("claim shards of distributed scans from the shared PostgreSQL --db and scan them, one at a time, until SIGTERM or SIGINT (which lets the shard in hand finish, then exits 0); the last shard of a run queues its analysis, which a worker runs")
+    .option("--site <label>", "the site this worker scans from: it takes the shards of networks with this site: first, then shards any worker may take")
+    .option("-c, --concurrency <n>", "probes in flight within a shard (default: the coordinator's)")
+    .option("--once", "exit as soon as there is nothing to claim")
+    .option("--idle-exit <seconds>", "exit after this long with nothing to claim")
+    .option("--poll-seconds <n>", "how often to look at empty queues", String(DISTRIBUTED_DEFAULTS.pollSeconds))
+    .option("--expiry-check-seconds <n>", "how often to return shards of dead workers to the queue once their lease has expired (one worker does it per interval)", String(DISTRIBUTED_DEFAULTS.expiryCheckSeconds))
+    .action(async (options) => {
+      const { workerCommand } = await import("./worker-command.js");
+      setExitCode(await workerCommand(options, io));
     });
 
   common(program.command("demo"))

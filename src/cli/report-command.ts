@@ -59,7 +59,7 @@ async function rejudgedReport(store: Store, runId: string, at: Date, options: Re
 }
 
 /** The run's report as its scan wrote it: its saved conclusions, and the history up to it. */
-async function storedReport(store: Store, runId: string): Promise<Report> {
+export async function storedReport(store: Store, runId: string): Promise<Report> {
   const contents = await store.loadRun(runId);
   const view = storedRunView(contents);
   return buildReport(view, contents, await readReportHistory(store, view, contents));

@@ -64,18 +64,31 @@ export function progressFor(options: GlobalOptions & { progress?: boolean }, io:
   };
 }
 
+/** What an interrupt is told: the first (work winds down), the second (the process exits at once). */
+export interface InterruptMessages {
+  first: string;
+  again: string;
+}
+
+const SCAN_INTERRUPTED: InterruptMessages = {
+  first: "interrupted: finishing probes in flight, then writing a partial run (interrupt again to quit now)",
+  again: "interrupted again: exiting without finishing the run",
+};
+
 /**
- * Runs `work` with an AbortSignal that the first interrupt aborts (the scan stops starting
+ * Runs `work` with an AbortSignal that the first interrupt aborts (a scan stops starting
  * probes, analyses what it has and marks the run incomplete); a second interrupt exits at once.
  */
-export async function withInterrupt<T>(io: CliIo, log: Logger, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(
+  io: CliIo, log: Logger, work: (signal: AbortSignal) => Promise<T>, messages: InterruptMessages = SCAN_INTERRUPTED,
+): Promise<T> {
   const controller = new AbortController();
   const onInterrupt = (): void => {
     if (controller.signal.aborted) {
-      log.error("interrupted again: exiting without finishing the run");
+      log.error(messages.again);
       process.exit(130);
     }
-    log.warn("interrupted: finishing probes in flight, then writing a partial run (interrupt again to quit now)");
+    log.warn(messages.first);
     controller.abort();
   };
   io.interrupt?.addEventListener("abort", onInterrupt, { once: true });

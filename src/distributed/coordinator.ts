@@ -1,0 +1,55 @@
+// The coordinator's half of a distributed scan: opens the run (its plan and shards in the
+// store), queues every shard on its site's queue, and, when asked to, waits until the workers have
+// collected it and one of them has concluded it. While waiting it queues the analysis itself
+// once every shard is done (the worker that finished the last one may have died before it
+// could), and gives up on a job the queue has failed for good.
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ScanHooks, type ScanPlan, openRun } from "../engine/scan.js";
+import type { Logger } from "../log.js";
+import type { RunInfo } from "../model/types.js";
+import type { Store } from "../store/store.js";
+import type { LeaseOptions } from "./defaults.js";
+import type { ScanQueue } from "./queue.js";
+
+export async function queueRun(store: Store, queue: ScanQueue, plan: ScanPlan, lease: LeaseOptions, hooks: ScanHooks): Promise<RunInfo> {
+  const run = await openRun(store, plan, hooks);
+  const stored = await store.runPlan(run.id);
+  const shards = stored?.shards ?? [];
+  const queued = await queue.enqueueShards(run.id, shards, lease);
+  const sites = [...new Set(shards.flatMap((s) => (s.site === null ? [] : [s.site])))];
+  hooks.log.info(`run ${run.id}: queued ${queued} shards${sites.length > 0 ? ` (sites: ${sites.join(", ")})` : ""}`);
+  return run;
+}
+
+export type WaitOutcome =
+  | { kind: "finished"; run: RunInfo }
+  | { kind: "failed"; error: string }
+  | { kind: "stopped" };
+
+export interface WaitOptions {
+  pollMs: number;
+  lease: LeaseOptions;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/** Waits until the run is finished, a job of it has failed past its retries, or `signal` is aborted. */
+export async function waitForRun(store: Store, queue: ScanQueue, runId: string, options: WaitOptions): Promise<WaitOutcome> {
+  const { log, signal } = options;
+  let doneSeen = -1;
+  while (!signal.aborted) {
+    const run = await store.findRun(runId);
+    if (run?.finishedAt) return { kind: "finished", run };
+    const failed = await queue.failedJobs(runId);
+    if (failed.length > 0) return { kind: "failed", error: failed.map((f) => `${f.what}: ${f.error}`).join("; ") };
+    const shards = (await store.runPlan(runId))?.shards ?? [];
+    const done = shards.filter((s) => s.done).length;
+    if (done !== doneSeen) {
+      log.info(`run ${runId}: ${done} of ${shards.length} shards done`);
+      doneSeen = done;
+    }
+    if (done === shards.length && await queue.enqueueConclude(runId, options.lease)) log.info(`run ${runId}: every shard is done; queued its analysis`);
+    await sleep(options.pollMs, undefined, { signal }).catch(() => {});
+  }
+  return { kind: "stopped" };
+}

@@ -1,0 +1,202 @@
+// Distributed scanning as deployed: `pkiscope coordinator` and `pkiscope worker` as real
+// processes over the private PostgreSQL (a database of their own per test), against the loopback
+// sample network on 127.206.1.0/26 with a silent peer (accepts, never answers) in every shard, so
+// each shard lasts at least a handshake timeout. One of three workers is killed with SIGKILL
+// while it holds a shard: the run still completes, that shard is claimed again once its lease
+// expires, and the run holds exactly the certificates, endpoints, sightings and findings of a
+// single-process `pkiscope scan` of the same profile. A shard of a network with `site: dmz` is
+// taken only by a worker started with --site dmz.
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SampleNetwork, listen, closeServer, startSampleNetwork } from "../../fixtures/sample-network.js";
+import { openStore } from "../../src/store/open.js";
+import { runInProcess, spawnCli, waitFor } from "../cli/cli-helpers.js";
+import { STORE_BACKENDS } from "../store/backends.js";
+
+const PREFIX = "127.206.1";
+/** Addresses per shard: the /26 on two ports is four shards of 32 probes (and the files one more). */
+const SHARD_ADDRESSES = 16;
+const SILENT_PORT = 9444;
+/** Long enough that a shard outlasts the moment its worker is killed; short enough to keep the test brief. */
+const HANDSHAKE_MS = 3000;
+const LEASE_SECONDS = 8;
+const postgres = STORE_BACKENDS.find((b) => b.name === "postgres")!;
+
+let network: SampleNetwork;
+let dir: string;
+let config: string;
+const silentPeers: Server[] = [];
+const held: Socket[] = [];
+/** Every verdict of both scans is judged at this moment. */
+const at = new Date().toISOString();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pkiscope-distributed-"));
+  network = await startSampleNetwork({ prefix: PREFIX, port: 9443, workDir: join(dir, "net") });
+  // A silent peer in every shard, on the second port (the sample fills most addresses on the first).
+  for (let block = 0; block < 64; block += SHARD_ADDRESSES) {
+    const silent = createServer((s) => {
+      held.push(s);
+      s.on("error", () => {});
+      s.resume();
+    });
+    await listen(silent, `${PREFIX}.${block + 3}`, SILENT_PORT);
+    silentPeers.push(silent);
+  }
+  const tls = network.endpoints.filter((e) => e.status === "tls").map((e) => e.address);
+  config = join(dir, "pkiscope.yaml");
+  await writeFile(config, [
+    "profiles:",
+    "  lab:",
+    "    networks:",
+    `      - targets: [${network.cidr}]`,
+    `        ports: [${network.port}, ${SILENT_PORT}]`,
+    `    files: [{ path: ${network.filesDir} }]`,
+    `    trustAnchors: ${network.trustAnchorsPath}`,
+    "  segmented:",
+    "    networks:",
+    `      - targets: [${tls.slice(0, 2).join(", ")}]`,
+    `        ports: [${network.port}]`,
+    "        site: dmz",
+    `    trustAnchors: ${network.trustAnchorsPath}`,
+    "",
+  ].join("\n"));
+});
+
+afterAll(async () => {
+  for (const s of held) s.destroy();
+  await Promise.all(silentPeers.map(closeServer));
+  await network?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const timeouts = ["--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", String(HANDSHAKE_MS)];
+
+/** A CLI child process with its output (stdout and stderr interleaved) gathered as it comes. */
+function start(args: string[]) {
+  const child = spawnCli(args);
+  const log = { text: "" };
+  child.stdout.on("data", (d: Buffer) => (log.text += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (log.text += d.toString()));
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  return { child, log, exited };
+}
+type Started = ReturnType<typeof start>;
+
+const worker = (db: string, extra: string[] = []): Started =>
+  start(["worker", "--db", db, "--poll-seconds", "1", "--expiry-check-seconds", "1", ...extra]);
+
+const claimsIn = (text: string): string[] => [...text.matchAll(/claimed shard (\S+) of run/g)].map((m) => m[1]!);
+
+/** What a run holds, as sets that a single-process scan and a distributed one must share. */
+async function contentsOf(db: string, runId: string) {
+  const store = await openStore(db);
+  try {
+    const run = await store.loadRun(runId);
+    const sightings = run.sightings.map((s) => `${s.sha256} ${s.source} ${s.location} ${s.position}`).sort();
+    return {
+      complete: run.run.complete,
+      certificates: run.certificates.map((c) => c.sha256).sort(),
+      endpoints: run.endpoints.map((e) => `${e.id} ${e.status} ${e.chain.join(",")}`).sort(),
+      sightings,
+      distinctSightings: new Set(sightings).size,
+      findings: run.findings.map((f) => f.id).sort(),
+      plan: await store.runPlan(runId),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+describe("pkiscope coordinator and workers", () => {
+  it("completes a run whose worker was killed mid-shard with exactly the single-process scan's certificates and findings", async () => {
+    const reference = await postgres.newSpec("distributed_reference");
+    const single = await runInProcess(["scan", "--config", config, "--profile", "lab", "--db", reference, "--at", at, ...timeouts, "--no-report"]);
+    expect(single.code, single.stderr).toBe(0);
+    const referenceRunId = /run (\S+) complete/.exec(single.stderr)![1]!;
+    const expected = await contentsOf(reference, referenceRunId);
+    expect(expected.certificates.length).toBeGreaterThan(10);
+    expect(expected.findings.length).toBeGreaterThan(5);
+
+    const db = await postgres.newSpec("distributed");
+    const coordinator = start(["coordinator", "--db", db, "--config", config, "--profile", "lab", "--at", at, ...timeouts,
+      "--shard-size", String(SHARD_ADDRESSES * 2), "--lease-seconds", String(LEASE_SECONDS), "--wait"]);
+    const workers = [worker(db), worker(db), worker(db)];
+    try {
+      // The first worker seen holding a probe shard dies with it, well before its silent peer times out.
+      const [victim, shard] = await waitFor("a worker holding a probe shard", () => {
+        for (const w of workers) {
+          const held = claimsIn(w.log.text).find((id) => id.startsWith("probes-") && !w.log.text.includes(`finished shard ${id} `));
+          if (held) return [w, held] as const;
+        }
+        return undefined;
+      }, 120_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${[coordinator, ...workers].map((p) => p.log.text).join("\n---\n")}`);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      victim.child.kill("SIGKILL");
+      expect((await victim.exited)[1]).toBe("SIGKILL");
+      const survivors = workers.filter((w) => w !== victim);
+      const logs = (): string => [coordinator, ...workers].map((p) => p.log.text).join("\n---\n");
+      expect(victim.log.text, logs()).not.toContain(`finished shard ${shard} `);
+
+      const [code] = await coordinator.exited;
+      expect(code, logs()).toBe(0);
+      const runId = /^([0-9a-f-]{36})$/m.exec(coordinator.log.text)![1]!;
+      // The killed worker's shard went to a survivor once its lease expired.
+      expect(survivors.flatMap((w) => claimsIn(w.log.text)), logs()).toContain(shard);
+
+      const got = await contentsOf(db, runId);
+      expect(got.complete).toBe(true);
+      expect(got.certificates).toEqual(expected.certificates);
+      expect(got.endpoints).toEqual(expected.endpoints);
+      expect(got.sightings).toEqual(expected.sightings);
+      expect(got.distinctSightings).toBe(got.sightings.length);
+      expect(got.findings).toEqual(expected.findings);
+      const shards = got.plan!.shards;
+      expect(shards.map((s) => s.id)).toEqual(["probes-00000", "probes-00001", "probes-00002", "probes-00003", "sources"]);
+      expect(shards.every((s) => s.done)).toBe(true);
+      expect(shards.find((s) => s.id === shard)!.attempt).toBeGreaterThanOrEqual(2);
+      // One conclusion, by one worker.
+      expect(survivors.map((w) => (w.log.text.match(/concluded run/g) ?? []).length).reduce((a, b) => a + b, 0)).toBe(1);
+
+      // SIGTERM drains a worker: it exits 0.
+      for (const w of survivors) w.child.kill("SIGTERM");
+      for (const w of survivors) expect((await w.exited)[0], w.log.text).toBe(0);
+    } finally {
+      for (const p of [coordinator, ...workers]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    }
+  }, 300_000);
+
+  it("hands a shard that requires a site only to a worker of that site", async () => {
+    const db = await postgres.newSpec("distributed_sites");
+    const queued = await runInProcess(["coordinator", "--db", db, "--config", config, "--profile", "segmented", "--at", at, ...timeouts]);
+    expect(queued.code, queued.stderr).toBe(0);
+    const runId = queued.stdout.trim();
+
+    const anywhere = worker(db, ["--idle-exit", "3"]);
+    expect((await anywhere.exited)[0], anywhere.log.text).toBe(0);
+    expect(claimsIn(anywhere.log.text)).toEqual([]);
+    const pending = await contentsOf(db, runId);
+    expect(pending.plan!.shards.map((s) => [s.site, s.done])).toEqual([["dmz", false]]);
+
+    const dmz = worker(db, ["--site", "dmz", "--idle-exit", "3"]);
+    expect((await dmz.exited)[0], dmz.log.text).toBe(0);
+    expect(claimsIn(dmz.log.text)).toEqual(["probes-00000"]);
+    const done = await contentsOf(db, runId);
+    expect(done.complete, dmz.log.text).toBe(true);
+    expect(done.endpoints.length).toBe(2);
+  }, 120_000);
+
+  it("refuses a SQLite store", async () => {
+    for (const command of [["coordinator", "--config", config, "--profile", "lab"], ["worker"]]) {
+      const result = await runInProcess([...command, "--db", join(dir, "store.db")]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("postgres://");
+    }
+  });
+});
