@@ -1,5 +1,7 @@
 // Runs the CLI in-process with captured streams, or as a real child process.
 import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server, type Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/index.js";
 import type { ScanCommandOptions } from "../../src/cli/scan-command.js";
@@ -53,4 +55,52 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Listeners on `${prefix}.1` to `${prefix}.${count}` that accept and never speak: a scan that
+ * reaches them waits for its handshake timeout, or until the test hangs up (`held` are the
+ * connections they hold).
+ */
+export async function startSilentPeers(prefix: string, count: number, port: number): Promise<{ held: Socket[]; close(): Promise<void> }> {
+  const held: Socket[] = [];
+  const servers: Server[] = [];
+  for (let i = 1; i <= count; i++) {
+    const server = createServer((s) => {
+      held.push(s);
+      s.on("error", () => {});
+      s.resume();
+    });
+    server.listen(port, `${prefix}.${i}`);
+    await once(server, "listening");
+    servers.push(server);
+  }
+  return {
+    held,
+    close: async () => {
+      for (const s of held) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+/** `pkiscope runs`: each run's id and state, in the store's order. */
+export async function listedRuns(db: string): Promise<{ id: string; state: string }[]> {
+  const result = await runInProcess(["runs", "--db", db]);
+  if (result.code !== 0) throw new Error(`pkiscope runs exited ${result.code}: ${result.stderr}`);
+  return result.stdout.trim().split("\n").map((line) => {
+    const [id, , state] = line.split(/\s+/);
+    return { id: id!, state: state! };
+  });
+}
+
+/** A stored run's report as `pkiscope report` prints it, in each format. */
+export async function renderedReports(db: string, run: string): Promise<Record<string, string>> {
+  const rendered: Record<string, string> = {};
+  for (const format of ["json", "html", "csv"]) {
+    const result = await runInProcess(["report", "--db", db, "--run", run, "--format", format]);
+    if (result.code !== 0) throw new Error(`pkiscope report --format ${format} exited ${result.code}: ${result.stderr}`);
+    rendered[format] = result.stdout;
+  }
+  return rendered;
 }

@@ -6,36 +6,24 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
-import { runInProcess, runToEnd, spawnCli, waitFor } from "./cli-helpers.js";
+import { listedRuns, renderedReports, runInProcess, runToEnd, spawnCli, startSilentPeers, waitFor } from "./cli-helpers.js";
 
 let network: SampleNetwork;
 let dir: string;
 let disk: string;
 let mounted = false;
-const silentServers: Server[] = [];
-const held: Socket[] = [];
+let silent: Awaited<ReturnType<typeof startSilentPeers>>;
 const SILENT_PREFIX = "127.204.1";
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-durability-"));
   network = await startSampleNetwork({ prefix: "127.204.0", port: 9443, workDir: join(dir, "net") });
-  // Silent listeners: a scan that reaches them stays busy for its whole handshake timeout.
-  for (let i = 1; i <= 4; i++) {
-    const server = createServer((s) => {
-      held.push(s);
-      s.on("error", () => {});
-      s.resume();
-    });
-    server.listen(9443, `${SILENT_PREFIX}.${i}`);
-    await once(server, "listening");
-    silentServers.push(server);
-  }
+  silent = await startSilentPeers(SILENT_PREFIX, 4, 9443);
   disk = join(dir, "disk");
   await mkdir(disk);
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", disk]);
@@ -44,8 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (mounted) execFileSync("umount", [disk]);
-  for (const s of held) s.destroy();
-  await Promise.all(silentServers.map((s) => new Promise((r) => s.close(r))));
+  await silent?.close();
   await network?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -73,26 +60,7 @@ async function completeScan(db: string): Promise<void> {
   expect(result.code, result.stderr).toBe(0);
 }
 
-/** The run's report as `pkiscope report` prints it, in each format. */
-async function reports(db: string, run: string): Promise<Record<string, string>> {
-  const rendered: Record<string, string> = {};
-  for (const format of ["json", "html", "csv"]) {
-    const result = await runInProcess(["report", "--db", db, "--run", run, "--format", format]);
-    expect(result.code, result.stderr).toBe(0);
-    rendered[format] = result.stdout;
-  }
-  return rendered;
-}
 
-/** `pkiscope runs`: each run's id and state. */
-async function listedRuns(db: string): Promise<{ id: string; state: string }[]> {
-  const result = await runInProcess(["runs", "--db", db]);
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout.trim().split("\n").map((line) => {
-    const [id, , state] = line.split(/\s+/);
-    return { id: id!, state: state! };
-  });
-}
 
 /** A scan fails cleanly: exit 3, one error record naming the problem, no stack frame. */
 function expectOneClearError(result: { code: number; stderr: string }, ...mentions: string[]): void {
@@ -136,7 +104,7 @@ describe("a scan killed with SIGKILL", () => {
     await completeScan(db);
     const earlier = await listedRuns(db);
     expect(earlier.map((r) => r.state)).toEqual(["complete", "complete"]);
-    const before = await Promise.all(earlier.map((r) => reports(db, r.id)));
+    const before = await Promise.all(earlier.map((r) => renderedReports(db, r.id)));
 
     const child = slowScan(db);
     // Polled read-only, as another process would: the third run once it has written endpoints.
@@ -153,7 +121,7 @@ describe("a scan killed with SIGKILL", () => {
       check.close();
     }
     expect(await listedRuns(db)).toEqual([...earlier, { id: killedId, state: "incomplete" }]);
-    for (const [i, run] of earlier.entries()) expect(await reports(db, run.id)).toEqual(before[i]);
+    for (const [i, run] of earlier.entries()) expect(await renderedReports(db, run.id)).toEqual(before[i]);
     // The killed run still renders what it had collected, and says it is not complete.
     const partial = JSON.parse((await runInProcess(["report", "--db", db, "--run", killedId, "--format", "json"])).stdout);
     expect(partial.scan.complete).toBe(false);
@@ -165,18 +133,18 @@ describe("a store on a full disk", () => {
     const db = join(disk, "store.db");
     await completeScan(db);
     const [first] = await listedRuns(db);
-    const before = await reports(db, first!.id);
+    const before = await renderedReports(db, first!.id);
 
     // A scan that has written its first endpoints (its store open, its WAL growing), waiting on the silent peers.
-    held.splice(0).forEach((s) => s.destroy());
+    silent.held.splice(0).forEach((s) => s.destroy());
     const child = slowScan(db);
     const ended = runToEnd(child);
     await waitFor("the second run to record endpoints", () => runWithEndpoints(db, [first!.id]));
-    await waitFor("the scan to reach the silent peers", () => (held.length === 4 ? true : undefined));
+    await waitFor("the scan to reach the silent peers", () => (silent.held.length === 4 ? true : undefined));
     const filler = await fillDisk();
     try {
       // The peers hang up: their endpoints are the next write, onto the full disk.
-      held.splice(0).forEach((s) => s.destroy());
+      silent.held.splice(0).forEach((s) => s.destroy());
       const { code, output } = await ended;
       expectOneClearError({ code: code ?? -1, stderr: output }, db, "disk holding it is full");
       // With the disk still full, the next scan cannot even open the store, and says why.
@@ -191,7 +159,7 @@ describe("a store on a full disk", () => {
     } finally {
       check.close();
     }
-    expect(await reports(db, first!.id)).toEqual(before);
+    expect(await renderedReports(db, first!.id)).toEqual(before);
     await completeScan(db);
     const runs = await listedRuns(db);
     expect(runs.map((r) => r.state)).toEqual(["complete", "incomplete", "complete"]);

@@ -2,39 +2,27 @@
 // marked incomplete with what it had collected; SIGINT finishes a partial run and its reports.
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { runInProcess, spawnCli, waitFor } from "./cli-helpers.js";
+import { runInProcess, spawnCli, startSilentPeers, waitFor } from "./cli-helpers.js";
 
 let network: SampleNetwork;
 let dir: string;
-const silentServers: Server[] = [];
-const held: Socket[] = [];
+let silent: Awaited<ReturnType<typeof startSilentPeers>>;
 const SILENT_PREFIX = "127.84.1";
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-int-"));
   network = await startSampleNetwork({ prefix: "127.84.0", port: 9443, workDir: join(dir, "net") });
   // Silent listeners that keep a slow scan busy for as long as its handshake timeout.
-  for (let i = 1; i <= 4; i++) {
-    const server = createServer((s) => {
-      held.push(s);
-      s.on("error", () => {});
-      s.resume();
-    });
-    server.listen(9443, `${SILENT_PREFIX}.${i}`);
-    await once(server, "listening");
-    silentServers.push(server);
-  }
+  silent = await startSilentPeers(SILENT_PREFIX, 4, 9443);
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
-  await Promise.all(silentServers.map((s) => new Promise((r) => s.close(r))));
+  await silent?.close();
   await network?.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -3,16 +3,14 @@
 // byte and the killed run listed incomplete; a database that goes away for a few seconds mid-run
 // is waited for and the scan completes with everything; one that stays away ends the scan with one
 // clear error naming it (password masked), what was written before still in it.
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, servePostgres, startPostgres, stopPostgresNow } from "../../fixtures/lib/starttls-servers.js";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
-import { runInProcess, runToEnd, spawnCli, waitFor } from "./cli-helpers.js";
+import { listedRuns, renderedReports, runInProcess, runToEnd, spawnCli, startSilentPeers, waitFor } from "./cli-helpers.js";
 
 const DB_ADDRESS = "127.204.2.1";
 const DB_PORT = 5432;
@@ -23,8 +21,7 @@ let network: SampleNetwork;
 let dir: string;
 let pgDir: string;
 let server: RunningServer | null = null;
-const silentServers: Server[] = [];
-const held: Socket[] = [];
+let silent: Awaited<ReturnType<typeof startSilentPeers>>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-pg-durability-"));
@@ -32,22 +29,11 @@ beforeAll(async () => {
   pgDir = await mkdtemp(join(tmpdir(), "pkiscope-pg-durability-db-"));
   server = await startPostgres({ dir: pgDir, address: DB_ADDRESS, port: DB_PORT, password: PASSWORD });
   network = await startSampleNetwork({ prefix: "127.204.3", port: 9443, workDir: join(dir, "net") });
-  // Silent listeners: a scan that reaches them waits for its handshake timeout, or until the test hangs up.
-  for (let i = 1; i <= 4; i++) {
-    const s = createServer((socket) => {
-      held.push(socket);
-      socket.on("error", () => {});
-      socket.resume();
-    });
-    s.listen(9443, `${SILENT_PREFIX}.${i}`);
-    await once(s, "listening");
-    silentServers.push(s);
-  }
+  silent = await startSilentPeers(SILENT_PREFIX, 4, 9443);
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
-  await Promise.all(silentServers.map((s) => new Promise((r) => s.close(r))));
+  await silent?.close();
   await network?.close();
   await server?.stop();
   await Promise.all([dir, pgDir].map((d) => rm(d, { recursive: true, force: true })));
@@ -107,30 +93,13 @@ async function slowRunUnderway(database: string, earlier: readonly string[]): Pr
     const found = [...(await endpointCounts(database))].find(([id]) => !earlier.includes(id));
     return found ? { id: found[0], endpoints: found[1] } : undefined;
   });
-  await waitFor("the slow run to reach the silent peers", () => (held.length === 4 ? true : undefined));
+  await waitFor("the slow run to reach the silent peers", () => (silent.held.length === 4 ? true : undefined));
   return run;
 }
 
-const hangUpSilentPeers = () => held.splice(0).forEach((s) => s.destroy());
+const hangUpSilentPeers = () => silent.held.splice(0).forEach((s) => s.destroy());
 
-async function listedRuns(db: string): Promise<{ id: string; state: string }[]> {
-  const result = await runInProcess(["runs", "--db", db]);
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout.trim().split("\n").map((line) => {
-    const [id, , state] = line.split(/\s+/);
-    return { id: id!, state: state! };
-  });
-}
 
-async function reports(db: string, run: string): Promise<string[]> {
-  const rendered: string[] = [];
-  for (const format of ["json", "html", "csv"]) {
-    const result = await runInProcess(["report", "--db", db, "--run", run, "--format", format]);
-    expect(result.code, result.stderr).toBe(0);
-    rendered.push(result.stdout);
-  }
-  return rendered;
-}
 
 describe("the PostgreSQL store", () => {
   it("keeps earlier runs byte for byte when a scan is killed with SIGKILL, and lists the killed run incomplete", async () => {
@@ -139,7 +108,7 @@ describe("the PostgreSQL store", () => {
     await completeScan(db);
     const earlier = await listedRuns(db);
     expect(earlier.map((r) => r.state)).toEqual(["complete", "complete"]);
-    const before = await Promise.all(earlier.map((r) => reports(db, r.id)));
+    const before = await Promise.all(earlier.map((r) => renderedReports(db, r.id)));
 
     const { child, ended } = slowScan(db);
     const killed = await slowRunUnderway("killed", earlier.map((r) => r.id));
@@ -148,7 +117,7 @@ describe("the PostgreSQL store", () => {
     hangUpSilentPeers();
 
     expect(await listedRuns(db)).toEqual([...earlier, { id: killed.id, state: "incomplete" }]);
-    for (const [i, run] of earlier.entries()) expect(await reports(db, run.id)).toEqual(before[i]);
+    for (const [i, run] of earlier.entries()) expect(await renderedReports(db, run.id)).toEqual(before[i]);
     expect((await endpointCounts("killed")).get(killed.id)).toBeGreaterThanOrEqual(killed.endpoints);
   });
 
