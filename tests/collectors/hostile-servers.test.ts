@@ -24,7 +24,7 @@ import type { Report } from "../../src/reports/report-model.js";
 const PREFIX = "127.201.0";
 const PORT = 9443;
 const CONNECT_MS = 1000;
-const HANDSHAKE_MS = 2000;
+const HANDSHAKE_MS = 3000;
 const FETCH_MS = 3000;
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 /** Far above any loopback fetch: how long a CRL or OCSP answer took varies run to run, and no finding may. */
@@ -33,6 +33,9 @@ const SLOW_MS = 60_000;
 const LATE = 3;
 const HOSTILE_TLS_ADDRESSES = [100, 101, 102, 103, 104].map((n) => `${PREFIX}.${n}`);
 const HOSTILE_BLOCK = `${PREFIX}.96/28`;
+const LONG_CHAIN_ADDRESS = `${PREFIX}.107`;
+/** Copies of the issuing CA after the long chain's leaf: about 80 KB, under OpenSSL's 100 KiB. */
+const LONG_CHAIN_COPIES = 150;
 
 interface CliScan {
   code: number | null;
@@ -50,6 +53,7 @@ const closers: (() => Promise<void>)[] = [];
 /** Served leaves of the sample issuing CA naming the hostile revocation services. */
 let hostileCrlLeaf: SampleIdentity;
 let wrongOcspLeaf: SampleIdentity;
+let longChainLeaf: SampleIdentity;
 let alone: CliScan;
 let mixed: CliScan;
 
@@ -77,14 +81,14 @@ async function scanCli(name: string, targets: string[]): Promise<CliScan> {
   return { code, report, elapsedMs, maxRssKib: Number(rss[1]), stderr };
 }
 
-function leafNaming(name: string, crlDistributionPoints: string[], ocspUrl: string): SampleIdentity {
+function leafNaming(name: string, crlDistributionPoints: string[], ocspUrls: string[]): SampleIdentity {
   const issuing = network.pki.issuing;
   const key = generateKeyPair({ kind: "ec", curve: "P-256" });
   const cert = buildCertificate({
     subject: [["O", "pkiscope sample"], ["CN", `${name}.sample.test`]], publicKey: key.publicKey,
     issuer: { certificateDer: issuing.der, privateKey: issuing.privateKey }, dnsNames: [`${name}.sample.test`],
     notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 60 * 86_400_000),
-    extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"], crlDistributionPoints, ocspUrls: [ocspUrl],
+    extKeyUsage: ["serverAuth"], keyUsage: ["digitalSignature"], crlDistributionPoints, ocspUrls,
   });
   return { name, description: name, chain: [{ ...cert, privateKey: key.privateKey }, issuing], expectedRules: [] };
 }
@@ -100,9 +104,15 @@ beforeAll(async () => {
   closers.push(() => http.close());
   tlsPeers = await startHostileTlsPeers(HOSTILE_TLS_ADDRESSES, PORT, network.pki.root.der);
   closers.push(() => tlsPeers.close());
-  hostileCrlLeaf = leafNaming("hostile-crls", [http.redirectLoop, http.endlessStream, http.endlessTrickle, http.gzipBomb], http.ocspJunk);
-  wrongOcspLeaf = leafNaming("wrong-ocsp", [], http.ocspWrong);
-  closers.push(await serveIdentity(hostileCrlLeaf, `${PREFIX}.105`, PORT), await serveIdentity(wrongOcspLeaf, `${PREFIX}.106`, PORT));
+  hostileCrlLeaf = leafNaming("hostile-crls", [http.redirectLoop, http.endlessStream, http.endlessTrickle, http.gzipBomb], [http.ocspJunk]);
+  wrongOcspLeaf = leafNaming("wrong-ocsp", [], [http.ocspWrong]);
+  // Just under OpenSSL's cap: a leaf and LONG_CHAIN_COPIES copies of its issuing CA.
+  const longChain = leafNaming("long-chain", [], []);
+  longChainLeaf = { ...longChain, chain: [longChain.chain[0]!, ...Array.from({ length: LONG_CHAIN_COPIES }, () => network.pki.issuing)] };
+  closers.push(
+    await serveIdentity(hostileCrlLeaf, `${PREFIX}.105`, PORT), await serveIdentity(wrongOcspLeaf, `${PREFIX}.106`, PORT),
+    await serveIdentity(longChainLeaf, LONG_CHAIN_ADDRESS, PORT),
+  );
 
   alone = await scanCli("alone", [network.cidr]);
   mixed = await scanCli("mixed", [network.cidr, HOSTILE_BLOCK]);
@@ -150,6 +160,13 @@ describe("a scan among hostile servers", () => {
     expect(endpoint).toMatchObject({ status: "error", chain: [] });
     expect(endpoint.error).toMatch(/^TLS handshake failed: .*excessive message size/);
     expect(endpoint.durationMs).toBeLessThan(LATE * HANDSHAKE_MS);
+  });
+
+  it("records a chain of a hundred and fifty certificates under that cap whole, in order", () => {
+    const endpoint = mixed.report.inventory.endpoints.find((e) => e.id === `${LONG_CHAIN_ADDRESS}:${PORT}`)!;
+    expect(endpoint).toMatchObject({ status: "tls", error: null });
+    const issuing = createHash("sha256").update(network.pki.issuing.der).digest("hex");
+    expect(endpoint.chain).toEqual([sha256Of(longChainLeaf), ...Array.from({ length: LONG_CHAIN_COPIES }, () => issuing)]);
   });
 
   it("records garbage after a valid ServerHello as a failed handshake, quickly", () => {
@@ -209,8 +226,8 @@ describe("a scan among hostile servers", () => {
   });
 
   it("keeps every result of the sample network exactly as a scan of it alone gives", () => {
-    const hostileAddresses = new Set([...HOSTILE_TLS_ADDRESSES, `${PREFIX}.105`, `${PREFIX}.106`]);
-    const hostileLeaves = new Set([sha256Of(hostileCrlLeaf), sha256Of(wrongOcspLeaf)]);
+    const hostileAddresses = new Set([...HOSTILE_TLS_ADDRESSES, `${PREFIX}.105`, `${PREFIX}.106`, LONG_CHAIN_ADDRESS]);
+    const hostileLeaves = new Set([hostileCrlLeaf, wrongOcspLeaf, longChainLeaf].map(sha256Of));
     const hostileUrls = new Set([http.redirectLoop, http.endlessStream, http.endlessTrickle, http.gzipBomb, http.ocspJunk, http.ocspWrong]);
     const endpoints = (r: Report) =>
       r.inventory.endpoints
