@@ -51,7 +51,8 @@ Exit codes:
        port, number), an unreadable or invalid input file (--targets-file, --trust-anchors,
        --rubric, --pkic-mapping, --answers, --config), no such --run
   3    the store or the system failed: --db cannot be opened (a directory, not a SQLite file,
-       PostgreSQL unreachable or refusing), reports cannot be written, an unexpected fault
+       PostgreSQL unreachable or refusing), the SQLite store's disk is full, PostgreSQL lost
+       past the store's retries, reports cannot be written (a full disk), an unexpected fault
   130  interrupted (the first interrupt writes the partial run, marked incomplete)
 `;
 
