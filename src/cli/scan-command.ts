@@ -1,6 +1,6 @@
 // `pkiscope scan`: validates options up front (naming the option at fault), runs the scan,
 // writes the reports and applies --fail-on.
-import { readFile } from "node:fs/promises";
+import { access, constants, readFile } from "node:fs/promises";
 import { type ScanOutcome, type ScanHooks, type ScanPlan, parseStartTlsPorts, resumeScan, runScan, startTlsSpecs } from "../engine/scan.js";
 import { UsageError } from "../errors.js";
 import { FetchPolicy } from "../net/fetch-policy.js";
@@ -98,6 +98,14 @@ export async function buildScanPlan(
   const files = options.files ?? [];
   const crlUrls = options.crlUrl ?? [];
   const crlFiles = options.crlFile ?? [];
+  // A CRL file named on the command line is input, like --targets-file: unreadable is a usage error, not a finding.
+  for (const path of crlFiles) {
+    try {
+      await access(path, constants.R_OK);
+    } catch (err) {
+      throw new UsageError(`cannot read --crl-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   const ldap = await ldapSources(options, env);
   const specs = [...targetTexts.map(parseTarget), ...(profile?.specs ?? [])];
   if (options.sniNames) specs.push(...sniTargetSpecs(await readSniNames(options.sniNames), specs, options.sniNames));

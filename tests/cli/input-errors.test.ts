@@ -70,6 +70,7 @@ const CASES: [string, () => string[], number, RegExp][] = [
   ["a missing trust-anchor file", () => scanOf("--trust-anchors", at("absent.pem"), ...store()), 2, /--trust-anchors .*absent\.pem.*ENOENT/],
   ["a trust-anchor directory", () => scanOf("--trust-anchors", at("a-directory"), ...store()), 2, /--trust-anchors .*a-directory.*EISDIR/],
   ["a garbage trust-anchor file", () => scanOf("--trust-anchors", at("garbage.pem"), ...store()), 2, /--trust-anchors .*garbage\.pem holds no parsable certificate/],
+  ["a missing --crl-file", () => scanOf("--crl-file", at("absent.crl"), ...store()), 2, /--crl-file .*absent\.crl: ENOENT/],
   ["a missing rubric (scan)", () => scanOf("--rubric", at("absent.json"), ...store()), 2, /rubric .*absent\.json: cannot read it \(ENOENT\)/],
   ["a rubric that is not JSON (scan)", () => scanOf("--rubric", at("truncated.json"), ...store()), 2, /rubric .*truncated\.json: not JSON/],
   ["a rubric of the wrong shape (maturity)", () => ["maturity", "--rubric", at("wrong-shape.json"), ...store()], 2, /rubric .*wrong-shape\.json: at name:/],
