@@ -2,14 +2,15 @@
 // store), queues every shard on its site's queue, and, when asked to, waits until the workers have
 // collected it and one of them has concluded it. While waiting it queues the analysis itself
 // once every shard is done (the worker that finished the last one may have died before it
-// could), and gives up on a job the queue has failed for good.
+// could), and gives up (recording the run failed) on a job the queue has failed for good.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ScanHooks, type ScanPlan, openRun } from "../engine/scan.js";
 import type { Logger } from "../log.js";
-import type { RunInfo } from "../model/types.js";
+import { type RunInfo, runFailure, runState } from "../model/types.js";
 import type { Store } from "../store/store.js";
 import type { LeaseOptions } from "./defaults.js";
 import type { ScanQueue } from "./queue.js";
+import { recordRunFailed } from "./worker.js";
 
 export async function queueRun(store: Store, queue: ScanQueue, plan: ScanPlan, lease: LeaseOptions, hooks: ScanHooks): Promise<RunInfo> {
   const run = await openRun(store, plan, hooks);
@@ -39,9 +40,14 @@ export async function waitForRun(store: Store, queue: ScanQueue, runId: string, 
   let doneSeen = -1;
   while (!signal.aborted) {
     const run = await store.findRun(runId);
-    if (run?.finishedAt) return { kind: "finished", run };
+    if (run?.finishedAt) return runState(run) === "failed" ? { kind: "failed", error: runFailure(run) ?? "failed" } : { kind: "finished", run };
     const failed = await queue.failedJobs(runId);
-    if (failed.length > 0) return { kind: "failed", error: failed.map((f) => `${f.what}: ${f.error}`).join("; ") };
+    if (failed.length > 0) {
+      const error = failed.map((f) => `${f.what}: ${f.error}`).join("; ");
+      // A worker records it when it failed the job itself; a job whose every claimer died is recorded here.
+      await recordRunFailed(store, runId, `given up by the queue: ${error}`);
+      return { kind: "failed", error };
+    }
     const shards = (await store.runPlan(runId))?.shards ?? [];
     const done = shards.filter((s) => s.done).length;
     if (done !== doneSeen) {

@@ -5,7 +5,7 @@
 // (its lease expired and another worker took the shard) is abandoned: its writes are refused by
 // the store, and the job is the other worker's now.
 import { setTimeout as sleep } from "node:timers/promises";
-import { collectShard, concludeRun, loadRunPlan } from "../engine/scan.js";
+import { collectShard, concludeRun, loadRunPlan, recordFailedRun } from "../engine/scan.js";
 import { StaleShardError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
@@ -76,6 +76,10 @@ export async function runWorker(store: Store, queue: ScanQueue, options: WorkerO
         log.error(`job ${job.kind} of run ${job.data.runId} failed: ${message}`);
         await queue.fail(job, message);
         tally.failed++;
+        if (job.retryCount >= job.retryLimit) {
+          const what = job.kind === "shard" ? `shard ${job.data.shardId}` : "its analysis";
+          if (await recordRunFailed(store, job.data.runId, `${what} failed on its last try: ${message}`)) log.error(`run ${job.data.runId} recorded failed`);
+        }
       }
     }
     idleSince = Date.now();
@@ -123,4 +127,12 @@ async function doConclude(store: Store, job: Extract<ClaimedJob, { kind: "conclu
 /** The analysis is leased like the shard that queued it. */
 function leaseOf(job: ClaimedJob): LeaseOptions {
   return { leaseSeconds: job.leaseSeconds, retryLimit: job.retryLimit };
+}
+
+/** Finishes a run the queue gave up on as failed, with why (unless it was finished already); true when it was recorded now. */
+export async function recordRunFailed(store: Store, runId: string, failure: string): Promise<boolean> {
+  const run = await store.findRun(runId);
+  if (!run || run.finishedAt) return false;
+  await recordFailedRun(store, { targetTexts: run.targets, ports: run.ports }, run, new Error(failure));
+  return true;
 }

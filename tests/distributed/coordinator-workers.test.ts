@@ -5,14 +5,16 @@
 // while it holds a shard: the run still completes, that shard is claimed again once its lease
 // expires, and the run holds exactly the certificates, endpoints, sightings and findings of a
 // single-process `pkiscope scan` of the same profile. A shard of a network with `site: dmz` is
-// taken only by a worker started with --site dmz.
+// taken only by a worker started with --site dmz. A run whose analysis fails on its last try is
+// recorded failed, and coordinator --wait exits 3 naming why.
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, listen, closeServer, startSampleNetwork } from "../../fixtures/sample-network.js";
+import { runFailure, runState } from "../../src/model/types.js";
 import { openStore } from "../../src/store/open.js";
 import { runInProcess, spawnCli, waitFor } from "../cli/cli-helpers.js";
 import { STORE_BACKENDS } from "../store/backends.js";
@@ -21,14 +23,20 @@ const PREFIX = "127.206.1";
 /** Addresses per shard: the /26 on two ports is four shards of 32 probes (and the files one more). */
 const SHARD_ADDRESSES = 16;
 const SILENT_PORT = 9444;
-/** Long enough that a shard outlasts the moment its worker is killed; short enough to keep the test brief. */
-const HANDSHAKE_MS = 3000;
-const LEASE_SECONDS = 8;
+/**
+ * Long enough that a shard outlasts the moment its worker is seen holding it and killed, on a
+ * loaded machine whose event loops lag by seconds; short enough to keep the test brief.
+ */
+const HANDSHAKE_MS = 6000;
+/** More than a shard takes (its silent peer's handshake timeout), so no live worker loses its lease. */
+const LEASE_SECONDS = 15;
 const postgres = STORE_BACKENDS.find((b) => b.name === "postgres")!;
 
 let network: SampleNetwork;
 let dir: string;
 let config: string;
+/** The trust anchors of the profile whose analysis is made to fail (the file is deleted once the run is queued). */
+let fragileAnchors: string;
 const silentPeers: Server[] = [];
 const held: Socket[] = [];
 /** Every verdict of both scans is judged at this moment. */
@@ -48,6 +56,8 @@ beforeAll(async () => {
     silentPeers.push(silent);
   }
   const tls = network.endpoints.filter((e) => e.status === "tls").map((e) => e.address);
+  fragileAnchors = join(dir, "fragile-anchors.pem");
+  await copyFile(network.trustAnchorsPath, fragileAnchors);
   config = join(dir, "pkiscope.yaml");
   await writeFile(config, [
     "profiles:",
@@ -63,6 +73,11 @@ beforeAll(async () => {
     `        ports: [${network.port}]`,
     "        site: dmz",
     `    trustAnchors: ${network.trustAnchorsPath}`,
+    "  fragile:",
+    "    networks:",
+    `      - targets: [${tls[0]}]`,
+    `        ports: [${network.port}]`,
+    `    trustAnchors: ${fragileAnchors}`,
     "",
   ].join("\n"));
 });
@@ -74,7 +89,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const timeouts = ["--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", String(HANDSHAKE_MS)];
+const timeouts = ["--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", "3000"];
 
 /** A CLI child process with its output (stdout and stderr interleaved) gathered as it comes. */
 function start(args: string[]) {
@@ -120,11 +135,11 @@ describe("pkiscope coordinator and workers", () => {
     const referenceRunId = /run (\S+) complete/.exec(single.stderr)![1]!;
     const expected = await contentsOf(reference, referenceRunId);
     expect(expected.certificates.length).toBeGreaterThan(10);
-    expect(expected.findings.length).toBeGreaterThan(5);
+    expect(expected.findings.length, single.stderr).toBeGreaterThan(5);
 
     const db = await postgres.newSpec("distributed");
     const coordinator = start(["coordinator", "--db", db, "--config", config, "--profile", "lab", "--at", at, ...timeouts,
-      "--shard-size", String(SHARD_ADDRESSES * 2), "--lease-seconds", String(LEASE_SECONDS), "--wait"]);
+      "--shard-size", String(SHARD_ADDRESSES * 2), "--lease-seconds", String(LEASE_SECONDS), "--wait", "--out", join(dir, "distributed-report"), "--format", "json"]);
     const workers = [worker(db), worker(db), worker(db)];
     try {
       // The first worker seen holding a probe shard dies with it, well before its silent peer times out.
@@ -157,6 +172,9 @@ describe("pkiscope coordinator and workers", () => {
       expect(got.sightings).toEqual(expected.sightings);
       expect(got.distinctSightings).toBe(got.sightings.length);
       expect(got.findings).toEqual(expected.findings);
+      const report = JSON.parse(await readFile(join(dir, "distributed-report", "report.json"), "utf8")) as { scan: { id: string }; findings: { id: string }[] };
+      expect(report.scan.id).toBe(runId);
+      expect(report.findings.map((f) => f.id).sort()).toEqual(expected.findings);
       const shards = got.plan!.shards;
       expect(shards.map((s) => s.id)).toEqual(["probes-00000", "probes-00001", "probes-00002", "probes-00003", "sources"]);
       expect(shards.every((s) => s.done)).toBe(true);
@@ -190,6 +208,31 @@ describe("pkiscope coordinator and workers", () => {
     const done = await contentsOf(db, runId);
     expect(done.complete, dmz.log.text).toBe(true);
     expect(done.endpoints.length).toBe(2);
+  }, 120_000);
+
+  it("records the run failed when its analysis fails on its last try, and coordinator --wait exits 3 saying why", async () => {
+    const db = await postgres.newSpec("distributed_failed");
+    const coordinator = start(["coordinator", "--db", db, "--config", config, "--profile", "fragile", ...timeouts,
+      "--retry-limit", "0", "--poll-seconds", "1", "--wait"]);
+    const runId = await waitFor("the run id", () => /^([0-9a-f-]{36})$/m.exec(coordinator.log.text)?.[1]);
+    await unlink(fragileAnchors);
+    const lone = worker(db, ["--idle-exit", "3"]);
+    try {
+      expect((await coordinator.exited)[0], coordinator.log.text).toBe(3);
+      expect(coordinator.log.text).toContain(fragileAnchors);
+      expect((await lone.exited)[0], lone.log.text).toBe(0);
+      expect(lone.log.text).toContain(`run ${runId} recorded failed`);
+      const store = await openStore(db);
+      try {
+        const run = (await store.findRun(runId))!;
+        expect(runState(run)).toBe("failed");
+        expect(runFailure(run)).toContain("its analysis failed on its last try");
+      } finally {
+        await store.close();
+      }
+    } finally {
+      for (const p of [coordinator, lone]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    }
   }, 120_000);
 
   it("refuses a SQLite store", async () => {
