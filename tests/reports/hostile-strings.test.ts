@@ -7,54 +7,30 @@
 // Debian's headless Chromium, with the documents' CSP honoured and bypassed, and nothing may run.
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { type Server as HttpServer, createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Server as TlsServer, createServer as createTlsServer } from "node:tls";
 import { parse as parseCsv } from "csv-parse/sync";
-import MarkdownIt from "markdown-it";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateSpec, buildCertificate, privateKeyPem } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
 import { runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
+import { INERT_ANSI, TERMINAL_PAYLOADS, expectInert, expectPrintable, formulaCells, markdownPage, markupPayloads, startMarkerServer } from "./hostile-payloads.js";
 
 const PREFIX = "127.183.0";
 const MARKER_ADDRESS = `${PREFIX}.9`;
 const TLS_PORT = 8443;
 const DAY_MS = 86_400_000;
 
-// Every byte a terminal must never see from a hostile string (the set src/printable.ts replaces), "\n" aside.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-
 let dir: string;
 let out: string;
 let db: string;
-let marker: HttpServer;
-const markerHits: string[] = [];
+let marker: Awaited<ReturnType<typeof startMarkerServer>>;
+let markerHits: string[] = [];
 const servers: TlsServer[] = [];
 const printed: Record<string, string> = {};
-
-/** Markup payloads: each calls the injected function, and most also fetch from the marker server. */
-function markupPayloads(markerUrl: string) {
-  return {
-    script: `<script>${INJECTED_FUNCTION}();fetch('${markerUrl}/script')</script>`,
-    image: `<img src=x onerror="${INJECTED_FUNCTION}();fetch('${markerUrl}/img')">`,
-    attributeBreak: `"><svg onload=${INJECTED_FUNCTION}()>`,
-    quoteBreak: `'><iframe src=javascript:${INJECTED_FUNCTION}()></iframe>`,
-    titleBreak: `</title></text></style><script>alert(1)</script>`,
-    javascriptUrl: `javascript:${INJECTED_FUNCTION}()`,
-    remoteImage: `<img src="${markerUrl}/remote.png">`,
-  };
-}
-
-const TERMINAL_PAYLOADS = {
-  ansi: "\u001b[31mRED\u001b[0m\u001b]0;retitled\u0007\u001b[2J",
-  c1AndBidi: "c1\u009b2J bidi\u202eevil\u2066",
-  forgedLines: "line\nFORGED: a line of its own\r\nFORGED-CRLF\u2028FORGED-LS",
-};
 
 function leafSpec(subject: Array<[string, string]>, dnsNames: string[], issuer: { der: Buffer; key: ReturnType<typeof generateKeyPair> }): CertificateSpec & { key: ReturnType<typeof generateKeyPair> } {
   const key = generateKeyPair({ kind: "ec", curve: "P-256" });
@@ -86,13 +62,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pkiscope-hostile-"));
   out = join(dir, "report");
   db = join(dir, "pkiscope.db");
-  marker = createHttpServer((req, res) => {
-    markerHits.push(req.url ?? "");
-    res.end();
-  });
-  marker.listen(0, MARKER_ADDRESS);
-  await once(marker, "listening");
-  const markup = markupPayloads(`http://${MARKER_ADDRESS}:${(marker.address() as { port: number }).port}`);
+  marker = await startMarkerServer(MARKER_ADDRESS);
+  markerHits = marker.hits;
+  const markup = markupPayloads(marker.url);
 
   const rootKey = generateKeyPair({ kind: "ec", curve: "P-256" });
   const root = buildCertificate({
@@ -132,8 +104,7 @@ beforeAll(async () => {
     .replace('answer: # yes | partly | no | unknown\n    comment: ""', `answer: yes\n    comment: ${JSON.stringify(`${markup.script}${markup.image}`)}`));
   await pkiscope("assess", ["assess", "--db", db, "--answers", join(dir, "answers.yaml"), "--out", join(dir, "assessment")]);
 
-  const md = new MarkdownIt({ html: true, linkify: true });
-  writeFileSync(join(dir, "diff.html"), `<!doctype html><meta charset="utf-8"><body>${md.render(printed["diff md"]!)}</body>`);
+  writeFileSync(join(dir, "diff.html"), markdownPage(printed["diff md"]!));
   // The harness itself, shown to catch what it is meant to: the same payloads, unescaped.
   writeFileSync(join(dir, "canary.html"), `<!doctype html><meta charset="utf-8"><body>${markup.script}${markup.image}${markup.attributeBreak}</body>`);
 }, 240_000);
@@ -177,8 +148,7 @@ describe("HTML documents of a scan of hostile certificates, in headless Chromium
       }
       const subjects = report().inventory.certificates.map((c) => c.subject);
       for (const [page, seen] of loaded) {
-        expect({ page, calls: seen.calls, dialogs: seen.dialogs, requests: seen.requests, scripts: seen.scripts, dangerous: seen.dangerousAttributes })
-          .toEqual({ page, calls: 0, dialogs: 0, requests: [], scripts: 0, dangerous: [] });
+        expectInert(page, seen);
         expect(seen.text, page).toMatch(/onerror=\\?"pkiscopeInjected\(\)/);
       }
       expect(markerHits).toEqual([]);
@@ -195,10 +165,9 @@ describe("inventory.csv of hostile certificates", () => {
 
   for (const delimiter of [",", ";", "\t"]) {
     it(`has no cell a spreadsheet would run as a formula, split on "${delimiter === "\t" ? "\\t" : delimiter}"`, () => {
-      const rows = parseCsv(csv(), { delimiter, relax_column_count: true, relax_quotes: true, bom: true }) as string[][];
-      expect(rows.length).toBeGreaterThan(4);
-      const formulaCells = rows.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell));
-      expect(formulaCells).toEqual([]);
+      const { rows, formulas } = formulaCells(csv(), delimiter);
+      expect(rows).toBeGreaterThan(4);
+      expect(formulas).toEqual([]);
     });
   }
 
@@ -218,19 +187,13 @@ describe("terminal output of commands over hostile certificates", () => {
   const TERMINAL_COMMANDS = ["scan", "runs", "diff text", "diff md", "maturity", "metrics", "assess"];
 
   it("holds no control character and no forged line in any command's output", () => {
-    for (const name of TERMINAL_COMMANDS) {
-      const text = printed[name]!;
-      expect(text.length, name).toBeGreaterThan(0);
-      expect(text.match(UNPRINTABLE)?.[0], `${name} prints a control character`).toBeUndefined();
-      expect(text.split("\n").filter((line) => /^\s*FORGED/.test(line)), name).toEqual([]);
-    }
+    for (const name of TERMINAL_COMMANDS) expectPrintable(name, printed[name]!);
   });
 
   it("still shows the hostile strings, their controls replaced by U+FFFD", () => {
-    const inert = "\uFFFD[31mRED\uFFFD[0m\uFFFD]0;retitled\uFFFD\uFFFD[2J";
-    expect(printed["scan"]).toContain(`bad${inert}line\uFFFDFORGED: a line of its own\uFFFD\uFFFDFORGED-CRLF\uFFFDFORGED-LS.pem`);
+    expect(printed["scan"]).toContain(`bad${INERT_ANSI}line\uFFFDFORGED: a line of its own\uFFFD\uFFFDFORGED-CRLF\uFFFDFORGED-LS.pem`);
     // Subjects are shown as RFC 4514 strings (the semicolon escaped), in Markdown with its punctuation escaped.
-    expect(printed["diff text"]).toContain(inert.replace(";", "\\;"));
+    expect(printed["diff text"]).toContain(INERT_ANSI.replace(";", "\\;"));
     expect(printed["metrics"]).toContain("\uFFFD[31mRED\uFFFD[0m");
     expect(printed["diff md"]).toContain("\uFFFD\\[31mRED\uFFFD\\[0m");
     expect(printed["diff text"]).toContain("c1\uFFFD2J bidi\uFFFDevil\uFFFD");
