@@ -91,9 +91,15 @@ afterAll(async () => {
 
 const timeouts = ["--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", "3000"];
 
-/** A CLI child process with its output (stdout and stderr interleaved) gathered as it comes. */
+/**
+ * A CLI child process with its output (stdout and stderr interleaved) gathered as it comes. The
+ * database password goes in PGPASSWORD, as docs/deployment.md says, never on the command line.
+ */
 function start(args: string[]) {
-  const child = spawnCli(args);
+  const db = new URL(args[args.indexOf("--db") + 1]!);
+  const password = decodeURIComponent(db.password);
+  db.password = "";
+  const child = spawnCli(args.map((a, i) => (args[i - 1] === "--db" ? db.toString() : a)), { PGPASSWORD: password });
   const log = { text: "" };
   child.stdout.on("data", (d: Buffer) => (log.text += d.toString()));
   child.stderr.on("data", (d: Buffer) => (log.text += d.toString()));
@@ -181,6 +187,14 @@ describe("pkiscope coordinator and workers", () => {
       expect(shards.find((s) => s.id === shard)!.attempt).toBeGreaterThanOrEqual(2);
       // One conclusion, by one worker.
       expect(survivors.map((w) => (w.log.text.match(/concluded run/g) ?? []).length).reduce((a, b) => a + b, 0)).toBe(1);
+
+      // The password: in no process's output, no job of the queue.
+      const password = new URL(db).password;
+      expect(password.length).toBeGreaterThan(8);
+      expect([coordinator, ...workers].filter((p) => p.log.text.includes(password))).toEqual([]);
+      const jobs = (await postgres.sql(db, [{ text: "SELECT j::text AS row FROM pkiscope_queue.job j UNION ALL SELECT a::text FROM pkiscope_queue.archive a" }]))[0] as { row: string }[];
+      expect(jobs.length).toBeGreaterThanOrEqual(6);
+      expect(jobs.filter((j) => j.row.includes(password))).toEqual([]);
 
       // SIGTERM drains a worker: it exits 0.
       for (const w of survivors) w.child.kill("SIGTERM");
