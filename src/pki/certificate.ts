@@ -1,5 +1,6 @@
-// Turns DER into a CertificateRecord, once per distinct certificate. @peculiar/x509 reads names
-// and extensions; node:crypto reads the key (it is an order of magnitude faster and knows every
+// Turns DER into a CertificateRecord, once per distinct certificate. A DER walk
+// (der-certificate.ts) reads the usual certificate; @peculiar/x509's ASN.1 model reads the rest;
+// @peculiar/asn1-x509 decodes extensions; node:crypto reads the key (it is an order of magnitude faster and knows every
 // curve OpenSSL knows). Certificates are hostile input: anything unparsable becomes a
 // CertificateParseError that the caller records on the sighting.
 import { ECDH, createHash, createPublicKey } from "node:crypto";
@@ -11,6 +12,7 @@ import type { CertificateProfile, CertificateRecord, KeyAlgorithm } from "../mod
 import { EXTENDED_KEY_USAGES, KEY_USAGE_NAMES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS } from "./oids.js";
 import { certificateSpki, describeSignatureAlgorithm } from "./signatures.js";
 import { certificateNames } from "./der-names.js";
+import { type CertificateFields, type ExtensionFields, readCertificateFields, walkExtension } from "./der-certificate.js";
 import { assessRsaModulus, modulusFromSpki } from "./rsa-weakness.js";
 
 export class CertificateParseError extends Error {
@@ -32,17 +34,23 @@ export function sha256Hex(data: Uint8Array | ArrayBuffer): string {
 }
 
 export function parseCertificate(der: Buffer): ParsedCertificate {
+  const walked = readCertificateFields(der);
+  return walked ? describeFields(der, walked, walkExtension) : parseCertificateThroughModel(der);
+}
+
+/**
+ * A certificate the DER walk (der-certificate.ts) does not take, read through @peculiar/x509's
+ * ASN.1 model, its extensions decoded with @peculiar/asn1-x509; exported so tests can compare
+ * the two readings.
+ */
+export function parseCertificateThroughModel(der: Buffer): ParsedCertificate {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(der);
   } catch (err) {
     throw new CertificateParseError(`not a parsable X.509 certificate: ${messageOf(err)}`, { cause: err });
   }
-  try {
-    return describe(der, cert);
-  } catch (err) {
-    throw new CertificateParseError(`certificate fields unreadable: ${messageOf(err)}`, { cause: err });
-  }
+  return describeFields(der, modelFields(der, cert), () => null);
 }
 
 /** x509 keeps its parsed ASN.1 model protected; this parser reads it rather than parse twice. */
@@ -50,15 +58,51 @@ function asnOf(cert: x509.X509Certificate): asnX509.Certificate {
   return (cert as unknown as { asn: asnX509.Certificate }).asn;
 }
 
-function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
+/** The model's fields, lazily where x509 would throw, so its errors land in describeFields' catch. */
+function modelFields(der: Buffer, cert: x509.X509Certificate): () => CertificateFields {
+  return () => {
+    const { tbsCertificate: tbs, signatureAlgorithm } = asnOf(cert);
+    const keyInfo = tbs.subjectPublicKeyInfo;
+    const { parameters } = keyInfo.algorithm;
+    return {
+      version: tbs.version,
+      serial: new Uint8Array(tbs.serialNumber),
+      subject: cert.subject,
+      issuer: cert.issuer,
+      emptySubject: tbs.subject.length === 0,
+      emptyIssuer: tbs.issuer.length === 0,
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      signatureOid: signatureAlgorithm.algorithm,
+      // Encoded again (read for RSASSA-PSS only, whose hash sits in the parameters, kept as they were read).
+      signatureDer: () => new Uint8Array(AsnConvert.serialize(signatureAlgorithm)),
+      // The key as encoded: x509's publicKey getter would encode it again (about 7% of a parse).
+      spki: certificateSpki(der) ?? Buffer.from(cert.publicKey.rawData),
+      keyOid: keyInfo.algorithm.algorithm,
+      keyParameters: parameters ? new Uint8Array(parameters) : null,
+      keyBits: new Uint8Array(keyInfo.subjectPublicKey),
+      extensions: (tbs.extensions ?? []).map((ext) => ({ oid: ext.extnID, critical: ext.critical, value: new Uint8Array(ext.extnValue.buffer) })),
+    };
+  };
+}
+
+/** Reads an extension of the usual shape, or null to decode it with @peculiar/asn1-x509. */
+type ExtensionWalker = (oid: string, value: Uint8Array) => Partial<ExtensionFields> | null;
+
+function describeFields(der: Buffer, read: CertificateFields | (() => CertificateFields), walk: ExtensionWalker): ParsedCertificate {
+  try {
+    return describe(der, typeof read === "function" ? read() : read, walk);
+  } catch (err) {
+    throw new CertificateParseError(`certificate fields unreadable: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+function describe(der: Buffer, cert: CertificateFields, walk: ExtensionWalker): ParsedCertificate {
   const warnings: string[] = [];
-  const tbs = asnOf(cert).tbsCertificate;
-  // The key as encoded: x509's publicKey getter would encode it again (about 7% of a parse).
-  const spki = certificateSpki(der) ?? Buffer.from(cert.publicKey.rawData);
-  const key = describeKey(spki, tbs.subjectPublicKeyInfo);
+  const key = describeKey(cert);
   if (key.parametersInherited) warnings.push("DSA key without parameters: they are inherited from the issuer's key (RFC 3279 §2.3.2), so its size is unknown here");
-  const signature = describeSignature(cert);
-  const ext = readExtensions(cert, warnings);
+  const signature = describeSignatureAlgorithm(cert.signatureOid, cert.signatureDer);
+  const ext = readExtensions(cert, walk, warnings);
   // The names exactly as encoded (x509 would re-encode them, mangling invalid UTF-8): what
   // issuer matching and CRL issuers compare against.
   const names = certificateNames(der);
@@ -70,13 +114,13 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
     sha256: sha256Hex(der),
     subject: cert.subject,
     issuer: cert.issuer,
-    serialNumber: cert.serialNumber.toLowerCase(),
+    serialNumber: serialHex(cert.serial),
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     keyAlgorithm: key.algorithm,
     keySize: key.size,
     curve: key.curve,
-    spkiSha256: sha256Hex(spki),
+    spkiSha256: sha256Hex(cert.spki),
     signatureAlgorithm: signature.name,
     signatureHash: signature.hash,
     ...ext,
@@ -84,9 +128,15 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
     rsaWeakness: key.modulus === null ? null : assessRsaModulus(key.modulus),
     parseWarnings: warnings,
     keyParametersInherited: key.parametersInherited,
-    profile: describeProfile(tbs),
+    profile: describeProfile(cert),
   };
   return { record, subjectNameHash, issuerNameHash };
+}
+
+/** x509's serialNumber: the INTEGER's octets in hex, a leading 0x00 before a high bit dropped. */
+function serialHex(serial: Uint8Array): string {
+  const octets = serial.length > 1 && serial[0] === 0 && serial[1]! > 0x7f ? serial.subarray(1) : serial;
+  return Buffer.from(octets.buffer, octets.byteOffset, octets.length).toString("hex");
 }
 
 interface KeyDescription {
@@ -100,17 +150,16 @@ interface KeyDescription {
 
 const ASN1_NULL = Buffer.from([0x05, 0x00]);
 
-function describeKey(spki: Buffer, keyInfo: asnX509.SubjectPublicKeyInfo): KeyDescription {
-  const algorithmIdentifier = keyInfo.algorithm;
-  const algorithm: KeyAlgorithm = PUBLIC_KEY_ALGORITHMS[algorithmIdentifier.algorithm] ?? "unknown";
-  const { parameters } = algorithmIdentifier;
+function describeKey(cert: CertificateFields): KeyDescription {
+  const algorithm: KeyAlgorithm = PUBLIC_KEY_ALGORITHMS[cert.keyOid] ?? "unknown";
+  const parameters = cert.keyParameters;
   // Absent parameters mean the issuer's (PKITS 4.1.5); a NULL in their place reads the same.
-  if (algorithm === "DSA" && (!parameters || ASN1_NULL.equals(Buffer.from(parameters)))) {
+  if (algorithm === "DSA" && (!parameters || ASN1_NULL.equals(parameters))) {
     return { algorithm, size: null, curve: null, modulus: null, parametersInherited: true };
   }
-  const point = algorithm === "EC" ? namedCurvePoint(spki, keyInfo) : null;
+  const point = algorithm === "EC" ? namedCurvePoint(cert) : null;
   if (point) return { algorithm, size: point.size, curve: point.curve, modulus: null, parametersInherited: false };
-  return { ...describeKeyObject(spki, algorithm), parametersInherited: false };
+  return { ...describeKeyObject(cert.spki, algorithm), parametersInherited: false };
 }
 
 /** OpenSSL's names of the named curves NAMED_CURVES knows, by the DER of their OID (as an SPKI's parameters hold it). */
@@ -132,11 +181,9 @@ const CURVES_BY_OID_DER: Readonly<Record<string, string>> = {
  * OpenSSL 3's decoders, which cost about three times as much. null for anything else (explicit
  * parameters, an unknown curve, unused bits): describeKeyObject() judges those.
  */
-function namedCurvePoint(spki: Buffer, keyInfo: asnX509.SubjectPublicKeyInfo): { size: number | null; curve: string | null } | null {
-  const { parameters } = keyInfo.algorithm;
-  const opensslName = parameters ? CURVES_BY_OID_DER[Buffer.from(parameters).toString("hex")] : undefined;
+function namedCurvePoint({ spki, keyParameters, keyBits: point }: CertificateFields): { size: number | null; curve: string | null } | null {
+  const opensslName = keyParameters ? CURVES_BY_OID_DER[Buffer.from(keyParameters.buffer, keyParameters.byteOffset, keyParameters.length).toString("hex")] : undefined;
   const named = opensslName ? NAMED_CURVES[opensslName] : undefined;
-  const point = new Uint8Array(keyInfo.subjectPublicKey);
   // The BIT STRING ends the SPKI: the octet before its content counts the unused bits, zero for a point.
   if (!opensslName || !named || spki.length <= point.length || spki[spki.length - point.length - 1] !== 0) return null;
   try {
@@ -179,33 +226,12 @@ export function describeKeyObject(spki: Buffer, algorithm: KeyAlgorithm): Omit<K
   }
 }
 
-function describeSignature(cert: x509.X509Certificate): { name: string; hash: string | null } {
-  const algorithm = asnOf(cert).signatureAlgorithm;
-  // Encoded again only for RSASSA-PSS, whose hash sits in the parameters (kept as they were read).
-  return describeSignatureAlgorithm(algorithm.algorithm, () => new Uint8Array(AsnConvert.serialize(algorithm)));
-}
 
-type ExtensionFields = Pick<
-  CertificateRecord,
-  | "sans"
-  | "hasSanExtension"
-  | "isCA"
-  | "pathLength"
-  | "keyUsage"
-  | "extendedKeyUsage"
-  | "authorityKeyId"
-  | "subjectKeyId"
-  | "crlDistributionPoints"
-  | "ocspUrls"
-  | "caIssuersUrls"
-  | "certificatePolicies"
-  | "cpsUris"
->;
-
-// Extensions are decoded straight from the parsed ASN.1 with @peculiar/asn1-x509. x509's
-// `extensions` getter re-serialises and re-parses every extension (about 10 ms a certificate
-// with the usual nine extensions, measured here); this costs about 0.5 ms.
-function readExtensions(cert: x509.X509Certificate, warnings: string[]): ExtensionFields {
+// Extensions of the usual shapes are read by walkExtension() (der-certificate.ts); the rest are
+// decoded from their values with @peculiar/asn1-x509. x509's `extensions` getter would
+// re-serialise and re-parse every extension (about 10 ms a certificate with the usual nine
+// extensions, measured here).
+function readExtensions(cert: CertificateFields, walk: ExtensionWalker, warnings: string[]): ExtensionFields {
   const fields: ExtensionFields = {
     sans: [],
     hasSanExtension: false,
@@ -221,19 +247,24 @@ function readExtensions(cert: x509.X509Certificate, warnings: string[]): Extensi
     certificatePolicies: [],
     cpsUris: [],
   };
-  for (const ext of asnOf(cert).tbsCertificate.extensions ?? []) {
-    const decode = EXTENSION_DECODERS[ext.extnID];
+  for (const ext of cert.extensions) {
+    const walked = walk(ext.oid, ext.value);
+    if (walked) {
+      Object.assign(fields, walked);
+      continue;
+    }
+    const decode = EXTENSION_DECODERS[ext.oid];
     if (!decode) continue;
     try {
-      decode(ext.extnValue.buffer, fields);
+      decode(ext.value, fields);
     } catch (err) {
-      warnings.push(`extension ${ext.extnID} undecodable: ${messageOf(err)}`);
+      warnings.push(`extension ${ext.oid} undecodable: ${messageOf(err)}`);
     }
   }
   return fields;
 }
 
-type ExtensionDecoder = (value: ArrayBuffer, fields: ExtensionFields) => void;
+type ExtensionDecoder = (value: Uint8Array, fields: ExtensionFields) => void;
 
 const EXTENSION_DECODERS: Readonly<Record<string, ExtensionDecoder>> = {
   [asnX509.id_ce_basicConstraints]: (value, fields) => {
@@ -305,19 +336,19 @@ const EXTENSION_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** How the TBS is encoded, as the certificate-profile rule judges it. */
-function describeProfile(tbs: asnX509.TBSCertificate): CertificateProfile {
+function describeProfile(cert: CertificateFields): CertificateProfile {
   // The INTEGER's content octets, two's complement as encoded (a leading 0x00 counts).
-  const serial = new Uint8Array(tbs.serialNumber);
-  const extensions = (tbs.extensions ?? []).map((ext) => ({ name: EXTENSION_NAMES[ext.extnID] ?? ext.extnID, critical: ext.critical }));
+  const { serial } = cert;
+  const extensions = cert.extensions.map((ext) => ({ name: EXTENSION_NAMES[ext.oid] ?? ext.oid, critical: ext.critical }));
   const names = extensions.map((ext) => ext.name);
   return {
-    version: tbs.version + 1,
+    version: cert.version + 1,
     serialBytes: serial.length,
     serialSign: (serial[0] ?? 0) & 0x80 ? "negative" : serial.every((byte) => byte === 0) ? "zero" : "positive",
     criticalExtensions: extensions.filter((ext) => ext.critical).map((ext) => ext.name),
     duplicateExtensions: [...new Set(names.filter((name, i) => names.indexOf(name) !== i))],
-    emptySubject: tbs.subject.length === 0,
-    emptyIssuer: tbs.issuer.length === 0,
+    emptySubject: cert.emptySubject,
+    emptyIssuer: cert.emptyIssuer,
   };
 }
 

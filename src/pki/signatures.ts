@@ -68,7 +68,8 @@ const KNOWN_HASHES: ReadonlySet<string> = new Set(Object.values(HASH_ALGORITHMS)
 const AVAILABLE_HASHES: ReadonlySet<string> = new Set(getHashes());
 
 // ---------------------------------------------------------------------------------------------
-// Just enough DER for an AlgorithmIdentifier and RSASSA-PSS-params. Every header is checked
+// Just enough DER for an AlgorithmIdentifier and RSASSA-PSS-params (and, in der-certificate.ts, a
+// certificate's TBS). Every header is checked
 // against its parent; anything off (BER, trailing bytes, a field out of order) is null.
 
 const INTEGER = 0x02;
@@ -78,7 +79,7 @@ const SEQUENCE = 0x30;
 const CONTEXT_0 = 0xa0;
 const DSA_KEY = "1.2.840.10040.4.1";
 
-interface Element {
+export interface Element {
   tag: number;
   /** Where its header begins. */
   header: number;
@@ -88,7 +89,7 @@ interface Element {
   end: number;
 }
 
-function element(der: Uint8Array, offset: number, limit: number): Element | null {
+export function element(der: Uint8Array, offset: number, limit: number): Element | null {
   if (offset + 2 > limit) return null;
   const tag = der[offset]!;
   const first = der[offset + 1]!;
@@ -107,7 +108,7 @@ function element(der: Uint8Array, offset: number, limit: number): Element | null
 }
 
 /** The elements that exactly fill `parent`, or null. */
-function children(der: Uint8Array, parent: Element): Element[] | null {
+export function children(der: Uint8Array, parent: Element): Element[] | null {
   const list: Element[] = [];
   for (let pos = parent.start; pos < parent.end; pos = list[list.length - 1]!.end) {
     const child = element(der, pos, parent.end);
@@ -117,7 +118,7 @@ function children(der: Uint8Array, parent: Element): Element[] | null {
   return list;
 }
 
-function oidText(der: Uint8Array, oid: Element): string | null {
+export function oidText(der: Uint8Array, oid: Element): string | null {
   if (oid.tag !== OID || oid.end === oid.start || (der[oid.end - 1]! & 0x80) !== 0) return null;
   const arcs: number[] = [];
   let value = 0;

@@ -1,0 +1,76 @@
+// The DER walk (der-certificate.ts) against @peculiar/x509's ASN.1 model: for every certificate
+// of the pyca-x509 and NIST PKITS corpora, and for one certificate with each of its bytes
+// altered, parseCertificate() gives the very record (or the very error) the model's reading gives.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseCertificate, parseCertificateThroughModel } from "../../src/pki/certificate.js";
+import { readCertificateFields } from "../../src/pki/der-certificate.js";
+import { certificatesInBlob } from "../../src/pki/pem.js";
+
+const CORPORA = fileURLToPath(new URL("../../../shared/corpora/", import.meta.url));
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Every certificate of the corpora: DER files as they are, PEM files block by block. */
+const corpus = filesUnder(CORPORA)
+  .filter((path) => /\.(crt|pem|der|cer)$/.test(path))
+  .flatMap((path) => {
+    const bytes = readFileSync(path);
+    const blocks = bytes.includes("-----BEGIN") ? certificatesInBlob(bytes) : [bytes];
+    return blocks.map((der, i) => ({ name: `${path.slice(CORPORA.length)}#${i}`, der }));
+  });
+
+/** The record, or the error's class and message. */
+function outcome(parse: (der: Buffer) => unknown, der: Buffer): unknown {
+  try {
+    return parse(der);
+  } catch (err) {
+    return { error: (err as Error).constructor.name, message: (err as Error).message };
+  }
+}
+
+describe("parseCertificate's DER walk", () => {
+  it("reads every corpus certificate as the ASN.1 model does", () => {
+    expect(corpus.length).toBeGreaterThan(500);
+    let walked = 0;
+    for (const { name, der } of corpus) {
+      if (readCertificateFields(der)) walked++;
+      expect(outcome(parseCertificate, der), name).toEqual(outcome(parseCertificateThroughModel, der));
+    }
+    // Most take the walk, and the unusual rest the model: both readings are exercised.
+    expect(walked).toBeGreaterThan(corpus.length * 0.8);
+    expect(walked).toBeLessThan(corpus.length);
+  });
+
+  it("agrees with the model on a certificate with any one byte altered", () => {
+    const { der } = corpus.find((c) => c.name.endsWith("cryptography.io.pem#0"))!;
+    const unaltered = JSON.stringify(outcome(parseCertificate, der));
+    // Every byte but the RSA modulus' and the signature's (altering those alters no structure).
+    const fields = readCertificateFields(der)!;
+    const keyStart = fields.keyBits.byteOffset - der.byteOffset + 16;
+    const keyEnd = keyStart + fields.keyBits.length - 32;
+    const signatureStart = der.length - 256 + 8;
+    let changedOutcomes = 0;
+    let alterations = 0;
+    for (let i = 0; i < signatureStart; i++) {
+      if (i >= keyStart && i < keyEnd) continue;
+      alterations++;
+      const altered = Buffer.from(der);
+      // The low bit alters values and tags; the high bit alters lengths' forms and unused-bit counts.
+      altered[i]! ^= i % 2 === 0 ? 0x01 : 0x80;
+      const walkedOutcome = outcome(parseCertificate, altered);
+      expect(walkedOutcome, `byte ${i}`).toEqual(outcome(parseCertificateThroughModel, altered));
+      if (JSON.stringify(walkedOutcome) !== unaltered) changedOutcomes++;
+    }
+    // The alterations reach the fields: most change the record or make it an error.
+    expect(alterations).toBeGreaterThan(700);
+    expect(changedOutcomes).toBeGreaterThan(alterations / 2);
+  });
+});
