@@ -5,7 +5,8 @@
 // while it holds a shard: the run still completes, that shard is claimed again once its lease
 // expires, and the run holds exactly the certificates, endpoints, sightings and findings of a
 // single-process `pkiscope scan` of the same profile. A shard of a network with `site: dmz` is
-// taken only by a worker started with --site dmz. A run whose analysis fails on its last try is
+// taken only by a worker started with --site dmz, which SIGTERM lets finish it before exiting;
+// any worker concludes the run. A run whose analysis fails on its last try is
 // recorded failed, and coordinator --wait exits 3 naming why.
 import { once } from "node:events";
 import { copyFile, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
@@ -69,7 +70,8 @@ beforeAll(async () => {
     `    trustAnchors: ${network.trustAnchorsPath}`,
     "  segmented:",
     "    networks:",
-    `      - targets: [${tls.slice(0, 2).join(", ")}]`,
+    // Two TLS endpoints and a silent peer: the shard lasts a handshake timeout.
+    `      - targets: [${[...tls.slice(0, 2), `${PREFIX}.3:${SILENT_PORT}`].join(", ")}]`,
     `        ports: [${network.port}]`,
     "        site: dmz",
     `    trustAnchors: ${network.trustAnchorsPath}`,
@@ -204,7 +206,7 @@ describe("pkiscope coordinator and workers", () => {
     }
   }, 300_000);
 
-  it("hands a shard that requires a site only to a worker of that site", async () => {
+  it("hands a shard that requires a site only to a worker of that site; SIGTERM lets that worker finish it, and any worker concludes the run", async () => {
     const db = await postgres.newSpec("distributed_sites");
     const queued = await runInProcess(["coordinator", "--db", db, "--config", config, "--profile", "segmented", "--at", at, ...timeouts]);
     expect(queued.code, queued.stderr).toBe(0);
@@ -216,12 +218,24 @@ describe("pkiscope coordinator and workers", () => {
     const pending = await contentsOf(db, runId);
     expect(pending.plan!.shards.map((s) => [s.site, s.done])).toEqual([["dmz", false]]);
 
-    const dmz = worker(db, ["--site", "dmz", "--idle-exit", "3"]);
+    // Told to stop while it holds the shard (its silent peer holds it for a handshake timeout), the dmz worker finishes it and claims nothing more.
+    const dmz = worker(db, ["--site", "dmz"]);
+    await waitFor("the dmz worker to claim its shard", () => (claimsIn(dmz.log.text).length > 0 ? true : undefined), 60_000);
+    dmz.child.kill("SIGTERM");
     expect((await dmz.exited)[0], dmz.log.text).toBe(0);
     expect(claimsIn(dmz.log.text)).toEqual(["probes-00000"]);
+    expect(dmz.log.text.indexOf("stopping: claiming nothing more")).toBeGreaterThan(-1);
+    expect(dmz.log.text.indexOf("stopping: claiming nothing more")).toBeLessThan(dmz.log.text.indexOf("finished shard probes-00000"));
+    expect(dmz.log.text).not.toContain("claimed the analysis");
+    expect((await contentsOf(db, runId)).complete).toBe(false);
+
+    // The analysis is any worker's.
+    const concluder = worker(db, ["--once"]);
+    expect((await concluder.exited)[0], concluder.log.text).toBe(0);
+    expect(concluder.log.text).toContain(`concluded run ${runId}`);
     const done = await contentsOf(db, runId);
-    expect(done.complete, dmz.log.text).toBe(true);
-    expect(done.endpoints.length).toBe(2);
+    expect(done.complete).toBe(true);
+    expect(done.endpoints.filter((e) => / tls /.test(e)).length).toBe(2);
   }, 120_000);
 
   it("records the run failed when its analysis fails on its last try, and coordinator --wait exits 3 saying why", async () => {
