@@ -11,3 +11,15 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, "\uFFFD");
 }
+
+/** The ones JSON.stringify leaves raw (it escapes C0 controls itself): DEL, C1, the separators, the bidi controls. */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text for a terminal: those characters written as \uXXXX escapes. Outside strings JSON
+ * has none of them, and inside one the escape means the same character, so the value is
+ * unchanged: a JSON parser reads exactly what it would have, with nothing lost to U+FFFD.
+ */
+export function printableJson(json: string): string {
+  return json.replace(UNPRINTABLE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

@@ -5,6 +5,7 @@ import { loadProfile } from "../config/load.js";
 import { secretEnvNames } from "../config/schema.js";
 import { THRESHOLDS } from "../engine/defaults.js";
 import { UsageError } from "../errors.js";
+import { printableJson } from "../printable.js";
 import { displayStoreSpec, openStore } from "../store/open.js";
 import type { CliIo, GlobalOptions } from "./index.js";
 import { loggerFor } from "./support.js";
@@ -25,7 +26,7 @@ export async function alertCommand(options: AlertCommandOptions, io: CliIo): Pro
     const alerts = await deliverRunAlerts(store, { name: options.profile, sinks: profile.sinks, secretEnv: secretEnvNames(profile) }, run.id, io.env, log);
     const against = alerts.previousRun === null ? "" : ` against run ${alerts.previousRun}`;
     log.info(`run ${alerts.run}${against}: ${alerts.events.length} alert events, ${alerts.deliveries.filter((d) => d.delivered).length} of ${alerts.deliveries.length} deliveries made`);
-    if (!options.quiet) io.stdout.write(`${JSON.stringify(alerts, null, 2)}\n`);
+    if (!options.quiet) io.stdout.write(`${printableJson(JSON.stringify(alerts, null, 2))}\n`);
     return alerts.deliveries.every((d) => d.delivered) ? 0 : 1;
   } finally {
     await store.close();

@@ -10,7 +10,7 @@ import { loadPkicMapping } from "../maturity/pkic.js";
 import { answersTemplate, loadAnswers, loadQuestionnaire } from "../maturity/questionnaire.js";
 import { defaultRubricPath, loadRubric } from "../maturity/rubric.js";
 import { MATURITY_CATEGORIES, type MaturityScore } from "../model/maturity.js";
-import { printable } from "../printable.js";
+import { printable, printableJson } from "../printable.js";
 import { writeAssessment } from "../reports/assessment.js";
 import { CATEGORY_NAMES } from "../reports/maturity-html.js";
 import { openStore } from "../store/open.js";
@@ -70,7 +70,7 @@ export async function maturityCommand(options: MaturityCommandOptions, io: CliIo
       await writeFile(path, json);
       loggerFor(options, io).info(`maturity of ${scored.runs.length} run(s): ${path}`);
     }
-    io.stdout.write(options.format === "json" ? json : maturitySummary(scored.maturity));
+    io.stdout.write(options.format === "json" ? printableJson(json) : maturitySummary(scored.maturity));
     return 0;
   } finally {
     await store.close();

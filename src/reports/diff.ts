@@ -2,7 +2,7 @@
 // change log). Text and Markdown share one list of sections and differ only in headings and in
 // how hostile strings (certificate subjects, messages) are made safe.
 import type { DiffMaturityChange, RunDiff, SeenSpan } from "../model/diff.js";
-import { printable } from "../printable.js";
+import { printable, printableJson } from "../printable.js";
 import { mdEscape } from "./assessment.js";
 import { CATEGORY_NAMES } from "./maturity-html.js";
 
@@ -15,7 +15,7 @@ interface Section {
 }
 
 export function renderDiff(diff: RunDiff, format: DiffFormat): string {
-  if (format === "json") return `${JSON.stringify(diff, null, 2)}\n`;
+  if (format === "json") return `${printableJson(JSON.stringify(diff, null, 2))}\n`;
   const safe = format === "md" ? mdEscape : printable;
   const runLine = (which: string, r: RunDiff["from"]) =>
     `${which} ${r.id} started ${r.startedAt}${r.profile === null ? "" : ` profile ${safe(r.profile)}`} targets ${safe(r.targets.join(","))}`;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OutputError, UsageError } from "../errors.js";
+import { printableJson } from "../printable.js";
 import { splitList } from "../targets/targets.js";
 import { renderCbom } from "./cbom.js";
 import { renderInventoryCsv } from "./csv.js";
@@ -42,9 +43,17 @@ export function renderReport(report: Report, format: ReportFormat): string {
   return [...FILES[format].chunks(report)].join("");
 }
 
-/** Writes one format to `out` as a stream, waiting for it to drain; `out` stays open (it may be stdout). */
+/**
+ * Writes one format to `out` (stdout, likely a terminal) as a stream, waiting for it to drain;
+ * `out` stays open. JSON formats are made printable there (the same value; see printableJson).
+ */
 export async function streamReport(report: Report, format: ReportFormat, out: NodeJS.WritableStream): Promise<void> {
-  await pipeline(reportStream(report, format), out, { end: false });
+  const chunks = FILES[format].chunks(report);
+  await pipeline(Readable.from(batched(format === "json" || format === "cbom" ? printableChunks(chunks) : chunks)), out, { end: false });
+}
+
+function* printableChunks(chunks: Iterable<string>): Generator<string> {
+  for (const chunk of chunks) yield printableJson(chunk);
 }
 
 function reportStream(report: Report, format: ReportFormat): Readable {

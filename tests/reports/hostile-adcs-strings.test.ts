@@ -25,7 +25,7 @@ import { ADCS_SNAPSHOT_VERSION, type AdcsSnapshot } from "../../src/model/adcs.j
 import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { securityDescriptor } from "../adcs/sd-builder.js";
-import { runToEnd, spawnCli } from "../cli/cli-helpers.js";
+import { runInProcess, runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
 import {
   INERT_ANSI, type MarkupPayloads, TERMINAL_PAYLOADS, UNPRINTABLE, expectInert, expectPrintable, formulaCells, markdownPage, markupPayloads, startMarkerServer,
@@ -143,7 +143,7 @@ async function concludedRun(store: SqliteStore, withSnapshot: boolean): Promise<
   const plan: ScanPlan = {
     targetTexts: [], specs: [], ports: [443], exclude: [], files: [], trustAnchors: null, concurrency: 4,
     timeouts: { connectMs: 1000, handshakeMs: 1000 }, fetch: { ...DEFAULT_FETCH, enabled: false }, revocation: { ...DEFAULT_REVOCATION, enabled: false },
-    thresholds: DEFAULT_THRESHOLDS,
+    thresholds: DEFAULT_THRESHOLDS, profile: { name: "adcs", networks: [], files: [] },
     ...(withSnapshot ? { ldap: [{ url: "ldaps://127.209.0.1:636", bindDn: "CN=reader,DC=hostile,DC=test", password: "unused", insecure: true }] } : {}),
   };
   const hooks = { log: silentLogger, signal: new AbortController().signal };
@@ -188,13 +188,26 @@ beforeAll(async () => {
     await store.close();
   }
 
-  await pkiscope("report", ["report", "--db", db, "--run", runId, "--format", "html,csv,json,cbom", "--out", out]);
-  await pkiscope("runs", ["runs", "--db", db]);
-  await pkiscope("maturity", ["maturity", "--db", db, "--run", runId]);
-  await pkiscope("metrics", ["metrics", "--db", db]);
-  for (const format of ["text", "md"]) await pkiscope(`diff ${format}`, ["diff", "--db", db, "--from", earlier, "--to", runId, "--format", format]);
-  writeFileSync(join(dir, "answers.yaml"), await pkiscope("questionnaire", ["questionnaire", "init"]));
-  await pkiscope("assess", ["assess", "--db", db, "--run", runId, "--answers", join(dir, "answers.yaml"), "--out", join(dir, "assessment")]);
+  const { stdout: template } = await runInProcess(["questionnaire", "init"]);
+  writeFileSync(join(dir, "answers.yaml"), template);
+  writeFileSync(join(dir, "pkiscope.yaml"), "profiles:\n  adcs:\n    sinks: []\n");
+  const diff = (format: string) => ["diff", "--db", db, "--from", earlier, "--to", runId, "--format", format];
+  // Two at a time (the machine has two cores); alert, which records its deliveries, runs alone after them.
+  const commands: Array<[string, string[]]> = [
+    ["report", ["report", "--db", db, "--run", runId, "--format", "html,csv,json,cbom", "--out", out]],
+    ["runs", ["runs", "--db", db]],
+    ["maturity", ["maturity", "--db", db, "--run", runId]],
+    ["metrics", ["metrics", "--db", db]],
+    ["diff text", diff("text")],
+    ["diff md", diff("md")],
+    ["assess", ["assess", "--db", db, "--run", runId, "--answers", join(dir, "answers.yaml"), "--out", join(dir, "assessment")]],
+    // JSON printed to a terminal: lossless, and as printable as the text.
+    ["report json", ["report", "--db", db, "--run", runId, "--format", "json"]],
+    ["maturity json", ["maturity", "--db", db, "--run", runId, "--format", "json"]],
+    ["diff json", diff("json")],
+  ];
+  for (let i = 0; i < commands.length; i += 2) await Promise.all(commands.slice(i, i + 2).map(([name, args]) => pkiscope(name, args)));
+  await pkiscope("alert", ["alert", "--db", db, "--config", join(dir, "pkiscope.yaml"), "--profile", "adcs", "--run", runId]);
   writeFileSync(join(dir, "diff.html"), markdownPage(printed["diff md"]!));
   writeFileSync(join(dir, "assessment-md.html"), markdownPage(readFileSync(join(dir, "assessment", "assessment.md"), "utf8")));
 }, 120_000);
@@ -281,10 +294,21 @@ describe("inventory.csv of a hostile directory", () => {
 });
 
 describe("terminal output of commands over a hostile directory", () => {
-  const TERMINAL_COMMANDS = ["report", "runs", "maturity", "metrics", "diff text", "diff md", "assess"];
+  const TERMINAL_COMMANDS = [
+    "report", "runs", "maturity", "metrics", "diff text", "diff md", "assess", "report json", "maturity json", "diff json", "alert",
+  ];
 
   it("holds no control character and no forged line in any command's output", () => {
     for (const name of TERMINAL_COMMANDS) expectPrintable(name, printed[name]!);
+  });
+
+  it("prints JSON whose controls are escapes: a parser reads the same values as from the files, nothing replaced", () => {
+    expect(JSON.parse(printed["report json"]!)).toEqual(reportJson());
+    expect(printed["report json"]).toContain("bidi\\u202eevil\\u2066");
+    const alert = JSON.parse(printed["alert"]!.slice(printed["alert"]!.indexOf("{"))) as { events: unknown[] };
+    expect(JSON.stringify(alert.events)).toContain(JSON.stringify(`template ${names.formulaTemplate}`).slice(1, -1));
+    const diff = JSON.parse(printed["diff json"]!) as { findings: { opened: Array<{ message: string }> } };
+    expect(diff.findings.opened.map((f) => f.message).join("\n")).toContain(`template ${names.esc1Template}: `);
   });
 
   it("still shows the hostile names, their controls replaced by U+FFFD", () => {
