@@ -70,9 +70,8 @@ beforeAll(async () => {
     `    trustAnchors: ${network.trustAnchorsPath}`,
     "  segmented:",
     "    networks:",
-    // Two TLS endpoints and a silent peer: the shard lasts a handshake timeout.
-    `      - targets: [${[...tls.slice(0, 2), `${PREFIX}.3:${SILENT_PORT}`].join(", ")}]`,
-    `        ports: [${network.port}]`,
+    // Two TLS endpoints and a silent peer, each at its own port: the shard lasts a handshake timeout.
+    `      - targets: [${[...tls.slice(0, 2).map((a) => `${a}:${network.port}`), `${PREFIX}.3:${SILENT_PORT}`].join(", ")}]`,
     "        site: dmz",
     `    trustAnchors: ${network.trustAnchorsPath}`,
     "  fragile:",
@@ -80,6 +79,11 @@ beforeAll(async () => {
     `      - targets: [${tls[0]}]`,
     `        ports: [${network.port}]`,
     `    trustAnchors: ${fragileAnchors}`,
+    "  spaced:",
+    "    networks:",
+    `      - targets: [${tls[0]}]`,
+    `        ports: [${network.port}]`,
+    '        site: "dmz east"',
     "",
   ].join("\n"));
 });
@@ -263,11 +267,18 @@ describe("pkiscope coordinator and workers", () => {
     }
   }, 120_000);
 
-  it("refuses a SQLite store", async () => {
+  it("refuses a SQLite store, and a site label no worker could be started with", async () => {
     for (const command of [["coordinator", "--config", config, "--profile", "lab"], ["worker"]]) {
       const result = await runInProcess([...command, "--db", join(dir, "store.db")]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("postgres://");
     }
+    // Refused before the store is opened: this URL is never connected to.
+    const spaced = await runInProcess(["coordinator", "--config", config, "--profile", "spaced", "--db", "postgres://nobody@127.206.0.1:1/none"]);
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toContain('site label of letters, digits, ".", "_" and "-" (at most 63), not "dmz east"');
+    const worker = await runInProcess(["worker", "--site", "dmz east", "--db", "postgres://nobody@127.206.0.1:1/none"]);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toContain("--site takes a site label");
   });
 });
