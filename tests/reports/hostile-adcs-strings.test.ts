@@ -225,7 +225,7 @@ interface ReportJson {
 const reportJson = (): ReportJson => JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as ReportJson;
 
 describe("the hostile directory reaches the reports through the collector's decoding and the rules", () => {
-  it("names the ESC1 templates and the CA in the report, and the rule fires on them", () => {
+  it("names the templates and the CA in the report, and ESC1 and ESC4 fire on them", () => {
     const report = reportJson();
     const [forest] = report.inventory.adcs.forests;
     expect(forest?.templates.map((t) => t.name).sort()).toEqual([names.esc1Template, names.formulaTemplate].sort());
@@ -234,6 +234,8 @@ describe("the hostile directory reaches the reports through the collector's deco
     expect(esc1).toHaveLength(2);
     expect(esc1.join("\n")).toContain(names.esc1Template);
     expect(esc1.join("\n")).toContain(names.enrollers);
+    const esc4 = report.findings.filter((f) => f.ruleId === "adcs-esc4").map((f) => f.message);
+    expect(esc4.join("\n")).toContain(names.writers);
   });
 });
 
