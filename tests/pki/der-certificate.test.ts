@@ -5,7 +5,8 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseCertificate, parseCertificateThroughModel } from "../../src/pki/certificate.js";
+import { ECDH, generateKeyPairSync } from "node:crypto";
+import { parseCertificate, parseCertificateThroughModel, pointOnCurve } from "../../src/pki/certificate.js";
 import { readCertificateFields } from "../../src/pki/der-certificate.js";
 import { certificatesInBlob } from "../../src/pki/pem.js";
 
@@ -72,5 +73,41 @@ describe("parseCertificate's DER walk", () => {
     // The alterations reach the fields: most change the record or make it an error.
     expect(alterations).toBeGreaterThan(700);
     expect(changedOutcomes).toBeGreaterThan(alterations / 2);
+  });
+});
+
+describe("pointOnCurve", () => {
+  const convertKeyAccepts = (point: Uint8Array, curve: string): boolean => {
+    try {
+      ECDH.convertKey(point, curve);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("judges P-256, P-384 and P-521 points as OpenSSL's ECDH.convertKey does", () => {
+    for (const [namedCurve, opensslName] of [["P-256", "prime256v1"], ["P-384", "secp384r1"], ["P-521", "secp521r1"]] as const) {
+      for (let i = 0; i < 20; i++) {
+        const jwk = generateKeyPairSync("ec", { namedCurve }).publicKey.export({ format: "jwk" });
+        const [x, y] = [Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")];
+        const point = Buffer.concat([Buffer.from([0x04]), x, y]);
+        const offCurve = Buffer.from(point);
+        offCurve[offCurve.length - 1]! ^= 0x01;
+        const compressed = Buffer.concat([Buffer.from([0x02 + (y[y.length - 1]! & 1)]), x]);
+        for (const [candidate, expected] of [[point, true], [offCurve, false], [compressed, true], [point.subarray(1), false]] as const) {
+          expect(pointOnCurve(candidate, opensslName), `${namedCurve} ${candidate.toString("hex")}`).toBe(expected);
+          expect(convertKeyAccepts(candidate, opensslName)).toBe(expected);
+        }
+      }
+    }
+  });
+
+  it("refuses coordinates not below the field prime, as OpenSSL does", () => {
+    const p = Buffer.from("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", "hex");
+    const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+    const point = Buffer.concat([Buffer.from([0x04]), p, Buffer.from(jwk.y!, "base64url")]);
+    expect(pointOnCurve(point, "prime256v1")).toBe(false);
+    expect(convertKeyAccepts(point, "prime256v1")).toBe(false);
   });
 });
