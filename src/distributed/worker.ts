@@ -5,7 +5,7 @@
 // (its lease expired and another worker took the shard) is abandoned: its writes are refused by
 // the store, and the job is the other worker's now.
 import { setTimeout as sleep } from "node:timers/promises";
-import { collectShard, concludeRun, loadRunPlan, recordFailedRun } from "../engine/scan.js";
+import { collectShard, concludeRun, loadRunPlan, recordFailedRun, withinOpenFileLimit } from "../engine/scan.js";
 import { StaleShardError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
@@ -87,6 +87,12 @@ export async function runWorker(store: Store, queue: ScanQueue, options: WorkerO
   return tally;
 }
 
+/**
+ * A worker told to stop finishes its shard (or is killed, and the lease expires): its work is never
+ * interrupted. One signal for all its shards, so the probe threads of one are kept for the next.
+ */
+const NEVER_INTERRUPTED = new AbortController().signal;
+
 async function doShard(store: Store, queue: ScanQueue, job: Extract<ClaimedJob, { kind: "shard" }>, options: WorkerOptions, hooks: WorkerHooks): Promise<void> {
   const { runId, shardId } = job.data;
   const loaded = await loadRunPlan(store, runId, hooks.env);
@@ -101,9 +107,8 @@ async function doShard(store: Store, queue: ScanQueue, job: Extract<ClaimedJob, 
     // A worker finished it and died before telling the queue.
     remaining = loaded.shards.filter((s) => !s.done).length;
   } else {
-    const plan = options.concurrency === null ? loaded.plan : { ...loaded.plan, concurrency: options.concurrency };
-    // Never interrupted: a worker told to stop finishes its shard (or is killed, and the lease expires).
-    const left = await collectShard(store, loaded.run, plan, shard, { log: hooks.log, signal: new AbortController().signal });
+    const plan = withinOpenFileLimit(options.concurrency === null ? loaded.plan : { ...loaded.plan, concurrency: options.concurrency }, hooks.log);
+    const left = await collectShard(store, loaded.run, plan, shard, { log: hooks.log, signal: NEVER_INTERRUPTED });
     if (left === null) throw new Error(`shard ${shardId} of run ${runId} was interrupted`);
     remaining = left;
     hooks.log.info(`finished shard ${shardId} of run ${runId}: ${remaining} left`);
@@ -120,7 +125,7 @@ async function doConclude(store: Store, job: Extract<ClaimedJob, { kind: "conclu
   }
   const pending = loaded.shards.filter((s) => !s.done);
   if (pending.length > 0) throw new Error(`run ${runId} still has ${pending.length} shards to collect`);
-  const outcome = await concludeRun(store, loaded.run, loaded.plan, { log: hooks.log, signal: new AbortController().signal });
+  const outcome = await concludeRun(store, loaded.run, loaded.plan, { log: hooks.log, signal: NEVER_INTERRUPTED });
   hooks.log.info(`concluded run ${runId}: ${outcome.conclusions.findings.length} findings`);
 }
 

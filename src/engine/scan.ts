@@ -122,8 +122,8 @@ export async function resumeScan(store: Store, runRef: string, env: NodeJS.Proce
   return collectAndConclude(store, run, plan, pending, hooks);
 }
 
-/** The plan with its concurrency clamped to what the open-files limit leaves room for, warning once when it is. */
-function withinOpenFileLimit(plan: ScanPlan, log: Logger): ScanPlan {
+/** The plan with its concurrency clamped to what this process's open-files limit leaves room for, warning once when it is. */
+export function withinOpenFileLimit(plan: ScanPlan, log: Logger): ScanPlan {
   const { concurrency, warning } = clampConcurrency(plan.concurrency, openFileLimit());
   if (!warning) return plan;
   log.warn(warning);
