@@ -21,6 +21,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Most test time is waiting (timeouts of silent peers, child processes, servers starting), not
+    // CPU: three files at once on two cores. vitest's default, one fewer than the cores, ran the
+    // suite one file at a time here.
+    maxWorkers: 3,
     projects: [
       {
         extends: true,
