@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCertificate } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
+import { printableJson } from "../../src/printable.js";
 import { renderCbom } from "../../src/reports/cbom.js";
 import type { Report } from "../../src/reports/report-model.js";
 import { byRef, certificatePropertiesOf, expectCbomCoversReport, validCbom } from "../reports/cbom-checks.js";
@@ -119,11 +120,14 @@ describe("buildCbom on what pkiscope cannot name", () => {
 });
 
 describe("pkiscope report --format cbom", () => {
-  it("renders the stored run's CBOM to stdout, the same document the scan wrote", async () => {
+  it("renders the stored run's CBOM to stdout, the same document the scan wrote (its bidi control escaped for a terminal)", async () => {
     const result = await runInProcess(["report", "--db", db, "--format", "cbom"]);
     expect(result.code).toBe(0);
     await validCbom(result.stdout);
-    expect(result.stdout).toBe(await readFile(join(dir, "out", "report.cdx.json"), "utf8"));
+    const written = await readFile(join(dir, "out", "report.cdx.json"), "utf8");
+    expect(written).toContain("\u202eevil");
+    expect(result.stdout).toBe(printableJson(written));
+    expect(JSON.parse(result.stdout)).toEqual(JSON.parse(written));
   });
 
   it("refuses an unknown format with a usage error naming the formats, on report and before a scan runs", async () => {
