@@ -23,3 +23,15 @@ const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206
 export function printableJson(json: string): string {
   return json.replace(UNPRINTABLE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/** Every unprintable character but the line feed and the tab, which lay out a multi-line text format. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A multi-line text (CSV, HTML) for a terminal: its CRLF line ends as LF, and every other
+ * unprintable character U+FFFD, so no hostile value inside it moves the cursor or forges a line.
+ */
+export function printableLines(text: string): string {
+  return text.replaceAll("\r\n", "\n").replace(UNPRINTABLE_IN_LINES, "\uFFFD");
+}

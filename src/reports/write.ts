@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OutputError, UsageError } from "../errors.js";
-import { printableJson } from "../printable.js";
+import { printableJson, printableLines } from "../printable.js";
 import { splitList } from "../targets/targets.js";
 import { renderCbom } from "./cbom.js";
 import { renderInventoryCsv } from "./csv.js";
@@ -44,16 +44,20 @@ export function renderReport(report: Report, format: ReportFormat): string {
 }
 
 /**
- * Writes one format to `out` (stdout, likely a terminal) as a stream, waiting for it to drain;
- * `out` stays open. JSON formats are made printable there (the same value; see printableJson).
+ * Writes one format to `out` (stdout) as a stream, waiting for it to drain; `out` stays open.
+ * JSON formats are made printable (the same value; see printableJson); CSV and HTML, which have
+ * no escape for those characters, go to a terminal with them replaced (printableLines) and to a
+ * pipe or file byte for byte.
  */
-export async function streamReport(report: Report, format: ReportFormat, out: NodeJS.WritableStream): Promise<void> {
+export async function streamReport(report: Report, format: ReportFormat, out: NodeJS.WritableStream & { isTTY?: boolean }): Promise<void> {
   const chunks = FILES[format].chunks(report);
-  await pipeline(Readable.from(batched(format === "json" || format === "cbom" ? printableChunks(chunks) : chunks)), out, { end: false });
+  const json = format === "json" || format === "cbom";
+  const shown = json ? mapped(chunks, printableJson) : out.isTTY ? mapped(batched(chunks), printableLines) : chunks;
+  await pipeline(Readable.from(batched(shown)), out, { end: false });
 }
 
-function* printableChunks(chunks: Iterable<string>): Generator<string> {
-  for (const chunk of chunks) yield printableJson(chunk);
+function* mapped(chunks: Iterable<string>, map: (chunk: string) => string): Generator<string> {
+  for (const chunk of chunks) yield map(chunk);
 }
 
 function reportStream(report: Report, format: ReportFormat): Readable {

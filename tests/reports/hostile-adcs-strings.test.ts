@@ -7,6 +7,7 @@
 // run as child processes; report.html, assessment.html and the Markdown diff and assessment
 // (rendered by markdown-it with raw HTML allowed) are loaded in Debian's headless Chromium, with
 // the documents' CSP honoured and bypassed, and nothing may run.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -319,4 +320,33 @@ describe("terminal output of commands over a hostile directory", () => {
     expect(printed["diff text"]).toContain("Domain Users <img src=x onerror=");
     expect(printed["diff text"]).toContain("line\uFFFDFORGED: a line of its own\uFFFD\uFFFDFORGED-CRLF\uFFFDFORGED-LS");
   });
+});
+
+/**
+ * `pkiscope ARGS` with stdout a terminal: util-linux `script` runs it on a pseudo-terminal. The
+ * terminal turns each line feed into CR LF on the way out; those are taken back to line feeds.
+ */
+async function onTerminal(args: string[]): Promise<string> {
+  const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: new URL("../..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+  const { code, output } = await runToEnd(child);
+  expect(code, output).toBe(0);
+  return output.replaceAll("\r\n", "\n");
+}
+
+describe("CSV and HTML printed to stdout", () => {
+  for (const [format, file] of [["csv", "inventory.csv"], ["html", "report.html"]] as const) {
+    it(`reach a pipe byte for byte, and a terminal with every control replaced (${format})`, async () => {
+      const written = readFileSync(join(out, file), "utf8");
+      const piped = await runToEnd(spawnCli(["report", "--db", db, "--run", runId, "--format", format]));
+      expect(piped.output).toBe(written);
+      expect(written).toMatch(/\u001b\[31mRED/);
+      const shown = await onTerminal(["report", "--db", db, "--run", runId, "--format", format]);
+      // Tabs and line feeds lay the format out and are kept (a line break inside a CSV cell or HTML
+      // text is the format's own); no other control reaches the terminal.
+      expect(shown.replaceAll("\t", " ").match(UNPRINTABLE)?.[0], `report ${format} on a terminal`).toBeUndefined();
+      expect(shown).toContain("\uFFFD[31mRED\uFFFD[0m");
+      expect(shown.length).toBeGreaterThan(written.length / 2);
+    });
+  }
 });
