@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { parse as parseCsv } from "csv-parse/sync";
 import MarkdownIt from "markdown-it";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 import { INJECTED_FUNCTION, type LoadedPage } from "./headless-chromium.js";
 
 // Every byte a terminal must never see from a hostile string (the set src/printable.ts replaces), "\n" aside.
@@ -72,4 +72,15 @@ export function expectPrintable(name: string, text: string): void {
   expect(text.length, name).toBeGreaterThan(0);
   expect(text.match(UNPRINTABLE)?.[0], `${name} prints a control character`).toBeUndefined();
   expect(text.split("\n").filter((line) => /^\s*FORGED/.test(line)), name).toEqual([]);
+}
+
+/** One test per separator a spreadsheet may split on: no cell of `csv()` starts with a formula character. */
+export function itHasNoFormulaCells(csv: () => string, minRows: number): void {
+  for (const delimiter of [",", ";", "\t"]) {
+    it(`has no cell a spreadsheet would run as a formula, split on "${delimiter === "\t" ? "\\t" : delimiter}"`, () => {
+      const { rows, formulas } = formulaCells(csv(), delimiter);
+      expect(rows).toBeGreaterThanOrEqual(minRows);
+      expect(formulas).toEqual([]);
+    });
+  }
 }

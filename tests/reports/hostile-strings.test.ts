@@ -17,7 +17,7 @@ import { type CertificateSpec, buildCertificate, privateKeyPem } from "../../fix
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
 import { runToEnd, spawnCli } from "../cli/cli-helpers.js";
 import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
-import { INERT_ANSI, TERMINAL_PAYLOADS, expectInert, expectPrintable, formulaCells, markdownPage, markupPayloads, startMarkerServer } from "./hostile-payloads.js";
+import { INERT_ANSI, TERMINAL_PAYLOADS, expectInert, expectPrintable, itHasNoFormulaCells, markdownPage, markupPayloads, startMarkerServer } from "./hostile-payloads.js";
 
 const PREFIX = "127.183.0";
 const MARKER_ADDRESS = `${PREFIX}.9`;
@@ -163,13 +163,7 @@ describe("HTML documents of a scan of hostile certificates, in headless Chromium
 describe("inventory.csv of hostile certificates", () => {
   const csv = (): string => readFileSync(join(out, "inventory.csv"), "utf8");
 
-  for (const delimiter of [",", ";", "\t"]) {
-    it(`has no cell a spreadsheet would run as a formula, split on "${delimiter === "\t" ? "\\t" : delimiter}"`, () => {
-      const { rows, formulas } = formulaCells(csv(), delimiter);
-      expect(rows).toBeGreaterThan(4);
-      expect(formulas).toEqual([]);
-    });
-  }
+  itHasNoFormulaCells(csv, 5);
 
   it("keeps every hostile value, an apostrophe before each formula that could lead a cell in any of those splits", () => {
     const [header, ...records] = parseCsv(csv(), { bom: true }) as string[][];
