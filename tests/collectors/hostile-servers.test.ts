@@ -179,7 +179,9 @@ describe("a scan among hostile servers", () => {
   it("records a reset mid-handshake as a reset, quickly", () => {
     const endpoint = endpointOf("reset-mid-handshake");
     expect(endpoint).toMatchObject({ status: "error", chain: [] });
-    expect(endpoint.error).toBe("TLS handshake failed: the server reset the connection (ECONNRESET)");
+    // Node 20's resetAndDestroy() on the peer sometimes goes out as a FIN (seen once in a loaded CI
+    // run, 100 ms after the write): the probe names a reset when an RST arrives, a close otherwise.
+    expect(endpoint.error).toMatch(/^TLS handshake failed: (the server reset the connection \(ECONNRESET\)|Client network socket disconnected before secure TLS connection was established)$/);
     expect(endpoint.durationMs).toBeLessThan(HANDSHAKE_MS);
   });
 
