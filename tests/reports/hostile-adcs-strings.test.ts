@@ -11,7 +11,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Client, type Entry } from "ldapts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LdapEntry } from "../../collectors/adcs/ldap-entry.js";
@@ -27,9 +26,9 @@ import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { securityDescriptor } from "../adcs/sd-builder.js";
 import { runInProcess, runToEnd, spawnCli } from "../cli/cli-helpers.js";
-import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
+import { INJECTED_FUNCTION } from "./headless-chromium.js";
 import {
-  INERT_ANSI, type MarkupPayloads, TERMINAL_PAYLOADS, UNPRINTABLE, expectInert, expectPrintable, itHasNoFormulaCells, markdownPage, markupPayloads, startMarkerServer,
+  INERT_ANSI, type MarkupPayloads, TERMINAL_PAYLOADS, UNPRINTABLE, expectInert, expectPrintable, itHasNoFormulaCells, loadPages, markdownPage, markupPayloads, startMarkerServer,
 } from "./hostile-payloads.js";
 
 const MARKER_ADDRESS = "127.209.0.9";
@@ -257,13 +256,7 @@ describe("HTML documents of a hostile directory, in headless Chromium", () => {
 
   for (const bypassCsp of [false, true]) {
     it(`runs nothing and shows the hostile names as text (${bypassCsp ? "CSP bypassed: escaping alone" : "as written, CSP honoured"})`, async () => {
-      const browser = await openChromium(bypassCsp);
-      const loaded: Array<[string, LoadedPage]> = [];
-      try {
-        for (const page of pages()) loaded.push([page, await browser.load(pathToFileURL(page).href)]);
-      } finally {
-        await browser.close();
-      }
+      const loaded = await loadPages(pages(), bypassCsp);
       for (const [page, seen] of loaded) {
         expectInert(page, seen);
         expect(seen.text, page).toContain(`template ESC1 <script>${INJECTED_FUNCTION}();fetch(`);

@@ -7,7 +7,8 @@ import { createServer } from "node:http";
 import { parse as parseCsv } from "csv-parse/sync";
 import MarkdownIt from "markdown-it";
 import { expect, it } from "vitest";
-import { INJECTED_FUNCTION, type LoadedPage } from "./headless-chromium.js";
+import { pathToFileURL } from "node:url";
+import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
 
 // Every byte a terminal must never see from a hostile string (the set src/printable.ts replaces), "\n" aside.
 // eslint-disable-next-line no-control-regex
@@ -83,4 +84,16 @@ export function itHasNoFormulaCells(csv: () => string, minRows: number): void {
       expect(formulas).toEqual([]);
     });
   }
+}
+
+/** Each of these files as one headless Chromium saw it, with the documents' CSP honoured or bypassed. */
+export async function loadPages(paths: readonly string[], bypassCsp: boolean): Promise<Array<[string, LoadedPage]>> {
+  const browser = await openChromium(bypassCsp);
+  const loaded: Array<[string, LoadedPage]> = [];
+  try {
+    for (const path of paths) loaded.push([path, await browser.load(pathToFileURL(path).href)]);
+  } finally {
+    await browser.close();
+  }
+  return loaded;
 }

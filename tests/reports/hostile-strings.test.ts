@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateSpec, buildCertificate, privateKeyPem } from "../../fixtures/lib/certificate-builder.js";
 import { generateKeyPair } from "../../fixtures/lib/keys.js";
 import { runToEnd, spawnCli } from "../cli/cli-helpers.js";
-import { INJECTED_FUNCTION, type LoadedPage, openChromium } from "./headless-chromium.js";
-import { INERT_ANSI, TERMINAL_PAYLOADS, expectInert, expectPrintable, itHasNoFormulaCells, markdownPage, markupPayloads, startMarkerServer } from "./hostile-payloads.js";
+import { INJECTED_FUNCTION, openChromium } from "./headless-chromium.js";
+import { INERT_ANSI, TERMINAL_PAYLOADS, expectInert, expectPrintable, itHasNoFormulaCells, loadPages, markdownPage, markupPayloads, startMarkerServer } from "./hostile-payloads.js";
 
 const PREFIX = "127.183.0";
 const MARKER_ADDRESS = `${PREFIX}.9`;
@@ -139,13 +139,7 @@ describe("HTML documents of a scan of hostile certificates, in headless Chromium
 
   for (const bypassCsp of [false, true]) {
     it(`runs nothing and shows the hostile text as text (${bypassCsp ? "CSP bypassed: escaping alone" : "as written, CSP honoured"})`, async () => {
-      const browser = await openChromium(bypassCsp);
-      const loaded: Array<[string, LoadedPage]> = [];
-      try {
-        for (const page of pages()) loaded.push([page, await browser.load(pathToFileURL(page).href)]);
-      } finally {
-        await browser.close();
-      }
+      const loaded = await loadPages(pages(), bypassCsp);
       const subjects = report().inventory.certificates.map((c) => c.subject);
       for (const [page, seen] of loaded) {
         expectInert(page, seen);
