@@ -13,9 +13,7 @@ import type { ScanQueue } from "./queue.js";
 import { recordRunFailed } from "./worker.js";
 
 export async function queueRun(store: Store, queue: ScanQueue, plan: ScanPlan, lease: LeaseOptions, hooks: ScanHooks): Promise<RunInfo> {
-  const run = await openRun(store, plan, hooks);
-  const stored = await store.runPlan(run.id);
-  const shards = stored?.shards ?? [];
+  const { run, shards } = await openRun(store, plan, hooks);
   const queued = await queue.enqueueShards(run.id, shards, lease);
   const sites = [...new Set(shards.flatMap((s) => (s.site === null ? [] : [s.site])))];
   hooks.log.info(`run ${run.id}: queued ${queued} shards${sites.length > 0 ? ` (sites: ${sites.join(", ")})` : ""}`);

@@ -102,8 +102,7 @@ export interface ScanOutcome {
 
 export async function runScan(store: Store, asked: ScanPlan, hooks: ScanHooks): Promise<ScanOutcome> {
   const plan = withinOpenFileLimit(asked, hooks.log);
-  const run = await openRun(store, plan, hooks);
-  const shards = plannedShards(plan);
+  const { run, shards } = await openRun(store, plan, hooks);
   return collectAndConclude(store, run, plan, shards, hooks);
 }
 
@@ -145,9 +144,10 @@ async function collectAndConclude(store: Store, run: RunInfo, plan: ScanPlan, sh
 
 /**
  * Opens a run of the plan: checks what would fail it later (trust anchors, rubric, mapping:
- * usage errors before any packet is sent), then stores the run, its plan and its shards.
+ * usage errors before any packet is sent), then stores the run, its plan and its shards, and
+ * returns the run and those shards.
  */
-export async function openRun(store: Store, plan: ScanPlan, hooks: Pick<ScanHooks, "log" | "onRunCreated">): Promise<RunInfo> {
+export async function openRun(store: Store, plan: ScanPlan, hooks: Pick<ScanHooks, "log" | "onRunCreated">): Promise<{ run: RunInfo; shards: PlannedShard[] }> {
   const trust = await loadTrustAnchors(plan.trustAnchors);
   loadRubric(plan.rubric ?? defaultRubricPath());
   loadPkicMapping(plan.pkicMapping);
@@ -170,8 +170,9 @@ export async function openRun(store: Store, plan: ScanPlan, hooks: Pick<ScanHook
   });
   hooks.log.info(`run ${run.id} started`);
   hooks.onRunCreated?.(run);
-  await store.saveRunPlan(run.id, storePlan(plan), plannedShards(plan));
-  return run;
+  const shards = plannedShards(plan);
+  await store.saveRunPlan(run.id, storePlan(plan), shards);
+  return { run, shards };
 }
 
 /** What one shard's collection recorded, kept with the shard. */

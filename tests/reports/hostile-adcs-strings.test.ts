@@ -147,7 +147,7 @@ async function concludedRun(store: SqliteStore, withSnapshot: boolean): Promise<
     ...(withSnapshot ? { ldap: [{ url: "ldaps://127.209.0.1:636", bindDn: "CN=reader,DC=hostile,DC=test", password: "unused", insecure: true }] } : {}),
   };
   const hooks = { log: silentLogger, signal: new AbortController().signal };
-  const run = await openRun(store, plan, hooks);
+  const { run } = await openRun(store, plan, hooks);
   if (withSnapshot) {
     // What collectShard does for the LDAP shard, with the directory's answers decoded above in place of a DC's.
     const [shard] = (await store.runPlan(run.id))!.shards;
