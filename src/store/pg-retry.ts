@@ -17,6 +17,11 @@ const CONNECTION_CODES = new Set([
 /** node-postgres reports a connection that ended, or one it could not get in time, without a code. */
 const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect/i;
 
+/** The server is up but not yet taking sessions (SQLSTATE 57P03: starting up, or recovering after a crash). */
+export function isStartingUp(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === "57P03";
+}
+
 export function isConnectionLoss(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
@@ -25,15 +30,21 @@ export function isConnectionLoss(err: unknown): boolean {
 
 /**
  * Runs `attempt` until it succeeds, retrying after each connection loss with the pauses of
- * `delaysMs`. A loss past the last pause is a StoreError naming `shown` (the database, no password).
+ * `delaysMs` (or after each error `retryable` accepts). A loss past the last pause is a StoreError
+ * naming `shown` (the database, no password).
  */
-export async function retryingConnectionLoss<T>(shown: string, attempt: () => Promise<T>, delaysMs = RETRY_DELAYS_MS): Promise<T> {
+export async function retryingConnectionLoss<T>(
+  shown: string,
+  attempt: () => Promise<T>,
+  delaysMs = RETRY_DELAYS_MS,
+  retryable: (err: unknown) => boolean = isConnectionLoss,
+): Promise<T> {
   const started = Date.now();
   for (let retry = 0; ; retry++) {
     try {
       return await attempt();
     } catch (err) {
-      if (!isConnectionLoss(err)) throw err;
+      if (!retryable(err)) throw err;
       if (retry >= delaysMs.length) {
         const seconds = Math.round((Date.now() - started) / 1000);
         throw new StoreError(

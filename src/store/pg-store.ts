@@ -12,7 +12,7 @@ import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/r
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
 import type { RunInfo } from "../model/types.js";
 import { SHARD_TAGGED_TABLES, migratePostgres } from "./migrations.js";
-import { isConnectionLoss, retryingConnectionLoss } from "./pg-retry.js";
+import { isConnectionLoss, isStartingUp, RETRY_DELAYS_MS, retryingConnectionLoss } from "./pg-retry.js";
 import {
   type CertificateRow,
   DIGEST_LEVEL_PATHS,
@@ -102,14 +102,19 @@ export class PgStore implements Store {
     // process. The next query fails on its own and reports it.
     pool.on("error", () => {});
     try {
-      const client = await pool.connect();
-      try {
-        await migratePostgres(client);
-      } finally {
-        client.release();
-      }
+      // A database still starting (or recovering after a restart) is waited for; one that refuses
+      // the connection is reported at once: more often a wrong URL than a restart.
+      await retryingConnectionLoss(shown, async () => {
+        const client = await pool.connect();
+        try {
+          await migratePostgres(client);
+        } finally {
+          client.release();
+        }
+      }, RETRY_DELAYS_MS, isStartingUp);
     } catch (err) {
       await pool.end();
+      if (err instanceof StoreError) throw err;
       throw new StoreError(`store ${shown}: ${(err as Error).message}`, { cause: err });
     }
     return new PgStore(pool, shown);
