@@ -2,7 +2,8 @@
 // with --quiet. Secrets never reach a logger: callers log ids and counts, not credentials.
 // Messages carry hostile text (file paths, server errors, LDAP values), so every string of a
 // record is made printable here, once for all callers: one record is one line on a terminal.
-import { pino } from "pino";
+import { createRequire } from "node:module";
+import type * as Pino from "pino";
 import { printable } from "./printable.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -12,6 +13,13 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/** pino, loaded only for --json: every other run logs plain lines and need not load it. */
+function pinoLibrary(): typeof Pino.pino {
+  return (require("pino") as typeof Pino).pino;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -24,7 +32,7 @@ export interface LoggerOptions {
 
 export function createLogger({ json = false, level = "info", stream = process.stderr }: LoggerOptions = {}): Logger {
   if (json) {
-    const p = pino({ level, base: null }, stream as pino.DestinationStream);
+    const p = pinoLibrary()({ level, base: null }, stream as Pino.DestinationStream);
     const fieldsOf = (f: Record<string, unknown> | undefined) => printableStrings(f ?? {}) as Record<string, unknown>;
     return {
       debug: (m, f) => p.debug(fieldsOf(f), printable(m)),

@@ -1,5 +1,6 @@
 // Turns DER into a CertificateRecord, once per distinct certificate. A DER walk
-// (der-certificate.ts) reads the usual certificate; @peculiar/x509's ASN.1 model reads the rest;
+// (der-certificate.ts) reads the usual certificate; @peculiar/x509's ASN.1 model (x509-model.ts,
+// loaded on first use) reads the rest;
 // @peculiar/asn1-x509 decodes extensions; node:crypto reads the key (it is an order of magnitude faster and knows every
 // curve OpenSSL knows). Certificates are hostile input: anything unparsable becomes a
 // CertificateParseError that the caller records on the sighting.
@@ -7,13 +8,14 @@ import { ECDH, createPublicKey, hash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1js from "asn1js";
 import * as asnX509 from "@peculiar/asn1-x509";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import type { CertificateProfile, CertificateRecord, KeyAlgorithm } from "../model/types.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGE_NAMES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS } from "./oids.js";
 import { certificateSpki, describeSignatureAlgorithm } from "./signatures.js";
 import { certificateNames } from "./der-names.js";
 import { type CertificateFields, type ExtensionFields, readCertificateFields, walkExtension } from "./der-certificate.js";
 import { assessRsaModulus, modulusFromSpki } from "./rsa-weakness.js";
+import { type X509Model, x509Model } from "./x509-model.js";
 
 export class CertificateParseError extends Error {
   readonly code = "certificate-unparsable";
@@ -44,22 +46,23 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
  * the two readings.
  */
 export function parseCertificateThroughModel(der: Buffer): ParsedCertificate {
-  let cert: x509.X509Certificate;
+  const model = x509Model();
+  let cert: X509.X509Certificate;
   try {
-    cert = new x509.X509Certificate(der);
+    cert = new model.x509.X509Certificate(der);
   } catch (err) {
     throw new CertificateParseError(`not a parsable X.509 certificate: ${messageOf(err)}`, { cause: err });
   }
-  return describeFields(der, modelFields(der, cert), () => null);
+  return describeFields(der, modelFields(der, cert, model), () => null);
 }
 
 /** x509 keeps its parsed ASN.1 model protected; this parser reads it rather than parse twice. */
-function asnOf(cert: x509.X509Certificate): asnX509.Certificate {
+function asnOf(cert: X509.X509Certificate): asnX509.Certificate {
   return (cert as unknown as { asn: asnX509.Certificate }).asn;
 }
 
 /** The model's fields, lazily where x509 would throw, so its errors land in describeFields' catch. */
-function modelFields(der: Buffer, cert: x509.X509Certificate): () => CertificateFields {
+function modelFields(der: Buffer, cert: X509.X509Certificate, model: X509Model): () => CertificateFields {
   return () => {
     const { tbsCertificate: tbs, signatureAlgorithm } = asnOf(cert);
     const keyInfo = tbs.subjectPublicKeyInfo;
@@ -75,7 +78,7 @@ function modelFields(der: Buffer, cert: x509.X509Certificate): () => Certificate
       notAfter: cert.notAfter,
       signatureOid: signatureAlgorithm.algorithm,
       // Encoded again (read for RSASSA-PSS only, whose hash sits in the parameters, kept as they were read).
-      signatureDer: () => new Uint8Array(AsnConvert.serialize(signatureAlgorithm)),
+      signatureDer: () => new Uint8Array(model.AsnConvert.serialize(signatureAlgorithm)),
       // The key as encoded: x509's publicKey getter would encode it again (about 7% of a parse).
       spki: certificateSpki(der) ?? Buffer.from(cert.publicKey.rawData),
       keyOid: keyInfo.algorithm.algorithm,
@@ -389,7 +392,8 @@ function describeGeneralName(n: asnX509.GeneralName): string {
   if (n.iPAddress !== undefined) return `IP:${n.iPAddress}`;
   if (n.rfc822Name !== undefined) return `EMAIL:${n.rfc822Name}`;
   if (n.uniformResourceIdentifier !== undefined) return `URL:${n.uniformResourceIdentifier}`;
-  if (n.directoryName !== undefined) return `DN:${new x509.Name(n.directoryName).toString()}`;
+  // As DER: x509's Name takes a schema object only of its own copy of @peculiar/asn1-x509.
+  if (n.directoryName !== undefined) return `DN:${new (x509Model().x509.Name)(AsnConvert.serialize(n.directoryName)).toString()}`;
   if (n.registeredID !== undefined) return `ID:${n.registeredID}`;
   if (n.otherName !== undefined) return `OTHER:${n.otherName.typeId}`;
   return "OTHER";

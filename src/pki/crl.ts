@@ -6,12 +6,12 @@
 // CRL without that tree, so this is a small DER walker: every TLV header is checked against its
 // parent and the buffer (definite lengths only, nothing allocated from a declared length), all
 // entries are counted, and only entries whose serial the caller asks about are decoded. Only the
-// issuer Name goes through @peculiar/x509, once, to be printed.
+// issuer Name goes through @peculiar/x509 (loaded on first use, x509-model.ts), once, to be printed.
 import type { KeyObject } from "node:crypto";
-import { Name } from "@peculiar/x509";
 import { derLength, describeSignatureAlgorithm, pssParameters, RSASSA_PSS, verifySignature } from "./signatures.js";
 import { sha256Hex } from "./certificate.js";
 import { normalisedNameKey } from "./der-names.js";
+import { x509Model } from "./x509-model.js";
 
 /** RFC 5280 5.3.1 CRLReason names; a value outside the enumeration keeps its number. */
 export type CrlReasonName =
@@ -734,7 +734,7 @@ function signatureBits(der: Buffer, bits: Tlv): Buffer {
 
 function issuerText(nameDer: Buffer, offset: number): string {
   try {
-    return new Name(nameDer).toString();
+    return new (x509Model().x509.Name)(nameDer).toString();
   } catch (err) {
     throw new CrlParseError("bad-structure", `issuer: not a readable Name (${err instanceof Error ? err.message : String(err)})`, offset);
   }
