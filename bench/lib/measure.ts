@@ -162,7 +162,8 @@ export function runFailure(run: MeasuredRun, timeoutMs: number): string | null {
   if (run.spawnError) return `could not start: ${run.spawnError}`;
   if (run.timedOut) return `killed after ${timeoutMs} ms`;
   if (run.exitCode === 0) return null;
-  const tail = run.stderr.trim().split("\n").slice(-3).join(" | ");
+  // The last lines that are not stack frames: an uncaught error's frames would push out its message.
+  const tail = run.stderr.trim().split("\n").filter((line) => !/^\s+at /.test(line)).slice(-3).join(" | ");
   return `exit ${run.exitCode ?? run.signal}${tail ? `: ${tail.slice(0, 400)}` : ""}`;
 }
 
