@@ -29,7 +29,7 @@ import { ExclusionList, type TargetSpec, countProbes } from "../targets/targets.
 import { UsageError } from "../errors.js";
 import type { RevocationPlan } from "./defaults.js";
 import { collectIssuers, collectRevocation } from "./follow-up.js";
-import { judgeObservations } from "./judge.js";
+import { type AnalysedRun, type AnalysisInputs, analyseObservations, concludeAnalysis } from "./judge.js";
 import { clampConcurrency, openFileLimit } from "./open-files.js";
 import { DEFAULT_SHARD_PROBES, type PlannedShard, type ShardSpec, type StoredTargetSpec, loadSpec, planShards, shardTargets, storeSpec } from "./shards.js";
 
@@ -264,12 +264,10 @@ export async function concludeRun(store: Store, run: RunInfo, plan: ScanPlan, ho
     lap("followUp");
 
     // The analysis reads the run once; rules and reports share the view built from it.
-    const observations = await store.loadObservations(run.id);
-    lap("load");
-    const { analysis, view, conclusions } = await judgeObservations(store, observations, {
-      trust, checkStaples: plan.revocation.enabled, thresholds: plan.thresholds,
-      ...(plan.at ? { validationTime: plan.at } : {}), rubric, pkicMapping, settledBy,
-    }, lap);
+    const inputs = { trust, checkStaples: plan.revocation.enabled, thresholds: plan.thresholds, ...(plan.at ? { validationTime: plan.at } : {}) };
+    const { analysed, aiaFetches } = await analyseCollected(store, run.id, inputs, lap);
+    lap("analysis");
+    const { analysis, view, conclusions } = await concludeAnalysis(store, analysed, { rubric, pkicMapping, settledBy, thresholds: plan.thresholds }, lap);
     const { findings } = conclusions;
     for (const f of conclusions.ruleFailures) log.error(`rule ${f.ruleId} failed: ${f.error}`);
     await store.saveAnalysis(run.id, analysis, conclusions);
@@ -281,7 +279,7 @@ export async function concludeRun(store: Store, run: RunInfo, plan: ScanPlan, ho
       collectors: tallies,
       certificatesParsed: recorder.parsedCount + shards.reduce((n, s) => n + ((s.tally as ShardTally | null)?.parsed ?? 0), 0),
       unparsableCertificates: view.unparsable.length,
-      aiaFetches: observations.fetches.flatMap((f) => (f.kind === "aia" ? [{ url: f.fetch.url, error: f.fetch.error }] : [])),
+      aiaFetches,
       interrupted: !complete,
       shards: { planned: shards.length, done: shards.filter((s) => s.done).length },
       timingsMs,
@@ -293,6 +291,19 @@ export async function concludeRun(store: Store, run: RunInfo, plan: ScanPlan, ho
     await recorder.close();
     await fetcher?.close();
   }
+}
+
+/**
+ * Reads the run's observations and analyses them, keeping of them only the AIA fetches (for the
+ * run's statistics): they are let go on return, before the rules run.
+ */
+async function analyseCollected(
+  store: Store, runId: string, inputs: AnalysisInputs, lap: (stage: string) => void,
+): Promise<{ analysed: AnalysedRun; aiaFetches: { url: string; error: string | null }[] }> {
+  const observations = await store.loadObservations(runId);
+  lap("load");
+  const aiaFetches = observations.fetches.flatMap((f) => (f.kind === "aia" ? [{ url: f.fetch.url, error: f.fetch.error }] : []));
+  return { analysed: await analyseObservations(observations, inputs), aiaFetches };
 }
 
 /** The plan's shards: its targets in slices, and one for its files and LDAP sources. */
