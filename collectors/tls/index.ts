@@ -9,7 +9,7 @@ import { type TargetSpec, countProbes, expandProbes } from "../../src/targets/ta
 import { type Collector, DEFAULT_PER_HOST, outcomeCounter } from "../collector.js";
 import { connectRate } from "./connect-rate.js";
 import { autoProbeThreads, startProbeRunner } from "./probe-pool.js";
-import { resolveProbe } from "./probe.js";
+import { resolveHostname } from "./probe.js";
 import { startTlsFor } from "./starttls/index.js";
 
 export interface TlsCollectorOptions {
@@ -36,29 +36,30 @@ export const tlsCollector: Collector<TlsCollectorOptions> = {
     // A probe holds one connection at a time (posture handshakes follow the chain's, one by one), so
     // probes in flight per target bound its connections. A hostname's key is the name it resolves from.
     const perTarget = { key: (probe: Probe) => probe.hostname ?? probe.address, limit: perHost };
+    const probeAddress = async (probe: Probe, address: string): Promise<void> => {
+      if (ctx.exclusions.excludes(probe.ip ?? address)) return count("excluded");
+      // Only what the probe thread reads crosses to it (a block's numeric ip stays here).
+      const target = { address, port: probe.port, sni: probe.sni, starttls: startTlsFor(probe.starttls, probe.port, starttls) };
+      const { status, observation } = await runner.probe(target);
+      // Refused ports are the bulk of any sweep; they are counted, not stored.
+      if (observation) await ctx.recorder.addEndpoint(observation);
+      count(status);
+    };
     try {
       await forEachBounded<Probe>(expandProbes(specs, ports), ctx.concurrency, ctx.signal, async (probe) => {
         // Probes queued before an interrupt never touched the network: they are not observations.
         if (ctx.signal.aborted) return count("skipped");
-        const resolved = await resolveProbe(probe);
+        if (!probe.hostname) return probeAddress(probe, probe.address);
+        const resolved = await resolveHostname(probe.hostname);
         if ("error" in resolved) {
           await ctx.recorder.addEndpoint({
-            address: probe.hostname ?? probe.address, port: probe.port, sni: probe.sni, status: "error",
+            address: probe.hostname, port: probe.port, sni: probe.sni, status: "error",
             error: resolved.error, tlsVersion: null, cipher: null, chainDer: [], stapledOcsp: null,
             observedAt: new Date().toISOString(), durationMs: 0,
           });
           return count("error");
         }
-        for (const address of resolved.addresses) {
-          if (ctx.exclusions.excludes(probe.ip ?? address)) {
-            count("excluded");
-            continue;
-          }
-          const { status, observation } = await runner.probe({ ...probe, address, starttls: startTlsFor(probe.starttls, probe.port, starttls) });
-          // Refused ports are the bulk of any sweep; they are counted, not stored.
-          if (observation) await ctx.recorder.addEndpoint(observation);
-          count(status);
-        }
+        for (const address of resolved.addresses) await probeAddress(probe, address);
       }, perTarget);
     } finally {
       await runner.close();

@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { EndpointObservation } from "../../src/model/types.js";
-import { type ProbeOutcome, type ProbeSettings, type ProbeTarget, probeOutcome, probeTarget } from "./probe-target.js";
+import { type ProbeOutcome, type ProbeSettings, type ProbeTarget, probeTarget } from "./probe-target.js";
 import type { FromWorker, ToWorker, WorkerOutcome } from "./probe-worker.js";
 
 export interface ProbeRunner {
@@ -36,12 +36,7 @@ const parked = new WeakMap<AbortSignal, Map<string, ThreadedRunner>>();
 /** `threads` 0: probes run in this thread. Closing a threaded runner parks its threads for PARK_MS. */
 export function startProbeRunner(threads: number, settings: ProbeSettings, signal: AbortSignal): ProbeRunner {
   if (threads <= 0) {
-    return {
-      probe: async (target) => {
-        return probeOutcome(await probeTarget(target, settings, signal));
-      },
-      close: async () => {},
-    };
+    return { probe: (target) => probeTarget(target, settings, signal), close: async () => {} };
   }
   // A rate bound keeps its clock in the threads' shared memory: a sweep with one starts its own.
   const key = settings.rate === null ? `${threads} ${JSON.stringify(settings)}` : null;

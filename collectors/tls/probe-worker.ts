@@ -3,7 +3,7 @@
 // as their status alone; the others as the whole observation, for the collector's recorder.
 import { parentPort, workerData } from "node:worker_threads";
 import type { EndpointObservation, EndpointStatus } from "../../src/model/types.js";
-import { type ProbeSettings, type ProbeTarget, probeOutcome, probeTarget } from "./probe-target.js";
+import { type ProbeSettings, type ProbeTarget, probeTarget } from "./probe-target.js";
 
 export type ToWorker = { kind: "probe"; batch: { seq: number; target: ProbeTarget }[] } | { kind: "abort" };
 /** One probe's outcome: "skipped" when the interrupt came before it touched the network. */
@@ -41,6 +41,6 @@ port.on("message", (message: ToWorker) => {
       post({ seq, status: "skipped", observation: null });
       continue;
     }
-    void probeTarget(target, settings, interrupt.signal).then((observation) => post({ seq, ...probeOutcome(observation) }));
+    void probeTarget(target, settings, interrupt.signal).then(({ status, observation }) => post({ seq, status, observation }));
   }
 });

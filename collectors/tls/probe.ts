@@ -26,13 +26,12 @@ const PERMISSIVE_TLS = {
 } as const;
 
 /** Every address of a hostname target: load-balanced names may serve different certificates. */
-export async function resolveProbe(probe: Probe): Promise<{ addresses: string[] } | { error: string }> {
-  if (!probe.hostname) return { addresses: [probe.address] };
+export async function resolveHostname(hostname: string): Promise<{ addresses: string[] } | { error: string }> {
   try {
-    const results = await lookup(probe.hostname, { all: true });
+    const results = await lookup(hostname, { all: true });
     return { addresses: [...new Set(results.map((r) => r.address))] };
   } catch (err) {
-    return { error: `DNS lookup of ${probe.hostname} failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+    return { error: `DNS lookup of ${hostname} failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
 }
 
@@ -43,9 +42,30 @@ export async function probeTls(
   timeouts: ProbeTimeouts,
   signal: AbortSignal,
 ): Promise<EndpointObservation> {
-  const started = performance.now();
-  const observedAt = new Date().toISOString();
-  const finish = (fields: Partial<EndpointObservation> & { status: EndpointStatus }): EndpointObservation => ({
+  const start = probeStart();
+  return observeTls(probe, start, await openForTls(probe, timeouts, signal), timeouts, signal);
+}
+
+/** When a probe began: its observation's observedAt and durationMs count from here. */
+export interface ProbeStart {
+  clockMs: number;
+  epochMs: number;
+}
+
+export function probeStart(): ProbeStart {
+  return { clockMs: performance.now(), epochMs: Date.now() };
+}
+
+/** The observation of a probe whose connect (and STARTTLS preamble) ended in `ready`: that step's outcome, or the handshake over its socket. */
+export async function observeTls(
+  probe: Probe & { address: string },
+  start: ProbeStart,
+  ready: { socket: Socket } | Outcome,
+  timeouts: ProbeTimeouts,
+  signal: AbortSignal,
+): Promise<EndpointObservation> {
+  const fields = "status" in ready ? ready : await handshake(ready.socket, probe.sni, timeouts.handshakeMs, signal);
+  return {
     address: probe.address,
     port: probe.port,
     sni: probe.sni,
@@ -54,15 +74,11 @@ export async function probeTls(
     cipher: null,
     chainDer: [],
     stapledOcsp: null,
-    observedAt,
-    durationMs: Math.round((performance.now() - started) * 10) / 10,
+    observedAt: new Date(start.epochMs).toISOString(),
+    durationMs: Math.round((performance.now() - start.clockMs) * 10) / 10,
     ...fields,
-  });
-
-  const ready = await openForTls(probe, timeouts, signal);
-  const starttls = probe.starttls ?? null;
-  if ("status" in ready) return finish({ ...ready, starttls });
-  return finish({ ...(await handshake(ready.socket, probe.sni, timeouts.handshakeMs, signal)), starttls });
+    starttls: probe.starttls ?? null,
+  };
 }
 
 /**
@@ -99,7 +115,7 @@ function classifyStartTlsError(protocol: string, err: unknown): Outcome {
   return { status: "error", error: `${protocol}: STARTTLS failed: ${message}` };
 }
 
-type Outcome = { status: EndpointStatus; error: string };
+export type Outcome = { status: EndpointStatus; error: string };
 
 export function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket } | Outcome> {
   return new Promise((resolve) => {
