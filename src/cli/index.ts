@@ -256,7 +256,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("--at <time>", `judge the run as of TIME instead of the moment its analysis starts (${AT_TIME})`);
   profileProbeOptions(coordinator, "per worker, unless the worker's --concurrency says otherwise")
     .option("--shard-size <n>", "probes per shard: the unit workers claim, and scan again from its start when one dies", String(DEFAULT_SHARD_PROBES))
-    .option("--lease-seconds <n>", "how long a worker holds a shard before it is presumed dead and the shard given to another (more than a shard's slowest scan: see docs/distributed.md)", String(DISTRIBUTED_DEFAULTS.leaseSeconds))
+    .option("--lease-seconds <n>", "how long a shard whose worker stopped renewing its lease (every third of it) waits before it is given to another (see docs/distributed.md)", String(DISTRIBUTED_DEFAULTS.leaseSeconds))
     .option("--retry-limit <n>", "how many times more a shard is given out after its worker died or failed; then the run cannot conclude", String(DISTRIBUTED_DEFAULTS.retryLimit))
     .option("--wait", "wait until the run is concluded; exit 0, 1 at --fail-on, 3 when a shard failed past its retries, 130 when interrupted (the run goes on in the workers)")
     .option("--poll-seconds <n>", "with --wait: how often to look at the run", String(DISTRIBUTED_DEFAULTS.pollSeconds))

@@ -4,8 +4,9 @@
 // one job of `pkiscope.conclude`. Jobs carry ids only, never secrets: a worker reads the plan
 // from the store. Each job's id is derived from what it is (run and shard), so sending one twice
 // is a no-op: a shard is never queued twice, nor a run concluded twice. A claimed job is leased for
-// its expiry; when the claimer dies, pg-boss's maintenance (every worker runs it) returns the job
-// to the queue for another claimer, up to the retry limit.
+// its expiry, which its claimer renews while it works (renew); when the claimer dies, the lease
+// runs out and pg-boss's maintenance (every worker runs it) returns the job to the queue for
+// another claimer, up to the retry limit.
 import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import { DISTRIBUTED_DEFAULTS, type LeaseOptions } from "./defaults.js";
@@ -106,6 +107,21 @@ export class ScanQueue {
       return queue === CONCLUDE_QUEUE ? { ...base, kind: "conclude", data: { runId: job.data.runId } } : { ...base, kind: "shard", data: { runId: job.data.runId, shardId: job.data.shardId } };
     }
     return null;
+  }
+
+  /**
+   * Renews the claim's lease: another `leaseSeconds` from now. False when the claim is no longer
+   * this one (it expired, and the job was handed out again or given up). pg-boss 10 has no way to
+   * extend a claim (no heartbeat), and expires an active job once `started_on + expire_in` has
+   * passed, so the renewal moves `started_on` to now: `expire_in` stays the lease a claim of the
+   * job is sent with, which a job handed out again keeps. `retry_count` goes up with every claim
+   * (fetch), so it names this claim.
+   */
+  async renew(job: ClaimedJob): Promise<boolean> {
+    const { rows } = await this.boss.getDb().executeSql(
+      `UPDATE ${QUEUE_SCHEMA}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3 RETURNING id`,
+      [job.queue, job.id, job.retryCount]);
+    return rows.length === 1;
   }
 
   async complete(job: ClaimedJob): Promise<void> {

@@ -1,9 +1,9 @@
 // A worker of distributed scans: claims one job at a time (the analysis of a run whose shards are
 // all done first, then a shard of its site, then a shard any scanner may take), does it through
-// the engine against the shared store, and tells the queue. A shard done is followed by the
-// run's analysis job when it was the last one. A claim superseded while this worker held it
-// (its lease expired and another worker took the shard) is abandoned: its writes are refused by
-// the store, and the job is the other worker's now.
+// the engine against the shared store, renewing the job's lease while it works, and tells the
+// queue. A shard done is followed by the run's analysis job when it was the last one. A claim
+// superseded while this worker held it (its lease expired all the same and another worker took
+// the shard) is abandoned: its writes are refused by the store, and the job is the other worker's now.
 import { setTimeout as sleep } from "node:timers/promises";
 import { collectShard, concludeRun, loadRunPlan, recordFailedRun, withinOpenFileLimit } from "../engine/scan.js";
 import { StaleShardError } from "../errors.js";
@@ -58,11 +58,11 @@ export async function runWorker(store: Store, queue: ScanQueue, options: WorkerO
     try {
       if (job.kind === "shard") {
         log.info(`claimed shard ${job.data.shardId} of run ${job.data.runId}`, { attempt: job.retryCount + 1 });
-        await doShard(store, queue, job, options, hooks);
+        await whileLeased(queue, job, log, () => doShard(store, queue, job, options, hooks));
         tally.shards++;
       } else {
         log.info(`claimed the analysis of run ${job.data.runId}`);
-        await doConclude(store, job, hooks);
+        await whileLeased(queue, job, log, () => doConclude(store, job, hooks));
         tally.conclusions++;
       }
       await queue.complete(job);
@@ -85,6 +85,39 @@ export async function runWorker(store: Store, queue: ScanQueue, options: WorkerO
     idleSince = Date.now();
   }
   return tally;
+}
+
+/** Renewals per lease: two in a row may fail (the database briefly away, the event loop stalled) before it runs out. */
+const RENEWALS_PER_LEASE = 3;
+
+/**
+ * Does the job's work while renewing its lease every third of it, so a shard or an analysis that
+ * outlasts the lease stays this worker's and is not handed to another. A worker that dies stops
+ * renewing, and its lease runs out as before. A lease lost all the same (renewals failed for a
+ * whole lease) is only logged: the store refuses the old claim's writes once another worker
+ * claims the shard.
+ */
+async function whileLeased<T>(queue: ScanQueue, job: ClaimedJob, log: Logger, work: () => Promise<T>): Promise<T> {
+  const done = new AbortController();
+  const what = job.kind === "shard" ? `shard ${job.data.shardId} of run ${job.data.runId}` : `the analysis of run ${job.data.runId}`;
+  const everyMs = (job.leaseSeconds * 1000) / RENEWALS_PER_LEASE;
+  const renewing = (async () => {
+    while (await sleep(everyMs, true, { signal: done.signal }).catch(() => false)) {
+      try {
+        if (await queue.renew(job)) continue;
+        log.warn(`lost the lease of ${what}: it expired, and another worker may take it`);
+        return;
+      } catch (err) {
+        log.warn(`could not renew the lease of ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  })();
+  try {
+    return await work();
+  } finally {
+    done.abort();
+    await renewing;
+  }
 }
 
 /**

@@ -8,7 +8,6 @@
 // taken only by a worker started with --site dmz, which SIGTERM lets finish it before exiting;
 // any worker concludes the run. A run whose analysis fails on its last try is
 // recorded failed, and coordinator --wait exits 3 naming why.
-import { once } from "node:events";
 import { copyFile, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,8 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, listen, closeServer, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runFailure, runState } from "../../src/model/types.js";
 import { openStore } from "../../src/store/open.js";
-import { runInProcess, spawnCli, waitFor } from "../cli/cli-helpers.js";
+import { runInProcess, waitFor } from "../cli/cli-helpers.js";
 import { STORE_BACKENDS } from "../store/backends.js";
+import { claimsIn, contentsOf, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
 
 const PREFIX = "127.206.1";
 /** Addresses per shard: the /26 on two ports is four shards of 32 probes (and the files one more). */
@@ -97,48 +97,6 @@ afterAll(async () => {
 
 const timeouts = ["--handshake-timeout", String(HANDSHAKE_MS), "--connect-timeout", "3000"];
 
-/**
- * A CLI child process with its output (stdout and stderr interleaved) gathered as it comes. The
- * database password goes in PGPASSWORD, as docs/deployment.md says, never on the command line.
- */
-function start(args: string[]) {
-  const db = new URL(args[args.indexOf("--db") + 1]!);
-  const password = decodeURIComponent(db.password);
-  db.password = "";
-  const child = spawnCli(args.map((a, i) => (args[i - 1] === "--db" ? db.toString() : a)), { PGPASSWORD: password });
-  const log = { text: "" };
-  child.stdout.on("data", (d: Buffer) => (log.text += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (log.text += d.toString()));
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  return { child, log, exited };
-}
-type Started = ReturnType<typeof start>;
-
-const worker = (db: string, extra: string[] = []): Started =>
-  start(["worker", "--db", db, "--poll-seconds", "1", "--expiry-check-seconds", "1", ...extra]);
-
-const claimsIn = (text: string): string[] => [...text.matchAll(/claimed shard (\S+) of run/g)].map((m) => m[1]!);
-
-/** What a run holds, as sets that a single-process scan and a distributed one must share. */
-async function contentsOf(db: string, runId: string) {
-  const store = await openStore(db);
-  try {
-    const run = await store.loadRun(runId);
-    const sightings = run.sightings.map((s) => `${s.sha256} ${s.source} ${s.location} ${s.position}`).sort();
-    return {
-      complete: run.run.complete,
-      certificates: run.certificates.map((c) => c.sha256).sort(),
-      endpoints: run.endpoints.map((e) => `${e.id} ${e.status} ${e.chain.join(",")}`).sort(),
-      sightings,
-      distinctSightings: new Set(sightings).size,
-      findings: run.findings.map((f) => f.id).sort(),
-      plan: await store.runPlan(runId),
-    };
-  } finally {
-    await store.close();
-  }
-}
-
 describe("pkiscope coordinator and workers", () => {
   it("completes a run whose worker was killed mid-shard with exactly the single-process scan's certificates and findings", async () => {
     const reference = await postgres.newSpec("distributed_reference");
@@ -158,13 +116,13 @@ describe("pkiscope coordinator and workers", () => {
       const unfinished = (w: (typeof workers)[number]): string[] =>
         claimsIn(w.log.text).filter((id) => id.startsWith("probes-") && !w.log.text.includes(`finished shard ${id} `));
       const victim = await waitFor("a worker holding a probe shard", () => workers.find((w) => unfinished(w).length > 0), 120_000).catch((err: Error) => {
-        throw new Error(`${err.message}\n${[coordinator, ...workers].map((p) => p.log.text).join("\n---\n")}`);
+        throw new Error(`${err.message}\n${logsOf([coordinator, ...workers])}`);
       });
       await new Promise((r) => setTimeout(r, 100));
       victim.child.kill("SIGKILL");
       expect((await victim.exited)[1]).toBe("SIGKILL");
       const survivors = workers.filter((w) => w !== victim);
-      const logs = (): string => [coordinator, ...workers].map((p) => p.log.text).join("\n---\n");
+      const logs = (): string => logsOf([coordinator, ...workers]);
       // The shard it died holding, read from its whole log: a loaded machine may have let it finish
       // the one it was seen with and claim the next before the kill landed.
       const held = unfinished(victim);
@@ -173,7 +131,7 @@ describe("pkiscope coordinator and workers", () => {
 
       const [code] = await coordinator.exited;
       expect(code, logs()).toBe(0);
-      const runId = /^([0-9a-f-]{36})$/m.exec(coordinator.log.text)![1]!;
+      const runId = runIdIn(coordinator.log.text)!;
       // The killed worker's shard went to a survivor once its lease expired.
       expect(survivors.flatMap((w) => claimsIn(w.log.text)), logs()).toContain(shard);
 
@@ -206,7 +164,7 @@ describe("pkiscope coordinator and workers", () => {
       for (const w of survivors) w.child.kill("SIGTERM");
       for (const w of survivors) expect((await w.exited)[0], w.log.text).toBe(0);
     } finally {
-      for (const p of [coordinator, ...workers]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+      killAll([coordinator, ...workers]);
     }
   }, 300_000);
 
@@ -246,7 +204,7 @@ describe("pkiscope coordinator and workers", () => {
     const db = await postgres.newSpec("distributed_failed");
     const coordinator = start(["coordinator", "--db", db, "--config", config, "--profile", "fragile", ...timeouts,
       "--retry-limit", "0", "--poll-seconds", "1", "--wait"]);
-    const runId = await waitFor("the run id", () => /^([0-9a-f-]{36})$/m.exec(coordinator.log.text)?.[1]);
+    const runId = await waitFor("the run id", () => runIdIn(coordinator.log.text));
     await unlink(fragileAnchors);
     const lone = worker(db, ["--idle-exit", "3"]);
     try {
@@ -263,7 +221,7 @@ describe("pkiscope coordinator and workers", () => {
         await store.close();
       }
     } finally {
-      for (const p of [coordinator, lone]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+      killAll([coordinator, lone]);
     }
   }, 120_000);
 
