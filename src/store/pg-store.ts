@@ -114,7 +114,8 @@ export class PgStore implements Store {
       }, RETRY_DELAYS_MS, isStartingUp);
     } catch (err) {
       await pool.end();
-      if (err instanceof StoreError) throw err;
+      // The retry's own error names the store already; the migrations' and the driver's do not.
+      if (err instanceof StoreError && err.message.startsWith(`store ${shown}:`)) throw err;
       throw new StoreError(`store ${shown}: ${(err as Error).message}`, { cause: err });
     }
     return new PgStore(pool, shown);
