@@ -25,7 +25,9 @@ await build({
   // Class and function names as written: error names and logged names must not become "Name2".
   keepNames: true,
   // Native addons are loaded from node_modules as they are; pg-native is pg's optional binding.
-  external: ["better-sqlite3", "kerberos", "pg-native"],
+  // undici is CommonJS and taken by import() (net/fetcher.ts, on the first HTTP fetch): a bundled
+  // import() of CommonJS offers only `default`, where Node gives the named exports too.
+  external: ["better-sqlite3", "kerberos", "pg-native", "undici"],
   // CommonJS packages in the bundle require() node's built-ins; an ES module has no require of its own.
   banner: { js: 'import { createRequire as bundleCreateRequire } from "node:module"; const require = bundleCreateRequire(import.meta.url);' },
   logLevel: "warning",
