@@ -34,7 +34,7 @@ async function main(argv: readonly string[]): Promise<number> {
         "  BENCH_TLS_PREFIX         loopback /24 for tls-sweep (default 127.91.0)\n" +
         "  BENCH_SWEEP16_PREFIX     loopback /16 for tls-sweep-16 (default 127.176)\n" +
         "  BENCH_STARTTLS_PREFIX    loopback /24 for starttls-sweep (default 127.161.0)\n" +
-        "  BENCH_IMPORT_CERTS       certificates in the corpus of import-analysis and maturity-scoring (default 100000)\n" +
+        "  BENCH_IMPORT_CERTS       certificates in the corpus of import-analysis, maturity-scoring and report-scale (default 100000)\n" +
         "  BENCH_BASELINE_REF       the earlier pkiscope import-analysis compares with (default fa1906d)\n" +
         "  BENCH_REPORT_BASELINE_REF  the earlier pkiscope report-scale compares with (default 1afc81a)\n",
     );
