@@ -27,6 +27,9 @@ export class StoreError extends ScannerError {
   }
 }
 
+/** A database the store kept trying through its retry budget, still lost or refusing sessions; the message names it. */
+export class StoreUnreachableError extends StoreError {}
+
 /** A report or other output file could not be written (a full disk, a read-only directory); the CLI exits with status 3. */
 export class OutputError extends ScannerError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -6,7 +6,7 @@
 // inside it (json, not jsonb: jsonb refuses the \u0000 a hostile certificate may carry).
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { StaleShardError, StoreError, UsageError } from "../errors.js";
+import { StaleShardError, StoreError, StoreUnreachableError, UsageError } from "../errors.js";
 import type { SeenSpan } from "../model/diff.js";
 import type { CrlObservation, OcspObservation, UrlFetchRecord } from "../model/revocation.js";
 import type { FileRecord, PrivateKeyRecord } from "../model/keys.js";
@@ -115,7 +115,7 @@ export class PgStore implements Store {
     } catch (err) {
       await pool.end();
       // The retry's own error names the store already; the migrations' and the driver's do not.
-      if (err instanceof StoreError && err.message.startsWith(`store ${shown}:`)) throw err;
+      if (err instanceof StoreUnreachableError) throw err;
       throw new StoreError(`store ${shown}: ${(err as Error).message}`, { cause: err });
     }
     return new PgStore(pool, shown);
