@@ -3,28 +3,28 @@
 // COMMIT, lets the server answer, and then cuts the connection before the answer reaches the
 // store. The store retries, finds by the transaction's id that the batch did commit, and does not
 // write it again: the rows are there once.
-import { once } from "node:events";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open.js";
 import type { UrlFetchRecord } from "../../src/model/revocation.js";
 import type { ObservationBatch } from "../../src/store/store.js";
 import { STORE_BACKENDS } from "./backends.js";
 import { postgresServer } from "../postgres/database.js";
+import { type LoopbackProxy, startLoopbackProxy } from "./loopback-proxy.js";
 
 const PROXY_ADDRESS = "127.204.2.2";
 const postgres = STORE_BACKENDS.find((b) => b.name === "postgres")!;
 
-let proxy: Server;
-const connections: Socket[] = [];
+let proxy: LoopbackProxy | undefined;
 /** Armed: the next COMMIT's answer is cut off; counts the cuts made. */
 const cutting = { armed: false, cuts: 0 };
 
 beforeAll(async () => {
   const { host, port } = postgresServer();
-  proxy = createServer((client) => {
+  proxy = await startLoopbackProxy(PROXY_ADDRESS, (client, track) => {
     const server = connect({ host, port });
-    connections.push(client, server);
+    track(client);
+    track(server);
     let commitSent = false;
     client.on("data", (chunk: Buffer) => {
       // A simple-protocol Query message ('Q', length, text) carrying COMMIT.
@@ -39,17 +39,13 @@ beforeAll(async () => {
       client.destroy();
       server.destroy();
     });
-    for (const s of [client, server]) s.on("error", () => {});
     client.on("close", () => server.destroy());
     server.on("close", () => client.destroy());
   });
-  proxy.listen(0, PROXY_ADDRESS);
-  await once(proxy, "listening");
 });
 
 afterAll(async () => {
-  for (const s of connections) s.destroy();
-  await new Promise((r) => proxy?.close(r));
+  await proxy?.close();
 });
 
 /** A fetch row: written by a plain INSERT, so a batch applied twice would show twice. */
@@ -60,10 +56,7 @@ const fetch = (i: number): UrlFetchRecord => ({
 describe("the PostgreSQL store, its connection lost in COMMIT", () => {
   it("finds the batch committed and does not write it twice", async () => {
     const direct = await postgres.newSpec("commit_loss");
-    const viaProxy = new URL(direct);
-    viaProxy.hostname = PROXY_ADDRESS;
-    viaProxy.port = String((proxy.address() as { port: number }).port);
-    const store = await openStore(viaProxy.toString());
+    const store = await openStore(proxy!.urlTo(direct));
     try {
       const run = await store.createRun({ targets: [], ports: [], options: {} });
       const batch: ObservationBatch = {

@@ -2,19 +2,18 @@
 // sessions with SQLSTATE 57P03. A loopback proxy (127.204.2.3) in front of the test server answers
 // the first connections that way, as PostgreSQL does, then forwards the rest: opening the store
 // waits it out. A database that stays in that state is reported as one StoreError.
-import { once } from "node:events";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/errors.js";
 import { openStore } from "../../src/store/open.js";
 import { STORE_BACKENDS } from "./backends.js";
 import { postgresServer } from "../postgres/database.js";
+import { type LoopbackProxy, startLoopbackProxy } from "./loopback-proxy.js";
 
 const PROXY_ADDRESS = "127.204.2.3";
 const postgres = STORE_BACKENDS.find((b) => b.name === "postgres")!;
 
-let proxy: Server;
-const connections: Socket[] = [];
+let proxy: LoopbackProxy | undefined;
 /** Connections still to be refused as "starting up", and how many were. */
 const startingUp = { remaining: 0, refused: 0 };
 
@@ -30,9 +29,8 @@ function startingUpError(): Buffer {
 
 beforeAll(async () => {
   const { host, port } = postgresServer();
-  proxy = createServer((client) => {
-    connections.push(client);
-    client.on("error", () => {});
+  proxy = await startLoopbackProxy(PROXY_ADDRESS, (client, track) => {
+    track(client);
     if (startingUp.remaining > 0) {
       startingUp.remaining--;
       // The server reads the startup message, then answers with the error and hangs up.
@@ -43,26 +41,19 @@ beforeAll(async () => {
       return;
     }
     const server = connect({ host, port });
-    connections.push(server);
-    server.on("error", () => {});
+    track(server);
     client.pipe(server).pipe(client);
     client.on("close", () => server.destroy());
     server.on("close", () => client.destroy());
   });
-  proxy.listen(0, PROXY_ADDRESS);
-  await once(proxy, "listening");
 });
 
 afterAll(async () => {
-  for (const s of connections) s.destroy();
-  await new Promise((r) => proxy?.close(r));
+  await proxy?.close();
 });
 
 async function viaProxy(database: string): Promise<string> {
-  const url = new URL(await postgres.newSpec(database));
-  url.hostname = PROXY_ADDRESS;
-  url.port = String((proxy.address() as { port: number }).port);
-  return url.toString();
+  return proxy!.urlTo(await postgres.newSpec(database));
 }
 
 describe("the PostgreSQL store, opened while the database starts up", () => {
