@@ -250,9 +250,10 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   const coordinator = common(program.command("coordinator"))
-    .description("a distributed scan of a profile (docs/distributed.md): plans it as scan --config --profile would, opens the run in the shared PostgreSQL --db, queues its shards for pkiscope worker processes, prints the run id; with --wait, waits until the workers have scanned it and it is analysed, and exits as scan would")
-    .requiredOption("--config <file>", "config file (YAML) of scan profiles")
-    .requiredOption("--profile <name>", "the profile of --config to scan; a network's site: sends its shards only to workers of that --site")
+    .description("a distributed scan of a profile (docs/distributed.md): plans it as scan --config --profile would, opens the run in the shared PostgreSQL --db, queues its shards for pkiscope worker processes, prints the run id; with --wait, waits until the workers have scanned it and it is analysed, and exits as scan would. --resume RUN picks up a run whose coordinator died instead")
+    .option("--config <file>", "config file (YAML) of scan profiles")
+    .option("--profile <name>", "the profile of --config to scan; a network's site: sends its shards only to workers of that --site")
+    .option("--resume <run>", "pick up a run whose coordinator died before queuing every shard or before it was concluded (id, unique prefix or latest), from the plan stored with it: queues its shards not done (those queued before stay as they are), or its analysis when they all are; takes no --config, --profile or probe options of its own")
     .option("--at <time>", `judge the run as of TIME instead of the moment its analysis starts (${AT_TIME})`);
   profileProbeOptions(coordinator, "per worker, unless the worker's --concurrency says otherwise")
     .option("--shard-size <n>", "probes per shard: the unit workers claim, and scan again from its start when one dies", String(DEFAULT_SHARD_PROBES))
@@ -263,9 +264,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option("-o, --out <dir>", "with --wait: write the run's reports here")
     .option("-f, --format <formats>", "with --out: json, html, csv, cbom, comma-separated", "json,html,csv")
     .addOption(new Option("--fail-on <severity>", "with --wait: exit 1 when a finding at or above this severity exists").choices(SEVERITIES))
-    .action(async (options) => {
+    .action(async (options, cmd: Command) => {
       const { coordinatorCommand } = await import("./coordinator-command.js");
-      setExitCode(await coordinatorCommand(options, io));
+      setExitCode(await coordinatorCommand(options, io, (key) => cmd.getOptionValueSource(key) === "cli"));
     });
 
   common(program.command("worker"))

@@ -115,10 +115,25 @@ export async function resumeScan(store: Store, runRef: string, env: NodeJS.Proce
   const { run, plan: stored, shards } = await loadRunPlan(store, runRef, env);
   // This process's open-files limit, which may not be the one the run started under.
   const plan = withinOpenFileLimit(stored, hooks.log);
-  if (run.complete) throw new UsageError(`run ${run.id} is complete: nothing to resume`);
+  refuseComplete(run);
   const pending = shards.filter((s) => !s.done);
   hooks.log.info(`run ${run.id} resumed: ${pending.length} of ${shards.length} shards to collect`);
   return collectAndConclude(store, run, plan, pending, hooks);
+}
+
+/**
+ * The stored run `runRef` names, to be finished by whoever resumes it (`scan --resume`, or
+ * `coordinator --resume`, which needs only its shards): refused when it is complete or was
+ * stored without its plan.
+ */
+export async function resumableRun(store: Store, runRef: string): Promise<{ run: RunInfo; shards: ShardState[] }> {
+  const { run, stored } = await findStoredRun(store, runRef);
+  refuseComplete(run);
+  return { run, shards: stored.shards };
+}
+
+function refuseComplete(run: RunInfo): void {
+  if (run.complete) throw new UsageError(`run ${run.id} is complete: nothing to resume`);
 }
 
 /** The plan with its concurrency clamped to what this process's open-files limit leaves room for, warning once when it is. */
@@ -361,10 +376,7 @@ function storePlan({ specs, ldap = [], keystorePassword: _secret, startedAt, at,
  * run stored, when a shard still to collect needs them (LDAP sources, keystores).
  */
 export async function loadRunPlan(store: Store, runRef: string, env: NodeJS.ProcessEnv): Promise<{ run: RunInfo; plan: ScanPlan; shards: ShardState[] }> {
-  const run = await store.findRun(runRef);
-  if (!run) throw new UsageError(`no run ${runRef} in the store (pkiscope runs lists them)`);
-  const stored = await store.runPlan(run.id);
-  if (!stored) throw new UsageError(`run ${run.id} was stored without its plan (by a pkiscope before schema 6): it cannot be resumed`);
+  const { run, stored } = await findStoredRun(store, runRef);
   const { specs, ldap, startedAt, at, ...rest } = stored.plan as StoredPlan;
   const sourcesPending = stored.shards.some((s) => !s.done && (s.spec as ShardSpec).kind === "sources");
   const secret = (name: string | undefined, what: string): string => {
@@ -384,6 +396,15 @@ export async function loadRunPlan(store: Store, runRef: string, env: NodeJS.Proc
     ...(at ? { at: new Date(at) } : {}),
   };
   return { run, plan, shards: stored.shards };
+}
+
+/** The run `runRef` names (id, unique prefix or latest) and its plan and shards as stored. */
+async function findStoredRun(store: Store, runRef: string): Promise<{ run: RunInfo; stored: { plan: unknown; shards: ShardState[] } }> {
+  const run = await store.findRun(runRef);
+  if (!run) throw new UsageError(`no run ${runRef} in the store (pkiscope runs lists them)`);
+  const stored = await store.runPlan(run.id);
+  if (!stored) throw new UsageError(`run ${run.id} was stored without its plan (by a pkiscope before schema 6): it cannot be resumed`);
+  return { run, stored };
 }
 
 /**
