@@ -272,7 +272,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   common(program.command("worker"))
     .description("claim shards of distributed scans from the shared PostgreSQL --db and scan them, one at a time, until SIGTERM or SIGINT (which lets the shard in hand finish, then exits 0); the last shard of a run queues its analysis, which a worker runs")
     .option("--site <label>", "the site this worker scans from: it takes the shards of networks with this site: first, then shards any worker may take")
-    .option("-c, --concurrency <n>", "probes in flight within a shard (default: the coordinator's)")
+    .option("-c, --concurrency <n>", "probes in flight within the shard in hand (default: the run's, the coordinator's --concurrency); a worker holds one shard at a time: more shards at once take more workers")
     .option("--once", "exit as soon as there is nothing to claim")
     .option("--idle-exit <seconds>", "exit after this long with nothing to claim")
     .option("--poll-seconds <n>", "how often to look at empty queues", String(DISTRIBUTED_DEFAULTS.pollSeconds))
