@@ -74,6 +74,31 @@ function decodeUtf32be(bytes: Buffer): string {
   return text;
 }
 
+/** One attribute of a Name: its type (an OID) and its value, as laid out in the DER. */
+interface Attribute {
+  type: Tlv;
+  value: Tlv;
+}
+
+/** A Name's RDNs in order, each its attributes as encoded; null when the bytes are not a Name. */
+function rdnsOf(nameDer: Buffer): Attribute[][] | null {
+  const name = readTlv(nameDer, 0, nameDer.length);
+  if (!name || name.tag !== SEQUENCE || name.end !== nameDer.length) return null;
+  const rdns: Attribute[][] = [];
+  for (let rdn = readTlv(nameDer, name.start, name.end); rdn; rdn = readTlv(nameDer, rdn.end, name.end)) {
+    if (rdn.tag !== SET) return null;
+    const attributes: Attribute[] = [];
+    for (let ava = readTlv(nameDer, rdn.start, rdn.end); ava; ava = readTlv(nameDer, ava.end, rdn.end)) {
+      const type = ava.tag === SEQUENCE ? readTlv(nameDer, ava.start, ava.end) : null;
+      const value = type?.tag === OID ? readTlv(nameDer, type.end, ava.end) : null;
+      if (!type || !value) return null;
+      attributes.push({ type, value });
+    }
+    rdns.push(attributes);
+  }
+  return rdns;
+}
+
 /**
  * The relative distinguished names of a Name's DER, in order, each as one comparable string:
  * its attributes' types (OID content, hex) and values, string values in the form RFC 5280 §7.1
@@ -83,21 +108,28 @@ function decodeUtf32be(bytes: Buffer): string {
  * Values of other types compare by their DER. Null when the bytes are not a Name.
  */
 export function normalisedRdns(nameDer: Buffer): string[] | null {
-  const name = readTlv(nameDer, 0, nameDer.length);
-  if (!name || name.tag !== SEQUENCE || name.end !== nameDer.length) return null;
-  const rdns: string[] = [];
-  for (let rdn = readTlv(nameDer, name.start, name.end); rdn; rdn = readTlv(nameDer, rdn.end, name.end)) {
-    if (rdn.tag !== SET) return null;
-    const attributes: string[] = [];
-    for (let ava = readTlv(nameDer, rdn.start, rdn.end); ava; ava = readTlv(nameDer, ava.end, rdn.end)) {
-      const type = ava.tag === SEQUENCE ? readTlv(nameDer, ava.start, ava.end) : null;
-      const value = type?.tag === OID ? readTlv(nameDer, type.end, ava.end) : null;
-      if (!type || !value) return null;
-      attributes.push(`${nameDer.toString("hex", type.start, type.end)}=${normalisedValue(nameDer, value)}`);
-    }
-    rdns.push(attributes.sort().join("+"));
+  const rdns = rdnsOf(nameDer);
+  if (!rdns) return null;
+  return rdns.map((attributes) =>
+    attributes.map(({ type, value }) => `${nameDer.toString("hex", type.start, type.end)}=${normalisedValue(nameDer, value)}`).sort().join("+"));
+}
+
+/**
+ * The values of a Name's attributes of one type (its OID's content octets, in hex), in order,
+ * decoded as their string types are; null when the bytes are not a Name or such a value is not a
+ * string.
+ */
+export function attributeTexts(nameDer: Buffer, typeHex: string): string[] | null {
+  const rdns = rdnsOf(nameDer);
+  if (!rdns) return null;
+  const texts: string[] = [];
+  for (const { type, value } of rdns.flat()) {
+    if (nameDer.toString("hex", type.start, type.end) !== typeHex) continue;
+    const decode = STRING_DECODERS.get(value.tag);
+    if (!decode) return null;
+    texts.push(decode(nameDer.subarray(value.start, value.end)));
   }
-  return rdns;
+  return texts;
 }
 
 /** One key for names equal under RFC 5280 §7.1 (see normalisedRdns); null when not a Name. */

@@ -1,6 +1,7 @@
 // The DER walk (der-certificate.ts) against @peculiar/x509's ASN.1 model: for every certificate
 // of the pyca-x509 and NIST PKITS corpora, and for one certificate with each of its bytes
-// altered, parseCertificate() gives the very record (or the very error) the model's reading gives.
+// altered, parseCertificate() gives the very record (or the very error) the model's reading gives,
+// and path validation's tbsFacts() the very TBS facts.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,7 @@ import { ECDH, generateKeyPairSync } from "node:crypto";
 import { parseCertificate, parseCertificateThroughModel, pointOnCurve } from "../../src/pki/certificate.js";
 import { readCertificateFields } from "../../src/pki/der-certificate.js";
 import { certificatesInBlob } from "../../src/pki/pem.js";
+import { type TbsFacts, tbsFacts, tbsFactsThroughModel } from "../../src/inventory/path-validation.js";
 
 const CORPORA = fileURLToPath(new URL("../../../shared/corpora/", import.meta.url));
 
@@ -27,6 +29,27 @@ const corpus = filesUnder(CORPORA)
     const blocks = bytes.includes("-----BEGIN") ? certificatesInBlob(bytes) : [bytes];
     return blocks.map((der, i) => ({ name: `${path.slice(CORPORA.length)}#${i}`, der }));
   });
+
+/** The certificate the alteration tests alter. */
+const alterable = corpus.find((c) => c.name.endsWith("cryptography.io.pem#0"))!.der;
+
+/**
+ * Copies of an RSA-2048 certificate with one byte altered each: every byte but the RSA modulus'
+ * and the signature's (altering those alters no structure).
+ */
+function* alteredCopies(der: Buffer): Generator<{ at: number; altered: Buffer }> {
+  const fields = readCertificateFields(der)!;
+  const keyStart = fields.keyBits.byteOffset - der.byteOffset + 16;
+  const keyEnd = keyStart + fields.keyBits.length - 32;
+  const signatureStart = der.length - 256 + 8;
+  for (let at = 0; at < signatureStart; at++) {
+    if (at >= keyStart && at < keyEnd) continue;
+    const altered = Buffer.from(der);
+    // The low bit alters values and tags; the high bit alters lengths' forms and unused-bit counts.
+    altered[at]! ^= at % 2 === 0 ? 0x01 : 0x80;
+    yield { at, altered };
+  }
+}
 
 /** The record, or the error's class and message. */
 function outcome(parse: (der: Buffer) => unknown, der: Buffer): unknown {
@@ -51,28 +74,51 @@ describe("parseCertificate's DER walk", () => {
   });
 
   it("agrees with the model on a certificate with any one byte altered", () => {
-    const { der } = corpus.find((c) => c.name.endsWith("cryptography.io.pem#0"))!;
-    const unaltered = JSON.stringify(outcome(parseCertificate, der));
-    // Every byte but the RSA modulus' and the signature's (altering those alters no structure).
-    const fields = readCertificateFields(der)!;
-    const keyStart = fields.keyBits.byteOffset - der.byteOffset + 16;
-    const keyEnd = keyStart + fields.keyBits.length - 32;
-    const signatureStart = der.length - 256 + 8;
+    const unaltered = JSON.stringify(outcome(parseCertificate, alterable));
     let changedOutcomes = 0;
     let alterations = 0;
-    for (let i = 0; i < signatureStart; i++) {
-      if (i >= keyStart && i < keyEnd) continue;
+    for (const { at, altered } of alteredCopies(alterable)) {
       alterations++;
-      const altered = Buffer.from(der);
-      // The low bit alters values and tags; the high bit alters lengths' forms and unused-bit counts.
-      altered[i]! ^= i % 2 === 0 ? 0x01 : 0x80;
       const walkedOutcome = outcome(parseCertificate, altered);
-      expect(walkedOutcome, `byte ${i}`).toEqual(outcome(parseCertificateThroughModel, altered));
+      expect(walkedOutcome, `byte ${at}`).toEqual(outcome(parseCertificateThroughModel, altered));
       if (JSON.stringify(walkedOutcome) !== unaltered) changedOutcomes++;
     }
     // The alterations reach the fields: most change the record or make it an error.
     expect(alterations).toBeGreaterThan(700);
     expect(changedOutcomes).toBeGreaterThan(alterations / 2);
+  });
+});
+
+describe("path validation's TBS reading (tbsFacts)", () => {
+  /** A reading made comparable: extension values as hex, whatever view holds them. */
+  const comparably = (read: (der: Buffer) => TbsFacts) => (der: Buffer) => {
+    const facts = read(der);
+    return { ...facts, extensions: facts.extensions.map((e) => ({ ...e, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).toString("hex") })) };
+  };
+  const walked = comparably(tbsFacts);
+  const throughModel = comparably(tbsFactsThroughModel);
+
+  it("reads every corpus certificate as the ASN.1 model does", () => {
+    let withEmails = 0;
+    let mismatched = 0;
+    for (const { name, der } of corpus) {
+      const read = outcome(walked, der) as Partial<TbsFacts>;
+      expect(read, name).toEqual(outcome(throughModel, der));
+      if (read.subjectEmails?.length) withEmails++;
+      if (read.algorithmMismatch) mismatched++;
+    }
+    // Subject emailAddress attributes and differing signature algorithms are both read.
+    expect(withEmails).toBeGreaterThan(0);
+    expect(mismatched).toBeGreaterThan(0);
+  });
+
+  it("agrees with the model on a certificate with any one byte altered", () => {
+    let alterations = 0;
+    for (const { at, altered } of alteredCopies(alterable)) {
+      alterations++;
+      expect(outcome(walked, altered), `byte ${at}`).toEqual(outcome(throughModel, altered));
+    }
+    expect(alterations).toBeGreaterThan(700);
   });
 });
 
