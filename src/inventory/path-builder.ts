@@ -42,23 +42,49 @@ export interface PathBuilderSources {
 
 export class PathBuilder {
   private readonly anchorIds: Set<string>;
+  /**
+   * Nodes by normalised subject name key, only those whose subject is some node's issuer: no
+   * other node is ever an issuer candidate, and leaves (most of a large run) have unique subjects.
+   */
   private readonly byName = new Map<string, PathNode[]>();
+  /** sha256 of the nodes in byName. */
+  private readonly candidates = new Set<string>();
+  /** Normalised issuer name key of every node whose names can be read, by sha256; one string per distinct issuer. */
+  private readonly issuerKeys = new Map<string, string>();
   private readonly nodeCerts = new Map<string, NodeCertificate | null>();
-  /** Normalised subject and issuer name keys of every node, by sha256. */
-  private readonly names = new Map<string, { subject: string; issuer: string }>();
   /** Keys completed with inherited DSA parameters, by sha256 (null: none could be found). */
   private readonly inheritedKeys = new Map<string, KeyObject | null>();
+  /** Verified links whose child is an issuer candidate: asked again by every path through it. */
   private readonly verified = new Map<string, boolean>();
-  private readonly bySha = new Map<string, PathNode>();
+  /** Links of the node being built that no other build asks for (it issues nothing): dropped after its build. */
+  private startLinks = new Map<string, boolean>();
   /** Anchors that ended at least one trusted path. */
   readonly usedAnchors = new Set<string>();
 
   constructor(private readonly sources: PathBuilderSources) {
     this.anchorIds = new Set(sources.anchors.anchors.map((a) => a.sha256));
-    for (const a of sources.anchors.anchors) {
-      this.add({ sha256: a.sha256, der: a.der, caIssuersUrls: [], selfIssued: true, subject: "", issuer: "" });
+    const anchorNodes = sources.anchors.anchors.map((a): PathNode => ({ sha256: a.sha256, der: a.der, caIssuersUrls: [], selfIssued: true, subject: "", issuer: "" }));
+    const named: { node: PathNode; subject: string }[] = [];
+    const issuers = new Map<string, string>();
+    for (const node of [...anchorNodes, ...sources.local]) {
+      if (this.issuerKeys.has(node.sha256)) continue;
+      const names = certificateNames(node.der);
+      // A certificate whose names cannot be read has no issuer to find and issues nothing.
+      if (!names) continue;
+      // A Name with attributes §7.1 does not cover still matches its byte-identical twin.
+      const subject = normalisedNameKey(names.subject) ?? `der:${names.subject.toString("hex")}`;
+      const issuer = normalisedNameKey(names.issuer) ?? `der:${names.issuer.toString("hex")}`;
+      if (!issuers.has(issuer)) issuers.set(issuer, issuer);
+      this.issuerKeys.set(node.sha256, issuers.get(issuer)!);
+      named.push({ node, subject });
     }
-    for (const node of sources.local) this.add(node);
+    for (const { node, subject } of named) {
+      if (!issuers.has(subject)) continue;
+      this.candidates.add(node.sha256);
+      const list = this.byName.get(subject);
+      if (list) list.push(node);
+      else this.byName.set(subject, [node]);
+    }
   }
 
   isAnchor(sha256: string): boolean {
@@ -66,6 +92,7 @@ export class PathBuilder {
   }
 
   build(start: PathNode): PathResult {
+    this.startLinks = new Map();
     const selfSigned = start.selfIssued && this.verifies(start, start);
     const search: Search = { verifications: 0, best: [start.sha256], stopReason: null };
     const trusted = this.extend([start], search);
@@ -77,21 +104,6 @@ export class PathBuilder {
       selfSigned,
       stopReason: trusted ? null : search.stopReason,
     };
-  }
-
-  private add(node: PathNode): void {
-    if (this.bySha.has(node.sha256)) return;
-    const names = certificateNames(node.der);
-    // A certificate whose names cannot be read has no issuer to find and issues nothing.
-    if (!names) return;
-    // A Name with attributes §7.1 does not cover still matches its byte-identical twin.
-    const subject = normalisedNameKey(names.subject) ?? `der:${names.subject.toString("hex")}`;
-    const issuer = normalisedNameKey(names.issuer) ?? `der:${names.issuer.toString("hex")}`;
-    this.bySha.set(node.sha256, node);
-    this.names.set(node.sha256, { subject, issuer });
-    const list = this.byName.get(subject);
-    if (list) list.push(node);
-    else this.byName.set(subject, [node]);
   }
 
   /** Depth-first: returns the first path that reaches an anchor, recording the longest dead end. */
@@ -134,21 +146,22 @@ export class PathBuilder {
   }
 
   private issuerCandidates(child: PathNode): PathNode[] {
-    const names = this.names.get(child.sha256);
-    const candidates = [...((names && this.byName.get(names.issuer)) ?? [])];
+    const issuer = this.issuerKeys.get(child.sha256);
+    const candidates = [...((issuer === undefined ? undefined : this.byName.get(issuer)) ?? [])];
     // Anchors first: a path should end at the sanctioned root, not at a served copy of it.
     return candidates.sort((a, b) => Number(this.anchorIds.has(b.sha256)) - Number(this.anchorIds.has(a.sha256)));
   }
 
   private verifies(child: PathNode, issuer: PathNode): boolean {
     const key = `${child.sha256}:${issuer.sha256}`;
-    let ok = this.verified.get(key);
+    const links = this.candidates.has(child.sha256) ? this.verified : this.startLinks;
+    let ok = links.get(key);
     if (ok === undefined) {
       // Set first: an inherited-parameter lookup that comes back to this link must not loop.
-      this.verified.set(key, false);
+      links.set(key, false);
       const issuerKey = this.publicKey(issuer);
       ok = !!issuerKey && this.signedBy(child, issuerKey);
-      this.verified.set(key, ok);
+      links.set(key, ok);
     }
     return ok;
   }
