@@ -8,8 +8,13 @@
 // runs out and pg-boss's maintenance (every worker runs it) returns the job to the queue for
 // another claimer, up to the retry limit.
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import PgBoss from "pg-boss";
 import { DISTRIBUTED_DEFAULTS, type LeaseOptions } from "./defaults.js";
+
+/** PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock. */
+const DEADLOCK_DETECTED = "40P01";
+const CREATE_QUEUE_ATTEMPTS = 8;
 
 export const SHARD_QUEUE = "pkiscope.shard";
 export const CONCLUDE_QUEUE = "pkiscope.conclude";
@@ -69,14 +74,34 @@ export class ScanQueue {
     boss.on("error", (err) => options.onError?.(err));
     await boss.start();
     const queue = new ScanQueue(boss);
-    await queue.ensureQueue(SHARD_QUEUE);
-    await queue.ensureQueue(CONCLUDE_QUEUE);
+    try {
+      await queue.ensureQueue(SHARD_QUEUE);
+      await queue.ensureQueue(CONCLUDE_QUEUE);
+    } catch (err) {
+      // A started pg-boss keeps its maintenance timers: the process would never exit.
+      await queue.close();
+      throw err;
+    }
     return queue;
   }
 
-  /** Creates the queue if it is missing (pg-boss 10 drops jobs sent to a queue that does not exist). */
+  /**
+   * Creates the queue if it is missing (pg-boss 10 drops jobs sent to a queue that does not exist).
+   * Two processes creating the same new queue at once (a coordinator and a worker started together
+   * on a fresh database) can deadlock in pg-boss's create_queue (it inserts the queue's row, then
+   * creates and attaches its partition of the job table); PostgreSQL aborts one of them (40P01),
+   * which is then tried again, when the other has created it.
+   */
   async ensureQueue(name: string): Promise<void> {
-    await this.boss.createQueue(name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(name);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= CREATE_QUEUE_ATTEMPTS) throw err;
+        await sleep(100 * attempt);
+      }
+    }
   }
 
   /** Queues each shard on its site's queue; returns how many were new (a shard queued before is left as it is). */
