@@ -118,7 +118,13 @@ describe("pkiscope coordinator and workers", () => {
       const victim = await waitFor("a worker holding a probe shard", () => workers.find((w) => unfinished(w).length > 0), 120_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${logsOf([coordinator, ...workers])}`);
       });
-      await new Promise((r) => setTimeout(r, 100));
+      // Killed once it has claimed that shard in the store too (its attempt is what the survivor's claim supersedes):
+      // a loaded machine can take a while between the queue's claim, which the log shows, and the store's.
+      const claimedInStore = async (): Promise<true | undefined> => {
+        const [rows] = await postgres.sql(db, [{ text: "SELECT attempt FROM run_shards WHERE id = ?", params: [unfinished(victim)[0]] }]) as [{ attempt: number }[]];
+        return rows.some((r) => r.attempt >= 1) ? true : undefined;
+      };
+      await waitFor("the victim's shard claimed in the store", claimedInStore, 30_000);
       victim.child.kill("SIGKILL");
       expect((await victim.exited)[1]).toBe("SIGKILL");
       const survivors = workers.filter((w) => w !== victim);
