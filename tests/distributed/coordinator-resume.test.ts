@@ -4,7 +4,10 @@
 // queuing them takes a while) leaves a run that workers collect only in part and never conclude;
 // `coordinator --resume RUN --wait` queues the shards the dead one never did, waits, and the run
 // ends with exactly the certificates, endpoints, sightings and findings of a single-process scan
-// of the same profile, each shard scanned once.
+// of the same profile, each shard scanned once. A run whose every shard is done but which was
+// never concluded (a single-process scan SIGKILLed during its follow-up fetches, which the sample
+// network's slow OCSP responders make last a second and more) gets its analysis queued, and a
+// worker concludes it without collecting a shard again.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +40,12 @@ beforeAll(async () => {
     "  lab:",
     "    networks:",
     `      - targets: [${network.cidr}, ${EMPTY_BLOCK}]`,
+    `        ports: [${network.port}]`,
+    `    files: [{ path: ${network.filesDir} }]`,
+    `    trustAnchors: ${network.trustAnchorsPath}`,
+    "  sample:",
+    "    networks:",
+    `      - targets: [${network.cidr}]`,
     `        ports: [${network.port}]`,
     `    files: [{ path: ${network.filesDir} }]`,
     `    trustAnchors: ${network.trustAnchorsPath}`,
@@ -134,6 +143,61 @@ describe("pkiscope coordinator --resume", () => {
       await client.end();
     }
   }, 300_000);
+
+  it("queues the analysis of a run whose every shard is done: a single-process scan SIGKILLed while it follows up and analyses", async () => {
+    const reference = await postgres.newSpec("resume_analysis_reference");
+    const single = await runInProcess(["scan", "--config", config, "--profile", "sample", "--db", reference, "--at", at, ...timeouts, "--no-report"]);
+    expect(single.code, single.stderr).toBe(0);
+    const expected = await contentsOf(reference, /run (\S+) complete/.exec(single.stderr)![1]!);
+
+    const db = await postgres.newSpec("resume_analysis");
+    const client = new pg.Client({ connectionString: db });
+    await client.connect();
+    const scan = start(["scan", "--db", db, "--config", config, "--profile", "sample", "--at", at, ...timeouts, "--no-report"]);
+    const processes = [scan];
+    try {
+      // Killed once every shard is done: the follow-up fetches (slow OCSP responders among them) and the analysis are still to come.
+      const allDone = async (): Promise<boolean> => {
+        const { rows } = await client.query<{ left: number; n: number }>("SELECT count(*) FILTER (WHERE done = 0)::int AS left, count(*)::int AS n FROM run_shards").catch(() => ({ rows: [{ left: 1, n: 0 }] }));
+        return rows[0]!.n > 0 && rows[0]!.left === 0;
+      };
+      const deadline = Date.now() + 60_000;
+      while (!(await allDone())) {
+        if (Date.now() > deadline || scan.child.exitCode !== null) throw new Error(`shards not done\n${scan.log.text}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      scan.child.kill("SIGKILL");
+      expect((await scan.exited)[1]).toBe("SIGKILL");
+      const { rows: runs } = await client.query<{ id: string; finished_at: string | null }>("SELECT id, finished_at FROM runs");
+      expect(runs, scan.log.text).toHaveLength(1);
+      // The premise: killed before the run was concluded.
+      expect(runs[0]!.finished_at, scan.log.text).toBeNull();
+      const runId = runs[0]!.id;
+
+      const resumed = start(["coordinator", "--db", db, "--resume", runId.slice(0, 8), "--poll-seconds", "1", "--wait"]);
+      const lone = worker(db);
+      processes.push(resumed, lone);
+      const [code] = await resumed.exited;
+      expect(code, logsOf(processes)).toBe(0);
+      expect(resumed.log.text).toContain("0 of 2 shards to collect, 0 of them not queued before");
+      expect(resumed.log.text).toContain(`run ${runId}: every shard is done; queued its analysis`);
+      expect(claimsIn(lone.log.text)).toEqual([]);
+      expect(lone.log.text).toContain(`concluded run ${runId}`);
+      const got = await contentsOf(db, runId);
+      expect(got.complete).toBe(true);
+      expect(got.plan!.shards.every((s) => s.done && s.attempt === 1)).toBe(true);
+      expect(got.certificates).toEqual(expected.certificates);
+      expect(got.endpoints).toEqual(expected.endpoints);
+      expect(got.sightings).toEqual(expected.sightings);
+      expect(got.distinctSightings).toBe(got.sightings.length);
+      expect(got.findings).toEqual(expected.findings);
+      lone.child.kill("SIGTERM");
+      expect((await lone.exited)[0], lone.log.text).toBe(0);
+    } finally {
+      killAll(processes);
+      await client.end();
+    }
+  }, 180_000);
 
   it("takes the run's stored plan: refuses --profile and probe options beside --resume, and a coordinator given neither", async () => {
     const url = "postgres://nobody@127.63.3.250:1/none";
