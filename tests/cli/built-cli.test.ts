@@ -42,6 +42,17 @@ describe("the built CLI", () => {
     expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
   }, 60_000);
 
+  it("ends quietly with status 141 when its reader closes the pipe first (`pkiscope scan --help | head`)", async () => {
+    const child = spawn(process.execPath, [CLI, "scan", "--help"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    // Closed before the CLI has started: every write it makes meets EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
+  }, 60_000);
+
   it("runs the demo: TLS probes, CRL and OCSP fetches, the reports and the self-assessment", async () => {
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stderr).toBe("");
