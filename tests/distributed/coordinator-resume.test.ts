@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runInProcess } from "../cli/cli-helpers.js";
 import { STORE_BACKENDS } from "../store/backends.js";
-import { claimsIn, contentsOf, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
+import { claimsIn, contentsOf, expectSameRun, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
 
 const PREFIX = "127.63.3";
 /** Nothing listens here: every probe is refused at once, and the run has many shards to queue. */
@@ -117,12 +117,7 @@ describe("pkiscope coordinator --resume", () => {
       expect(resumed.log.text).toContain(`${toCollect} of ${planned.length} shards to collect, ${toCollect} of them not queued before`);
 
       const got = await contentsOf(db, runId[0]!);
-      expect(got.complete).toBe(true);
-      expect(got.certificates).toEqual(expected.certificates);
-      expect(got.endpoints).toEqual(expected.endpoints);
-      expect(got.sightings).toEqual(expected.sightings);
-      expect(got.distinctSightings).toBe(got.sightings.length);
-      expect(got.findings).toEqual(expected.findings);
+      expectSameRun(got, expected);
       // Each shard claimed once in all: the shards the first workers did were not queued again.
       expect(got.plan!.shards.every((s) => s.done && s.attempt === 1)).toBe(true);
       const claims = [...early, ...late].flatMap((w) => claimsIn(w.log.text));
@@ -184,13 +179,8 @@ describe("pkiscope coordinator --resume", () => {
       expect(claimsIn(lone.log.text)).toEqual([]);
       expect(lone.log.text).toContain(`concluded run ${runId}`);
       const got = await contentsOf(db, runId);
-      expect(got.complete).toBe(true);
+      expectSameRun(got, expected);
       expect(got.plan!.shards.every((s) => s.done && s.attempt === 1)).toBe(true);
-      expect(got.certificates).toEqual(expected.certificates);
-      expect(got.endpoints).toEqual(expected.endpoints);
-      expect(got.sightings).toEqual(expected.sightings);
-      expect(got.distinctSightings).toBe(got.sightings.length);
-      expect(got.findings).toEqual(expected.findings);
       lone.child.kill("SIGTERM");
       expect((await lone.exited)[0], lone.log.text).toBe(0);
     } finally {

@@ -2,6 +2,7 @@
 // child processes with their output gathered, and what a run holds, as sets a single-process
 // scan and a distributed one must share.
 import { once } from "node:events";
+import { expect } from "vitest";
 import { openStore } from "../../src/store/open.js";
 import { spawnCli } from "../cli/cli-helpers.js";
 
@@ -59,4 +60,16 @@ export async function contentsOf(db: string, runId: string) {
   } finally {
     await store.close();
   }
+}
+
+type RunContents = Awaited<ReturnType<typeof contentsOf>>;
+
+/** A distributed run that ended holding exactly what the single-process scan `expected` did, each sighting once. */
+export function expectSameRun(got: RunContents, expected: RunContents): void {
+  expect(got.complete).toBe(true);
+  expect(got.certificates).toEqual(expected.certificates);
+  expect(got.endpoints).toEqual(expected.endpoints);
+  expect(got.sightings).toEqual(expected.sightings);
+  expect(got.distinctSightings).toBe(got.sightings.length);
+  expect(got.findings).toEqual(expected.findings);
 }

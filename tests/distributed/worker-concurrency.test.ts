@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleNetwork, closeServer, listen, startSampleNetwork } from "../../fixtures/sample-network.js";
 import { runInProcess } from "../cli/cli-helpers.js";
 import { STORE_BACKENDS } from "../store/backends.js";
-import { contentsOf, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
+import { contentsOf, expectSameRun, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
 
 const SILENT_PORT = 9444;
 const PEERS = 4;
@@ -94,12 +94,7 @@ describe("pkiscope worker --concurrency", () => {
       // One shard in hand at a time: each claim follows the finish of the one before.
       const steps = [...lone.log.text.matchAll(/(claimed|finished) shard (\S+)/g)].map((m) => `${m[1]} ${m[2]}`);
       expect(steps).toEqual(["claimed probes-00000", "finished probes-00000", "claimed probes-00001", "finished probes-00001"]);
-      expect(got.complete).toBe(true);
-      expect(got.certificates).toEqual(expected.certificates);
-      expect(got.endpoints).toEqual(expected.endpoints);
-      expect(got.sightings).toEqual(expected.sightings);
-      expect(got.distinctSightings).toBe(got.sightings.length);
-      expect(got.findings).toEqual(expected.findings);
+      expectSameRun(got, expected);
       lone.child.kill("SIGTERM");
       expect((await lone.exited)[0], lone.log.text).toBe(0);
     } finally {
