@@ -2,7 +2,7 @@
 // handshake over the open socket that accepts any certificate, including ones OpenSSL's
 // default security level would refuse (RSA-1024, SHA-1, MD5): the point is to see them.
 import { lookup } from "node:dns/promises";
-import { Socket } from "node:net";
+import { type Socket, connect } from "node:net";
 import { type DetailedPeerCertificate, type TLSSocket, createSecureContext } from "node:tls";
 import type { EndpointObservation, EndpointStatus, Probe } from "../../src/model/types.js";
 import type { ProbeTimeouts } from "../collector.js";
@@ -130,8 +130,9 @@ const KEPT_SOCKETS = 1024;
 
 export function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket } | Outcome> {
   return new Promise((resolve) => {
-    const socket = refusedSockets.pop() ?? new Socket();
-    socket.connect({ host, port });
+    // A new socket through net.connect, which announces it on the "net.client.socket" channel
+    // as every Node client socket is (what a test or an operator's tracing counts).
+    const socket = refusedSockets.pop()?.connect({ host, port }) ?? connect({ host, port });
     const fail = (outcome: Outcome, refused = false): void => {
       clearTimeout(timer);
       stopWaiting();
