@@ -226,7 +226,7 @@ export class PathValidator {
 
 function readFacts(der: Buffer): Facts {
   const names = certificateNames(der);
-  const tbs = tbsFacts(der);
+  const tbs = tbsFacts(der, names);
   const extension = <T>(oid: string, type: new () => T): T | null => {
     const found = tbs.extensions.find((e) => e.oid === oid);
     return found ? AsnConvert.parse(found.value, type) : null;
@@ -270,10 +270,10 @@ export interface TbsFacts {
  * CPU), the walks microseconds. The signature algorithms are compared as encoded, as
  * X509_verify compares them.
  */
-export function tbsFacts(der: Buffer): TbsFacts {
+export function tbsFacts(der: Buffer, names = certificateNames(der)): TbsFacts {
   const fields = readCertificateFields(der);
   const signed = fields && certificateSignedData(der);
-  const subject = signed && certificateNames(der)?.subject;
+  const subject = signed && names?.subject;
   const subjectEmails = subject && attributeTexts(subject, EMAIL_ADDRESS_DER_HEX);
   if (!fields || !signed || !subjectEmails) return tbsFactsThroughModel(der);
   const { version, notBefore, notAfter, extensions } = fields;
