@@ -57,17 +57,36 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Silent listeners and what they took (see startSilentPeers). */
+export interface SilentPeers {
+  /** Every connection they took, in order. */
+  held: Socket[];
+  /** The most connections they had open at once, since they started or this was last set to 0. */
+  mostOpen: number;
+  close(): Promise<void>;
+}
+
 /**
  * Listeners on `${prefix}.1` to `${prefix}.${count}` that accept and never speak: a scan that
- * reaches them waits for its handshake timeout, or until the test hangs up (`held` are the
- * connections they hold).
+ * reaches them waits for its handshake timeout, or until the test hangs up.
  */
-export async function startSilentPeers(prefix: string, count: number, port: number): Promise<{ held: Socket[]; close(): Promise<void> }> {
+export async function startSilentPeers(prefix: string, count: number, port: number): Promise<SilentPeers> {
   const held: Socket[] = [];
   const servers: Server[] = [];
+  let open = 0;
+  const peers: SilentPeers = {
+    held,
+    mostOpen: 0,
+    close: async () => {
+      for (const s of held) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
   for (let i = 1; i <= count; i++) {
     const server = createServer((s) => {
       held.push(s);
+      peers.mostOpen = Math.max(peers.mostOpen, ++open);
+      s.on("close", () => open--);
       s.on("error", () => {});
       s.resume();
     });
@@ -75,13 +94,7 @@ export async function startSilentPeers(prefix: string, count: number, port: numb
     await once(server, "listening");
     servers.push(server);
   }
-  return {
-    held,
-    close: async () => {
-      for (const s of held) s.destroy();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    },
-  };
+  return peers;
 }
 
 /** `pkiscope runs`: each run's id and state, in the store's order. */

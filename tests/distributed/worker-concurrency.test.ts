@@ -6,12 +6,11 @@
 // all four), the worker claims its next shard only once it has finished the one in hand, and the
 // run ends with exactly the certificates, endpoints, sightings and findings of the single-process scan.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SampleNetwork, closeServer, listen, startSampleNetwork } from "../../fixtures/sample-network.js";
-import { runInProcess } from "../cli/cli-helpers.js";
+import { type SampleNetwork, startSampleNetwork } from "../../fixtures/sample-network.js";
+import { type SilentPeers, runInProcess, startSilentPeers } from "../cli/cli-helpers.js";
 import { STORE_BACKENDS } from "../store/backends.js";
 import { contentsOf, expectSameRun, killAll, logsOf, runIdIn, start, worker } from "./processes.js";
 
@@ -25,26 +24,13 @@ const postgres = STORE_BACKENDS.find((b) => b.name === "postgres")!;
 let network: SampleNetwork;
 let dir: string;
 let config: string;
-const peers: Server[] = [];
-const held = new Set<Socket>();
-/** The most connections the silent peers held at once since the last reset. */
-let mostHeld = 0;
+let silent: SilentPeers;
 const at = new Date().toISOString();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-worker-concurrency-"));
   network = await startSampleNetwork({ prefix: "127.63.9", port: 9443, workDir: join(dir, "net") });
-  for (let i = 1; i <= PEERS; i++) {
-    const peer = createServer((s) => {
-      held.add(s);
-      mostHeld = Math.max(mostHeld, held.size);
-      s.on("error", () => {});
-      s.on("close", () => held.delete(s));
-      s.resume();
-    });
-    await listen(peer, `127.63.8.${i}`, SILENT_PORT);
-    peers.push(peer);
-  }
+  silent = await startSilentPeers("127.63.8", PEERS, SILENT_PORT);
   config = join(dir, "pkiscope.yaml");
   await writeFile(config, [
     "profiles:",
@@ -59,8 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
-  await Promise.all(peers.map(closeServer));
+  await silent?.close();
   await network?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -70,23 +55,23 @@ describe("pkiscope worker --concurrency", () => {
     // 64 probes a shard: the sample network's /26 is one, the silent peers the next.
     const sharding = ["--shard-size", "64"];
     const reference = await postgres.newSpec("concurrency_reference");
-    mostHeld = 0;
+    silent.mostOpen = 0;
     const single = await runInProcess(["scan", "--config", config, "--profile", "lab", "--db", reference, "--at", at, ...timeouts, ...sharding, "--no-report"]);
     expect(single.code, single.stderr).toBe(0);
-    expect(mostHeld).toBe(PEERS);
+    expect(silent.mostOpen).toBe(PEERS);
     const expected = await contentsOf(reference, /run (\S+) complete/.exec(single.stderr)![1]!);
     expect(expected.certificates.length).toBeGreaterThan(10);
     expect(expected.findings.length, single.stderr).toBeGreaterThan(5);
 
     const db = await postgres.newSpec("concurrency_distributed");
-    mostHeld = 0;
+    silent.mostOpen = 0;
     const coordinator = start(["coordinator", "--db", db, "--config", config, "--profile", "lab", "--at", at, ...timeouts, ...sharding, "--poll-seconds", "1", "--wait"]);
     const lone = worker(db, ["--concurrency", "2"]);
     const processes = [coordinator, lone];
     try {
       const [code] = await coordinator.exited;
       expect(code, logsOf(processes)).toBe(0);
-      expect(mostHeld, logsOf(processes)).toBe(2);
+      expect(silent.mostOpen, logsOf(processes)).toBe(2);
       const got = await contentsOf(db, runIdIn(coordinator.log.text)!);
       expect(got.plan!.shards.map((s) => s.id)).toEqual(["probes-00000", "probes-00001"]);
       // Two rounds of two peers, each held for the handshake timeout.
