@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/index.js";
+import { mostWithin } from "../net/accept-times.js";
 import type { ScanCommandOptions } from "../../src/cli/scan-command.js";
 
 /** `pkiscope scan` option values as commander gives them with nothing given, for tests of buildScanPlan (short timeouts, nothing fetched). */
@@ -61,8 +62,14 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 export interface SilentPeers {
   /** Every connection they took, in order. */
   held: Socket[];
-  /** The most connections they had open at once, since they started or this was last set to 0. */
-  mostOpen: number;
+  /** When each connection in `held` was accepted (ms since the epoch). */
+  acceptedAt: number[];
+  /**
+   * The most connections accepted within any `windowMs` since `sinceMs`. Accept times, not a
+   * count of open sockets: this side sees a probe's hang-up only after the scanner has already
+   * connected the next one, so a count of open sockets reads high for a moment.
+   */
+  mostAcceptedWithin(windowMs: number, sinceMs?: number): number;
   close(): Promise<void>;
 }
 
@@ -72,11 +79,12 @@ export interface SilentPeers {
  */
 export async function startSilentPeers(prefix: string, count: number, port: number): Promise<SilentPeers> {
   const held: Socket[] = [];
+  const acceptedAt: number[] = [];
   const servers: Server[] = [];
-  let open = 0;
   const peers: SilentPeers = {
     held,
-    mostOpen: 0,
+    acceptedAt,
+    mostAcceptedWithin: (windowMs, sinceMs = 0) => mostWithin(acceptedAt.filter((t) => t >= sinceMs), windowMs),
     close: async () => {
       for (const s of held) s.destroy();
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -85,8 +93,7 @@ export async function startSilentPeers(prefix: string, count: number, port: numb
   for (let i = 1; i <= count; i++) {
     const server = createServer((s) => {
       held.push(s);
-      peers.mostOpen = Math.max(peers.mostOpen, ++open);
-      s.on("close", () => open--);
+      acceptedAt.push(Date.now());
       s.on("error", () => {});
       s.resume();
     });

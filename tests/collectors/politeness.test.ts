@@ -17,6 +17,7 @@ import { silentLogger } from "../../src/log.js";
 import { ObservationRecorder } from "../../src/observations/recorder.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { ExclusionList, parseTarget } from "../../src/targets/targets.js";
+import { mostWithin } from "../net/accept-times.js";
 
 const TLS_PORT = 9610;
 /** 16 TLS listeners: with --protocols each endpoint takes five connections (the chain's, then one per version). */
@@ -77,16 +78,6 @@ async function collect(targets: string[], ports: number[], politeness: Politenes
   return tally;
 }
 
-/** The most connections any one second of the sweep saw, over windows starting at each accept. */
-function busiestSecond(times: readonly number[]): number {
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[j]! <= times[i]! - 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pkiscope-politeness-"));
   const tls = credentials();
@@ -127,7 +118,7 @@ describe("--rate", () => {
     // Spaced 1/RATE apart: n connections span (n - 1)/RATE seconds; timers that fire late only widen it.
     expect((connections - 1) / spanS).toBeLessThanOrEqual(RATE * 1.1);
     // Accepts that a busy event loop hands over late arrive together: slack for a fifth of a second of it.
-    expect(busiestSecond(times)).toBeLessThanOrEqual(RATE * 1.2 + 2);
+    expect(mostWithin(times, 1000)).toBeLessThanOrEqual(RATE * 1.2 + 2);
     // ...and the sweep is not much slower than the rate implies (3.2 s here): generous for a shared machine.
     expect(elapsedMs).toBeLessThan(((connections / RATE) * 3 + 5) * 1000);
   }, 60_000);
